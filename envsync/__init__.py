@@ -1,0 +1,5 @@
+"""envsync: GitOps for Azure Machine Learning environments."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from envsync.cli import main
+
+main()

@@ -1,0 +1,76 @@
+"""The command line: options → values → library calls → rendered output and an exit code.
+
+This is the only module that prints or exits. Heavy modules are imported inside commands so
+`envsync --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from envsync import __version__
+from envsync.errors import EnvsyncError, ExitCode
+
+
+class Cli(click.Group):
+    """Maps every outcome to an exit code, in one place."""
+
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        kwargs.pop("standalone_mode", None)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = ExitCode.OK if code is None else code
+        except EnvsyncError as e:
+            click.echo(f"error: {e}", err=True)
+            code = e.exit_code
+        except click.exceptions.Exit as e:
+            code = e.exit_code
+        except click.ClickException as e:
+            e.show()
+            code = ExitCode.ERROR  # click's usage errors default to 2, which means "changes" here
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            code = ExitCode.INTERRUPTED
+        except Exception:  # a bug: keep the traceback, make the exit distinguishable
+            traceback.print_exc()
+            code = ExitCode.INTERNAL
+        sys.exit(int(code))
+
+
+@dataclass
+class App:
+    """What every command shares: the repository root and its config, loaded on first use."""
+
+    root: Path
+
+    @cached_property
+    def config(self) -> Any:
+        from envsync import config
+
+        return config.load(self.root)
+
+
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="envsync")
+@click.option(
+    "-C", "--root", type=click.Path(file_okay=False, path_type=Path), default=".",
+    help="Repository root (where envsync.yaml and environments/ live).",
+)
+@click.pass_context
+def cli(ctx: click.Context, root: Path) -> None:
+    """GitOps for Azure Machine Learning environments.
+
+    Plan and apply the environment YAMLs in git against a workspace, and detect drift.
+    """
+    ctx.obj = App(root=root.resolve())
+
+
+def main() -> NoReturn:
+    cli.main(prog_name="envsync")

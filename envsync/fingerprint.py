@@ -1,0 +1,81 @@
+"""Canonical immutable content of an environment version, and its sha256 fingerprint.
+
+Both sides of a comparison produce a `Content`: a spec loaded from git, and a version read back
+from a workspace (whose conda text is parsed and whose contextUri is reduced to its digest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import yaml
+
+FINGERPRINT_VERSION = "envsync-fp-1"
+DEFAULT_DOCKERFILE = "Dockerfile"
+
+# az ml uploads contexts to .../LocalUpload/<digest>/<dirname>/ (sha256 since 2022, md5 before).
+_CONTEXT_DIGEST = re.compile(r"/(?:LocalUpload|az-ml-artifacts)/([0-9a-f]{64}|[0-9a-f]{32})/")
+
+
+@dataclass(frozen=True)
+class Content:
+    """What Azure ML treats as a version's immutable content, normalised for comparison."""
+
+    image: str | None = None
+    conda: Any = None  # the parsed conda spec: key order and comments never matter
+    context: str | None = None  # build-context digest, or the URI of a remote context
+    dockerfile_path: str | None = None  # set only with a build context
+    os_type: str = "linux"
+    inference_config: Any = None  # REST shape: {"livenessRoute": {"path", "port"}, ...}
+
+
+def fingerprint(content: Content) -> str:
+    """sha256 over a canonical JSON form of `content`."""
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+def canonical_json(content: Content) -> str:
+    doc = {"v": FINGERPRINT_VERSION, **asdict(content)}
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
+def conda_text(conda: Any) -> str:
+    """The conda spec as azure-ai-ml sends it in `condaFile`: YAML, keys sorted, block style."""
+    return yaml.dump(conda, Dumper=yaml.SafeDumper, sort_keys=True)
+
+
+def parse_conda_text(text: str | None) -> Any:
+    """A workspace's `condaFile` text back to a value; unparseable text compares as itself."""
+    if text is None:
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def normalize_dockerfile_path(path: str | None) -> str:
+    """`/Dockerfile`, `./Dockerfile`, `Dockerfile` and absent all mean the same file."""
+    if not path:
+        return DEFAULT_DOCKERFILE
+    cleaned = path.replace("\\", "/")
+    while cleaned.startswith(("./", "/")):
+        cleaned = cleaned[2:] if cleaned.startswith("./") else cleaned[1:]
+    return cleaned or DEFAULT_DOCKERFILE
+
+
+def normalize_os_type(os_type: str | None) -> str:
+    # The REST enum is Linux/Windows, the SDK sends lower case; the service parses either.
+    return (os_type or "linux").lower()
+
+
+def context_from_uri(uri: str | None) -> str | None:
+    """The content digest in an az-ml-style contextUri, else the URI itself (trailing / kept off)."""
+    if uri is None:
+        return None
+    match = _CONTEXT_DIGEST.search(uri if uri.endswith("/") else uri + "/")
+    return match.group(1) if match else uri.rstrip("/")
