@@ -1,0 +1,20 @@
+"""Open the workspace a configured target names."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envsync.config import Target
+    from envsync.workspace import Workspace
+
+
+def open_workspace(target: Target) -> Workspace:
+    if target.kind == "local":
+        from envsync.workspace.local import LocalWorkspace
+
+        assert target.path is not None
+        return LocalWorkspace(target.path)
+    from envsync.workspace.azureml import AzureMLWorkspace
+
+    return AzureMLWorkspace.from_target(target)
