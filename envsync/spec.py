@@ -12,6 +12,7 @@ from typing import Any
 from envsync.fingerprint import (
     Content,
     conda_text,
+    context_from_uri,
     fingerprint,
     normalize_dockerfile_path,
     normalize_os_type,
@@ -71,7 +72,7 @@ class EnvironmentSpec:
         return Content(
             image=self.image,
             conda=self.conda,
-            context=(self.build.digest or self.build.path.rstrip("/")) if self.build else None,
+            context=(self.build.digest or context_from_uri(self.build.path)) if self.build else None,
             dockerfile_path=(
                 normalize_dockerfile_path(self.build.dockerfile_path) if self.build else None
             ),
