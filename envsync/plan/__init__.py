@@ -1,0 +1,1 @@
+"""Planning: desired specs × observed workspace state → a Plan."""

@@ -1,0 +1,189 @@
+"""desired × observed → Plan. Pure: no clock, no network, no files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from envsync.fingerprint import Content
+from envsync.plan.diff import changed_fields
+from envsync.plan.model import (
+    Action,
+    Change,
+    ObservedEnvironment,
+    ObservedState,
+    Plan,
+    observed_digest,
+)
+from envsync.spec import EnvironmentSpec
+from envsync.workspace import SOURCE_PROPERTY, RemoteVersion
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    target: str = "local"
+    root: Path = Path(".")  # sources are shown relative to it
+    ignore_tags: frozenset[str] = frozenset()
+    exclude: frozenset[str] = frozenset()
+
+
+def plan(
+    desired: Sequence[EnvironmentSpec], observed: ObservedState, options: PlanOptions
+) -> Plan:
+    specs = [s for s in desired if s.name not in options.exclude]
+    changes = [_change_for(s, observed.environment(s.name), options) for s in specs]
+    changes += _orphans({s.name for s in desired}, observed, options)
+    changes.sort(key=lambda c: (c.name.lower(), c.name, c.version or ""))
+    return Plan(target=options.target, changes=tuple(changes))
+
+
+def next_version(env: ObservedEnvironment) -> str:
+    """The version Azure ML would assign next: the container's nextVersion, else max + 1."""
+    # Non-numeric versions ("22.02-py3") are legal, but the service never increments them.
+    numeric = max((int(v.version) for v in env.versions if v.version.isdigit()), default=0)
+    hinted = env.container.next_version if env.container else None
+    if hinted and hinted.isdigit() and int(hinted) > numeric:
+        return hinted
+    return str(numeric + 1)
+
+
+def spec_view(spec: EnvironmentSpec, root: Path) -> dict[str, Any]:
+    view = _view(spec.content(), spec.description, spec.tags)
+    if view["build"] is not None and spec.build is not None and not spec.build.remote:
+        view["build"]["path"] = _relative(Path(spec.build.path), root)
+    return view
+
+
+def remote_view(version: RemoteVersion) -> dict[str, Any]:
+    return _view(version.body.content(), version.body.description, version.body.tags)
+
+
+def _view(content: Content, description: str | None, tags: Mapping[str, str]) -> dict[str, Any]:
+    view = asdict(content)
+    context, dockerfile = view.pop("context"), view.pop("dockerfile_path")
+    view["build"] = {"context": context, "dockerfile_path": dockerfile} if context else None
+    view["description"] = description or ""
+    view["tags"] = dict(sorted(tags.items()))
+    return view
+
+
+def _change_for(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOptions) -> Change:
+    base = partial(
+        Change,
+        name=spec.name,
+        observed_digest=observed_digest(env),
+        source=_relative(spec.source, options.root),
+        fingerprint=spec.fingerprint,
+        after=spec_view(spec, options.root),
+    )
+    if env.container is None and not env.versions:
+        return base(action=Action.CREATE, version=spec.version or "1")
+    if spec.version is not None:
+        return _explicit_version(spec, env, options, base)
+    return _auto_version(spec, env, options, base)
+
+
+def _explicit_version(
+    spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOptions, base: Any
+) -> Change:
+    version = str(spec.version)
+    existing = env.get(version)
+    if existing is None:
+        return base(action=Action.NEW_VERSION, version=version)
+    before = remote_view(existing)
+    if not _same_content(spec, existing):
+        fields = ", ".join(changed_fields(_immutable(before), _immutable(base.keywords["after"])))
+        return base(
+            action=Action.ERROR, version=version, before=before, base_version=version,
+            diff=changed_fields(before, base.keywords["after"]),
+            message=(
+                f"version {version} already exists with different {fields}; versions are "
+                f"immutable in Azure ML, so bump `version` in {base.keywords['source']}"
+            ),
+        )
+    return _mutable_change(spec, existing, options, base)
+
+
+def _auto_version(
+    spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOptions, base: Any
+) -> Change:
+    latest = env.active[0] if env.active else None
+    if latest is not None and _same_content(spec, latest):
+        return _mutable_change(spec, latest, options, base)
+    older = next((v for v in env.versions if _same_content(spec, v)), None)
+    before = remote_view(latest) if latest else None
+    return base(
+        action=Action.NEW_VERSION,
+        version=next_version(env),
+        before=before,
+        base_version=latest.version if latest else None,
+        diff=changed_fields(before, base.keywords["after"]) if before else (),
+        message=(
+            f"same content as version {older.version}, which is not the latest active version"
+            if older else None
+        ),
+    )
+
+
+def _mutable_change(
+    spec: EnvironmentSpec, existing: RemoteVersion, options: PlanOptions, base: Any
+) -> Change:
+    before = remote_view(existing)
+    after = dict(base.keywords["after"], tags=desired_tags(spec.tags, existing.body.tags, options))
+    diff = changed_fields(_mutable(before), _mutable(after))
+    note = "archived in the workspace" if existing.archived else None
+    return base(
+        action=Action.UPDATE if diff else Action.NOOP,
+        version=existing.version, before=before, after=after, diff=diff,
+        base_version=existing.version, message=note,
+    )
+
+
+def desired_tags(
+    wanted: Mapping[str, str], current: Mapping[str, str], options: PlanOptions
+) -> dict[str, str]:
+    """Git's tags, plus the ignored tags other systems keep on the version."""
+    kept = {k: v for k, v in current.items() if k in options.ignore_tags}
+    return dict(sorted({**kept, **wanted}.items()))
+
+
+def _orphans(
+    defined: set[str], observed: ObservedState, options: PlanOptions
+) -> list[Change]:
+    orphans = []
+    for name, env in observed.environments.items():
+        if name in defined or name in options.exclude:
+            continue
+        digest = observed_digest(env)
+        for version in env.active:
+            if version.managed and not version.curated:
+                orphans.append(Change(
+                    name=name, action=Action.ORPHAN, version=version.version,
+                    observed_digest=digest, before=remote_view(version),
+                    source=version.body.properties.get(SOURCE_PROPERTY),
+                    message="created by envsync; no YAML in git defines it any more",
+                ))
+    return orphans
+
+
+def _same_content(spec: EnvironmentSpec, version: RemoteVersion) -> bool:
+    return spec.content() == version.body.content()
+
+
+def _immutable(view: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in view.items() if k not in ("description", "tags")}
+
+
+def _mutable(view: Mapping[str, Any]) -> dict[str, Any]:
+    return {"description": view["description"], "tags": view["tags"]}
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, root)).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()

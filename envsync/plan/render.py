@@ -1,0 +1,218 @@
+"""Plan → text (Terraform-like), Markdown (a PR comment) and JSON. Pure: strings out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict
+from typing import Any
+
+from envsync import __version__
+from envsync.plan.diff import tag_changes
+from envsync.plan.model import Action, Change, Plan
+
+FORMAT_VERSION = 1
+MARKDOWN_LIMIT = 60_000
+
+_TITLES = {
+    Action.CREATE: "new environment",
+    Action.NEW_VERSION: "new version",
+    Action.UPDATE: "update in place",
+    Action.NOOP: "no changes",
+    Action.ORPHAN: "orphan: archived only with --prune",
+    Action.ERROR: "error",
+}
+_COLOURS = {
+    Action.CREATE: "green", Action.NEW_VERSION: "green", Action.UPDATE: "yellow",
+    Action.ORPHAN: "magenta", Action.ERROR: "red", Action.NOOP: "white",
+}
+_LINE_COLOURS = {"+": "green", "-": "red", "~": "yellow", "!": "red"}
+
+Style = Callable[[str, str], str]
+
+
+def summary(plan: Plan) -> str:
+    if not plan.has_changes and not plan.errors:
+        return "No changes."
+    new = plan.count(Action.NEW_VERSION)
+    text = (
+        f"Plan: {plan.count(Action.CREATE)} to create, {new} new version{'s' * (new != 1)}, "
+        f"{plan.count(Action.UPDATE)} to update, {plan.count(Action.ORPHAN)} orphans."
+    )
+    errors = len(plan.errors)
+    return text + (f" {errors} error{'s' * (errors != 1)}." if errors else "")
+
+
+def text(plan: Plan, *, verbose: bool = False, color: bool = False) -> str:
+    style: Style = _click_style if color else _plain
+    shown = [c for c in plan.changes if verbose or c.action is not Action.NOOP]
+    lines = [f"Target: {plan.target}", ""]
+    for change in shown:
+        lines += _block(change, style)
+        lines.append("")
+    lines.append(style(summary(plan), "bold"))
+    return "\n".join(lines) + "\n"
+
+
+def markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
+    head = f"### envsync plan for `{plan.target}`\n\n**{summary(plan)}**\n"
+    if plan.commit:
+        head += f"\nCommit `{plan.commit}`.\n"
+    sections = [_markdown_section(c) for c in plan.changes if c.action is not Action.NOOP]
+    body, shown = head, 0
+    for section in sections:
+        if len(body) + len(section) > limit - 300:
+            break
+        body, shown = body + section, shown + 1
+    if shown < len(sections):
+        body += (
+            f"\n> **{len(sections) - shown} of {len(sections)} environments not shown**: the comment "
+            f"is capped near {limit:,} characters. The full plan is in the job log and plan.json.\n"
+        )
+    return body
+
+
+def to_json(plan: Plan) -> str:
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "envsync_version": __version__,
+        "target": plan.target,
+        "commit": plan.commit,
+        "created": plan.created,
+        "summary": {a.value: plan.count(a) for a in Action},
+        "changes": [_change_json(c) for c in plan.changes],
+    }
+    return json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def _change_json(change: Change) -> dict[str, Any]:
+    doc = asdict(change)
+    doc["action"] = change.action.value
+    doc["diff"] = list(change.diff)
+    return doc
+
+
+def _markdown_section(change: Change) -> str:
+    title = f"{change.action.symbol} <code>{change.name}:{change.version}</code> {_TITLES[change.action]}"
+    lines = "\n".join(_details(change, _plain))
+    source = f"\n\n`{change.source}`" if change.source else ""
+    return (
+        f"\n<details><summary>{title}</summary>{source}\n\n```diff\n{lines}\n```\n</details>\n"
+    )
+
+
+def _block(change: Change, style: Style) -> list[str]:
+    head = f"{change.action.symbol} {change.name}:{change.version}  ({_title(change)})"
+    source = f"  {change.source}" if change.source else ""
+    return [style(head, _COLOURS[change.action]) + source] + [
+        "    " + _colour_line(line, style) for line in _details(change, _plain)
+    ]
+
+
+def _title(change: Change) -> str:
+    title = _TITLES[change.action]
+    if change.action is Action.NEW_VERSION and change.base_version:
+        title += f", latest is {change.base_version}"
+    return title
+
+
+def _details(change: Change, style: Style) -> Iterator[str]:
+    if change.action is Action.ERROR:
+        yield f"! {change.message}"
+        return
+    if change.message:
+        yield f"# {change.message}"
+    if change.action is Action.CREATE or (change.before is None and change.after is not None):
+        yield from _listing(change.after or {}, "+")
+    elif change.action is Action.ORPHAN:
+        yield from _listing(change.before or {}, "-")
+    else:
+        yield from _field_diffs(change)
+
+
+def _listing(view: Mapping[str, Any], symbol: str) -> Iterator[str]:
+    for key in ("image", "build", "os_type", "inference_config", "description"):
+        if view.get(key) not in (None, "", {}):
+            yield f"{symbol} {key}: {_short(view[key])}"
+    if view.get("conda"):
+        yield "  conda:"
+        yield from (f"    {symbol} {spec}" for spec in _packages(view["conda"]).values())
+    for key, value in (view.get("tags") or {}).items():
+        yield f"{symbol} tags.{key}: {_short(value)}"
+
+
+def _field_diffs(change: Change) -> Iterator[str]:
+    before, after = change.before or {}, change.after or {}
+    top = sorted({f.split(".")[0] for f in change.diff})
+    for key in top:
+        if key == "conda":
+            yield "  conda:"
+            yield from (f"    {line}" for line in conda_diff(before.get(key), after.get(key)))
+        elif key == "tags":
+            for symbol, tag, old, new in tag_changes(before.get("tags", {}), after.get("tags", {})):
+                yield _change_line(symbol, f"tags.{tag}", old, new)
+        else:
+            yield _change_line("~", key, before.get(key), after.get(key))
+
+
+def _change_line(symbol: str, key: str, old: Any, new: Any) -> str:
+    if symbol == "+":
+        return f"+ {key}: {_short(new)}"
+    if symbol == "-":
+        return f"- {key}: {_short(old)}"
+    return f"~ {key}: {_short(old)} → {_short(new)}"
+
+
+def conda_diff(before: Any, after: Any) -> list[str]:
+    """Package-level lines: `+ numpy==1.26.4`, `- numpy==1.24.0`, `~ python 3.10 → 3.11`."""
+    old, new = _packages(before), _packages(after)
+    lines = []
+    for name in sorted(old.keys() | new.keys()):
+        if name not in old:
+            lines.append(f"+ {new[name]}")
+        elif name not in new:
+            lines.append(f"- {old[name]}")
+        elif old[name] != new[name]:
+            lines.append(f"~ {_display_name(name)} {_pin(old[name])} → {_pin(new[name])}")
+    if not lines and before != after:
+        lines.append("~ (channels, name or package order changed)")
+    return lines
+
+
+def _packages(conda: Any) -> dict[str, str]:
+    from envsync.conda import conda_packages
+
+    return conda_packages(conda) if isinstance(conda, Mapping) else {}
+
+
+def _display_name(key: str) -> str:
+    return key.split(":", 1)[1] if key.startswith("pip:") else key
+
+
+def _pin(spec: str) -> str:
+    for separator in ("===", "==", ">=", "<=", "~=", "!=", "=", ">", "<", " "):
+        if separator in spec:
+            return spec.split(separator, 1)[1].strip() or spec
+    return "(any)"
+
+
+def _short(value: Any, width: int = 100) -> str:
+    shown = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return shown if len(shown) <= width else shown[: width - 1] + "…"
+
+
+def _colour_line(line: str, style: Style) -> str:
+    colour = _LINE_COLOURS.get(line.lstrip()[:1])
+    return style(line, colour) if colour else line
+
+
+def _plain(value: str, _colour: str) -> str:
+    return value
+
+
+def _click_style(value: str, colour: str) -> str:
+    import click
+
+    if colour == "bold":
+        return click.style(value, bold=True)
+    return click.style(value, fg=colour)

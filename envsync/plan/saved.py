@@ -1,0 +1,44 @@
+"""Saved plans: written by `plan --out`, read back (and checked) by `apply PLAN.json`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from envsync.errors import EnvsyncError
+from envsync.plan import render
+from envsync.plan.model import Action, Change, Plan
+from envsync.schemas_io import validator
+
+
+def write(plan: Plan, path: Path) -> None:
+    path.write_text(render.to_json(plan), encoding="utf-8")
+
+
+def read(path: Path) -> Plan:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EnvsyncError(f"{path}: plan file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise EnvsyncError(f"{path}: not a readable plan file ({e})") from None
+    if not isinstance(doc, dict) or doc.get("format_version") != render.FORMAT_VERSION:
+        found = doc.get("format_version") if isinstance(doc, dict) else None
+        raise EnvsyncError(
+            f"{path}: plan format version {found!r} is not one this envsync reads "
+            f"({render.FORMAT_VERSION}); plan again with this version"
+        )
+    errors = list(validator("plan").iter_errors(doc))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
+        raise EnvsyncError(f"{path}: invalid plan at {where}: {errors[0].message}")
+    return _plan(doc)
+
+
+def _plan(doc: dict[str, Any]) -> Plan:
+    changes = tuple(
+        Change(**{**c, "action": Action(c["action"]), "diff": tuple(c["diff"])})
+        for c in doc["changes"]
+    )
+    return Plan(target=doc["target"], changes=changes, commit=doc["commit"], created=doc["created"])
