@@ -27,3 +27,9 @@ def observe(
         }
     return ObservedState(containers=containers, environments=environments)
 
+
+
+def observe_environment(workspace: Workspace, name: str) -> ObservedEnvironment:
+    """Re-read one environment (for the stale-plan check before applying a change to it)."""
+    versions = tuple(workspace.list_versions(name, ListView.ALL))
+    return ObservedEnvironment(name, workspace.get_environment(name), versions)

@@ -1,0 +1,1 @@
+"""Applying plans: idempotent, crash-safe execution against a workspace."""

@@ -1,0 +1,162 @@
+"""Execute a Plan against a workspace: idempotent, safe to re-run after a crash or a failure.
+
+Every change re-reads its environment first. A version already holding the planned content
+counts as done (a re-run, or another apply racing this one); one holding other content is a
+conflict and is never overwritten; a change whose environment moved since the plan is stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envsync.apply.result import ApplyResult, ChangeResult, Outcome
+from envsync.errors import ConflictError, EnvsyncError
+from envsync.fingerprint import fingerprint
+from envsync.plan.model import Action, Change, Plan, observed_digest
+from envsync.plan.observe import observe_environment
+from envsync.spec import EnvironmentSpec
+from envsync.workspace import FINGERPRINT_PROPERTY, RemoteVersion, VersionBody, Workspace
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    prune: bool = False
+    protected: frozenset[str] = frozenset()
+    concurrency: int = 4
+    # Provenance properties (source, commit) for a spec, set on the versions envsync creates.
+    provenance: Callable[[EnvironmentSpec], Mapping[str, str]] = field(default=lambda s: {})
+
+
+def apply(
+    plan: Plan,
+    workspace: Workspace,
+    specs: Mapping[str, EnvironmentSpec],
+    options: ApplyOptions,
+    on_result: Callable[[ChangeResult], None] = lambda r: None,
+) -> ApplyResult:
+    """Apply every change of `plan`; `specs` (by name) are git's environments as loaded now."""
+    if plan.errors:
+        names = ", ".join(c.name for c in plan.errors)
+        raise EnvsyncError(f"the plan has errors ({names}); fix them and plan again")
+    todo = [c for c in plan.changes if c.action is not Action.NOOP]
+
+    def run(change: Change) -> ChangeResult:
+        result = _apply_one(change, workspace, specs, options)
+        on_result(result)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+        return ApplyResult(tuple(pool.map(run, todo)))
+
+
+def _apply_one(
+    change: Change, workspace: Workspace, specs: Mapping[str, EnvironmentSpec], options: ApplyOptions
+) -> ChangeResult:
+    try:
+        if change.action is Action.ORPHAN:
+            return _archive(change, workspace, options)
+        spec = specs.get(change.name)
+        if spec is None or spec.fingerprint != change.fingerprint:
+            return ChangeResult(change, Outcome.STALE, "its YAML changed since the plan was made; plan again")
+        if change.action is Action.UPDATE:
+            return _update(change, workspace)
+        return _create(change, spec, workspace, options)
+    except EnvsyncError as e:  # a workspace refusal, an unreadable build context
+        return ChangeResult(change, Outcome.FAILED, str(e))
+
+
+def _create(
+    change: Change, spec: EnvironmentSpec, workspace: Workspace, options: ApplyOptions
+) -> ChangeResult:
+    assert change.version is not None
+    settled = _settled(change, workspace.get_version(change.name, change.version), spec)
+    if settled:
+        return settled
+    if _moved(change, workspace):
+        return ChangeResult(change, Outcome.STALE, "the environment changed in the workspace since the plan; plan again")
+    body = _body(change, spec, workspace, options)
+    try:
+        workspace.create_version(change.name, change.version, body)
+    except ConflictError:  # another apply won the race to this version number
+        return _settled(change, workspace.get_version(change.name, change.version), spec) or (
+            ChangeResult(change, Outcome.CONFLICT, f"version {change.version} exists with other content")
+        )
+    return _verified(change, workspace, Outcome.DONE)
+
+
+def _settled(change: Change, existing: RemoteVersion | None, spec: EnvironmentSpec) -> ChangeResult | None:
+    """The outcome when the version already exists, else None."""
+    if existing is None:
+        return None
+    if existing.body.content() != spec.content():
+        return ChangeResult(
+            change, Outcome.CONFLICT,
+            f"version {change.version} already exists with other content; never overwritten (plan again)",
+        )
+    return ChangeResult(change, Outcome.ALREADY)
+
+
+def _body(change: Change, spec: EnvironmentSpec, workspace: Workspace, options: ApplyOptions) -> VersionBody:
+    context_uri = None
+    if spec.build is not None and spec.build.digest is not None:
+        context_uri = workspace.upload_context(Path(spec.build.path), spec.build.digest)
+    properties = {**options.provenance(spec), FINGERPRINT_PROPERTY: spec.fingerprint}
+    body = spec.body(context_uri=context_uri, properties=properties)
+    tags = (change.after or {}).get("tags")
+    return VersionBody(**{**body.__dict__, "tags": dict(tags)}) if tags is not None else body
+
+
+def _update(change: Change, workspace: Workspace) -> ChangeResult:
+    assert change.version is not None and change.after is not None
+    existing = workspace.get_version(change.name, change.version)
+    if existing is not None and _mutable_matches(existing, change):
+        return ChangeResult(change, Outcome.ALREADY)
+    if _moved(change, workspace):
+        return ChangeResult(change, Outcome.STALE, "the environment changed in the workspace since the plan; plan again")
+    workspace.update_version(
+        change.name, change.version,
+        description=change.after["description"] or None, tags=change.after["tags"],
+    )
+    return _verified(change, workspace, Outcome.DONE)
+
+
+def _archive(change: Change, workspace: Workspace, options: ApplyOptions) -> ChangeResult:
+    if not options.prune:
+        return ChangeResult(change, Outcome.SKIPPED, "orphan kept (archive it with --prune)")
+    if change.name in options.protected:
+        return ChangeResult(change, Outcome.SKIPPED, "protected in envsync.yaml: never archived")
+    assert change.version is not None
+    existing = workspace.get_version(change.name, change.version)
+    if existing is None or existing.archived:
+        return ChangeResult(change, Outcome.ALREADY)
+    if _moved(change, workspace):
+        return ChangeResult(change, Outcome.STALE, "the environment changed in the workspace since the plan; plan again")
+    workspace.set_archived(change.name, change.version, True)
+    return ChangeResult(change, Outcome.DONE)
+
+
+def _moved(change: Change, workspace: Workspace) -> bool:
+    return observed_digest(observe_environment(workspace, change.name)) != change.observed_digest
+
+
+def _verified(change: Change, workspace: Workspace, outcome: Outcome) -> ChangeResult:
+    """Read the version back: what the workspace holds must be what was planned."""
+    assert change.version is not None
+    got = workspace.get_version(change.name, change.version)
+    if got is None:
+        return ChangeResult(change, Outcome.FAILED, "not found when read back after writing")
+    if change.fingerprint and fingerprint(got.body.content()) != change.fingerprint:
+        return ChangeResult(change, Outcome.FAILED, "read back with different content than planned")
+    if not _mutable_matches(got, change):
+        return ChangeResult(change, Outcome.FAILED, "read back with different description or tags")
+    return ChangeResult(change, outcome)
+
+
+def _mutable_matches(version: RemoteVersion, change: Change) -> bool:
+    after = change.after or {}
+    return (version.body.description or "") == after.get("description", "") and dict(
+        version.body.tags
+    ) == dict(after.get("tags", {}))
