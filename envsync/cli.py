@@ -6,7 +6,9 @@ This is the only module that prints or exits. Heavy modules are imported inside 
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,6 +30,8 @@ class Cli(click.Group):
             code = super().main(*args, standalone_mode=False, **kwargs)
             code = ExitCode.OK if code is None else code
         except EnvsyncError as e:
+            for line in e.details:
+                click.echo(line, err=True)
             click.echo(f"error: {e}", err=True)
             code = e.exit_code
         except click.exceptions.Exit as e:
@@ -70,6 +74,128 @@ def cli(ctx: click.Context, root: Path) -> None:
     Plan and apply the environment YAMLs in git against a workspace, and detect drift.
     """
     ctx.obj = App(root=root.resolve())
+
+def _open(app: App, target_name: str | None) -> tuple[Any, Any]:
+    from envsync.workspace.factory import open_workspace
+
+    target = app.config.target(target_name)
+    return target, open_workspace(target)
+
+
+def _color(no_color: bool) -> bool:
+    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+@cli.command("plan")
+@click.option("-t", "--target", help="Target workspace from envsync.yaml (default: its default_target).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan as JSON for `envsync apply PLAN`.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0: none, 1: error).")
+@click.option("-v", "--verbose", is_flag=True, help="Show environments with no changes too.")
+@click.option("--no-color", is_flag=True, help="No colour (also off with NO_COLOR or when not on a terminal).")
+@click.pass_obj
+def plan_cmd(
+    app: App, target: str | None, out: Path | None, fmt: str,
+    detailed_exitcode: bool, verbose: bool, no_color: bool,
+) -> ExitCode:
+    """Show what apply would change in the target workspace.
+
+    Example: envsync plan --format markdown --out plan.json > plan.md
+    """
+    from envsync import pipeline
+    from envsync.plan import render, saved
+
+    specs = pipeline.load_specs(app.config)
+    chosen, workspace = _open(app, target)
+    result = pipeline.make_plan(app.config, chosen, workspace, specs)
+    if out:
+        saved.write(result, out)
+    if fmt == "json":
+        click.echo(render.to_json(result), nl=False)
+    elif fmt == "markdown":
+        click.echo(render.markdown(result), nl=False)
+    else:
+        click.echo(render.text(result, verbose=verbose, color=_color(no_color)), nl=False)
+    if result.errors:
+        return ExitCode.ERROR
+    return ExitCode.CHANGES if detailed_exitcode and result.has_changes else ExitCode.OK
+
+
+@cli.command("apply")
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-t", "--target", help="Target workspace (default: the plan's, else envsync.yaml's default).")
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (required when not on a terminal).")
+@click.option("--concurrency", type=click.IntRange(1, 64), help="Changes applied at once (default: envsync.yaml's concurrency).")
+@click.option("--prune", is_flag=True, help="Archive orphans: versions envsync created that git no longer defines.")
+@click.option("--no-color", is_flag=True, help="No colour.")
+@click.pass_obj
+def apply_cmd(
+    app: App, plan_file: Path | None, target: str | None, auto_approve: bool,
+    concurrency: int | None, prune: bool, no_color: bool,
+) -> ExitCode:
+    """Apply a saved plan, or plan and apply after confirmation.
+
+    Example: envsync apply plan.json    |    envsync apply --auto-approve
+    """
+    from envsync import pipeline
+    from envsync.apply.applier import ApplyOptions, apply
+    from envsync.plan import render, saved
+
+    config = app.config
+    specs = pipeline.load_specs(config)
+    if plan_file is not None:
+        result = saved.read(plan_file)
+        chosen, workspace = _open(app, target or result.target)
+        if result.target != chosen.name:
+            raise EnvsyncError(f"{plan_file}: the plan is for target '{result.target}', not '{chosen.name}'")
+    else:
+        chosen, workspace = _open(app, target)
+        result = pipeline.make_plan(config, chosen, workspace, specs)
+        click.echo(render.text(result, color=_color(no_color)), nl=False)
+        if not (result.has_changes or result.errors):
+            return ExitCode.OK
+        if not result.errors and not _approved(auto_approve):
+            click.echo("Apply cancelled.")
+            return ExitCode.ERROR
+    options = ApplyOptions(
+        prune=prune, protected=config.protected,
+        concurrency=concurrency or config.concurrency,
+        provenance=pipeline.provenance_for(config),
+    )
+    progress = _Progress(sum(1 for c in result.changes if c.action.value != "noop"))
+    outcome = apply(result, workspace, {s.name: s for s in specs}, options, on_result=progress)
+    progress.finish()
+    click.echo(outcome.summary())
+    return ExitCode.ERROR if outcome.failed else ExitCode.OK
+
+
+def _approved(auto_approve: bool) -> bool:
+    if auto_approve:
+        return True
+    if not sys.stdin.isatty():
+        raise EnvsyncError("not on a terminal: pass --auto-approve to apply without confirmation")
+    return click.confirm("Apply these changes?", default=False)
+
+
+class _Progress:
+    """One line per finished change; on a terminal successes share one live line."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.live = total, 0, sys.stdout.isatty()
+        self.lock = threading.Lock()
+
+    def __call__(self, result: Any) -> None:
+        with self.lock:
+            self.done += 1
+            line = f"[{self.done}/{self.total}] {result.line()}"
+            if self.live and not result.failed:
+                click.echo(f"\r\033[K{line}", nl=False)
+            else:
+                click.echo(("\r\033[K" if self.live else "") + line)
+
+    def finish(self) -> None:
+        if self.live and self.done:
+            click.echo()
 
 
 def main() -> NoReturn:

@@ -18,6 +18,10 @@ class EnvsyncError(Exception):
 
     exit_code = ExitCode.ERROR
 
+    def __init__(self, message: str, *, details: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.details = details  # one line each, printed before the message (e.g. every problem)
+
 
 class SpecError(EnvsyncError):
     """An environment YAML (or a file it references) is invalid."""
