@@ -169,6 +169,28 @@ def apply_cmd(
     return ExitCode.ERROR if outcome.failed else ExitCode.OK
 
 
+@cli.command("drift")
+@click.option("-t", "--target", help="Target workspace from envsync.yaml.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.pass_obj
+def drift_cmd(app: App, target: str | None, fmt: str) -> ExitCode:
+    """Report what changed in the workspace outside git. Exit 2 when it drifted.
+
+    Always reads every version: hand edits to a version's tags or description leave no other trace.
+    """
+    from envsync import drift, pipeline
+    from envsync.plan.observe import observe
+
+    config = app.config
+    specs = pipeline.load_specs(config)
+    chosen, workspace = _open(app, target)
+    observed = observe(workspace, concurrency=config.concurrency, exclude=config.exclude)
+    report = drift.detect(specs, observed, pipeline.plan_options(config, chosen))
+    render = {"json": drift.to_json, "markdown": drift.markdown}.get(fmt, drift.text)
+    click.echo(render(report), nl=False)
+    return ExitCode.CHANGES if report.drifted else ExitCode.OK
+
+
 def _approved(auto_approve: bool) -> bool:
     if auto_approve:
         return True
