@@ -93,10 +93,11 @@ def _color(no_color: bool) -> bool:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0: none, 1: error).")
 @click.option("-v", "--verbose", is_flag=True, help="Show environments with no changes too.")
 @click.option("--no-color", is_flag=True, help="No colour (also off with NO_COLOR or when not on a terminal).")
+@click.option("--refresh", is_flag=True, help="Read every version, ignoring the last-applied records on containers.")
 @click.pass_obj
 def plan_cmd(
     app: App, target: str | None, out: Path | None, fmt: str,
-    detailed_exitcode: bool, verbose: bool, no_color: bool,
+    detailed_exitcode: bool, verbose: bool, no_color: bool, refresh: bool,
 ) -> ExitCode:
     """Show what apply would change in the target workspace.
 
@@ -107,7 +108,7 @@ def plan_cmd(
 
     specs = pipeline.load_specs(app.config)
     chosen, workspace = _open(app, target)
-    result = pipeline.make_plan(app.config, chosen, workspace, specs)
+    result = pipeline.make_plan(app.config, chosen, workspace, specs, refresh=refresh)
     if out:
         saved.write(result, out)
     if fmt == "json":
@@ -158,7 +159,7 @@ def apply_cmd(
             click.echo("Apply cancelled.")
             return ExitCode.ERROR
     options = ApplyOptions(
-        prune=prune, protected=config.protected,
+        prune=prune, protected=config.protected, ignore_tags=config.ignore_tags,
         concurrency=concurrency or config.concurrency,
         provenance=pipeline.provenance_for(config),
     )
@@ -184,7 +185,7 @@ def drift_cmd(app: App, target: str | None, fmt: str) -> ExitCode:
     config = app.config
     specs = pipeline.load_specs(config)
     chosen, workspace = _open(app, target)
-    observed = observe(workspace, concurrency=config.concurrency, exclude=config.exclude)
+    observed = observe(workspace, specs, concurrency=config.concurrency, exclude=config.exclude)
     report = drift.detect(specs, observed, pipeline.plan_options(config, chosen))
     render = {"json": drift.to_json, "markdown": drift.markdown}.get(fmt, drift.text)
     click.echo(render(report), nl=False)

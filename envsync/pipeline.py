@@ -37,9 +37,12 @@ def plan_options(config: Config, target: Target) -> PlanOptions:
 
 def make_plan(
     config: Config, target: Target, workspace: Workspace, specs: Sequence[EnvironmentSpec],
-    *, commit: str | None = None,
+    *, commit: str | None = None, refresh: bool = False,
 ) -> Plan:
-    observed = observe(workspace, concurrency=config.concurrency, exclude=config.exclude)
+    observed = observe(
+        workspace, specs, concurrency=config.concurrency, exclude=config.exclude,
+        ignore_tags=config.ignore_tags, refresh=refresh,
+    )
     result = plan(specs, observed, plan_options(config, target))
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return replace(result, commit=commit, created=now)

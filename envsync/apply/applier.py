@@ -15,6 +15,7 @@ from pathlib import Path
 from envsync.apply.result import ApplyResult, ChangeResult, Outcome
 from envsync.errors import ConflictError, EnvsyncError
 from envsync.fingerprint import fingerprint
+from envsync.plan import last_applied
 from envsync.plan.model import Action, Change, Plan, observed_digest
 from envsync.plan.observe import observe_environment
 from envsync.spec import EnvironmentSpec
@@ -26,6 +27,7 @@ class ApplyOptions:
     prune: bool = False
     protected: frozenset[str] = frozenset()
     concurrency: int = 4
+    ignore_tags: frozenset[str] = frozenset()
     # Provenance properties (source, commit) for a spec, set on the versions envsync creates.
     provenance: Callable[[EnvironmentSpec], Mapping[str, str]] = field(default=lambda s: {})
 
@@ -61,9 +63,10 @@ def _apply_one(
         spec = specs.get(change.name)
         if spec is None or spec.fingerprint != change.fingerprint:
             return ChangeResult(change, Outcome.STALE, "its YAML changed since the plan was made; plan again")
-        if change.action is Action.UPDATE:
-            return _update(change, workspace)
-        return _create(change, spec, workspace, options)
+        done = _update(change, workspace) if change.action is Action.UPDATE else (
+            _create(change, spec, workspace, options)
+        )
+        return _recorded(done, spec, workspace, options)
     except EnvsyncError as e:  # a workspace refusal, an unreadable build context
         return ChangeResult(change, Outcome.FAILED, str(e))
 
@@ -136,6 +139,21 @@ def _archive(change: Change, workspace: Workspace, options: ApplyOptions) -> Cha
         return ChangeResult(change, Outcome.STALE, "the environment changed in the workspace since the plan; plan again")
     workspace.set_archived(change.name, change.version, True)
     return ChangeResult(change, Outcome.DONE)
+
+
+def _recorded(
+    result: ChangeResult, spec: EnvironmentSpec, workspace: Workspace, options: ApplyOptions
+) -> ChangeResult:
+    """Write the last-applied record on the container, keeping the user's own tags."""
+    if result.outcome not in (Outcome.DONE, Outcome.ALREADY) or result.change.version is None:
+        return result
+    container = workspace.get_environment(spec.name)
+    record = last_applied.record_for(spec, result.change.version, options.ignore_tags).encode()
+    if container is None or container.tags.get(last_applied.TAG) == record:
+        return result
+    tags = {**container.tags, last_applied.TAG: record}
+    workspace.update_environment(spec.name, description=container.description, tags=tags)
+    return result
 
 
 def _moved(change: Change, workspace: Workspace) -> bool:

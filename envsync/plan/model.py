@@ -58,6 +58,8 @@ class ObservedState:
 
     containers: Mapping[str, Container] = field(default_factory=dict)
     environments: Mapping[str, ObservedEnvironment] = field(default_factory=dict)
+    # Environments whose last-applied record matches git: unchanged, their versions not read.
+    unchanged: frozenset[str] = frozenset()
 
     def environment(self, name: str) -> ObservedEnvironment:
         return self.environments.get(name) or ObservedEnvironment(name, self.containers.get(name))

@@ -2,34 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from envsync.plan import last_applied
 from envsync.plan.model import ObservedEnvironment, ObservedState
+from envsync.spec import EnvironmentSpec
 from envsync.workspace import ListView, Workspace
 
 
 def observe(
     workspace: Workspace,
+    specs: Sequence[EnvironmentSpec] = (),
     *,
     concurrency: int = 8,
     exclude: frozenset[str] = frozenset(),
+    ignore_tags: frozenset[str] = frozenset(),
+    refresh: bool = True,
 ) -> ObservedState:
-    """List every container (paged), then the versions of every non-curated environment (git's,
-    and the others to find orphans), `concurrency` requests at a time."""
+    """List every container (paged), then read the versions the plan needs, `concurrency`
+    requests at a time. With `refresh`, that is every non-curated environment. Without it,
+    environments whose last-applied record matches git are not read (they are unchanged), nor
+    are environments outside git that envsync never recorded applying (they hold no orphans)."""
     containers = {c.name: c for c in workspace.list_environments(ListView.ALL)}
-    # Environments git defines but the workspace lacks have no versions to read.
-    wanted = sorted(n for n, c in containers.items() if not c.curated and n not in exclude)
+    by_name = {s.name: s for s in specs}
+    unchanged = frozenset(
+        () if refresh else
+        (n for n, s in by_name.items() if last_applied.unchanged(s, containers.get(n), ignore_tags))
+    )
+    wanted = sorted(
+        n for n, c in containers.items()
+        if not c.curated and n not in exclude and n not in unchanged
+        and (refresh or n in by_name or last_applied.read(c) is not None)
+    )
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         found = pool.map(lambda n: workspace.list_versions(n, ListView.ALL), wanted)
         environments = {
             name: ObservedEnvironment(name, containers.get(name), tuple(versions))
             for name, versions in zip(wanted, found)
         }
-    return ObservedState(containers=containers, environments=environments)
-
+    return ObservedState(containers=containers, environments=environments, unchanged=unchanged)
 
 
 def observe_environment(workspace: Workspace, name: str) -> ObservedEnvironment:
     """Re-read one environment (for the stale-plan check before applying a change to it)."""
     versions = tuple(workspace.list_versions(name, ListView.ALL))
     return ObservedEnvironment(name, workspace.get_environment(name), versions)
+

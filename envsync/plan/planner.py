@@ -35,7 +35,11 @@ def plan(
     desired: Sequence[EnvironmentSpec], observed: ObservedState, options: PlanOptions
 ) -> Plan:
     specs = [s for s in desired if s.name not in options.exclude]
-    changes = [_change_for(s, observed.environment(s.name), options) for s in specs]
+    changes = [
+        _unchanged(s, observed, options) if s.name in observed.unchanged
+        else _change_for(s, observed.environment(s.name), options)
+        for s in specs
+    ]
     changes += _orphans({s.name for s in desired}, observed, options)
     changes.sort(key=lambda c: (c.name.lower(), c.name, c.version or ""))
     return Plan(target=options.target, changes=tuple(changes))
@@ -85,6 +89,17 @@ def _change_for(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOp
     if spec.version is not None:
         return _explicit_version(spec, env, options, base)
     return _auto_version(spec, env, options, base)
+
+
+def _unchanged(spec: EnvironmentSpec, observed: ObservedState, options: PlanOptions) -> Change:
+    container = observed.containers[spec.name]
+    return Change(
+        name=spec.name, action=Action.NOOP, version=container.latest_version,
+        observed_digest=observed_digest(observed.environment(spec.name)),
+        source=_relative(spec.source, options.root), fingerprint=spec.fingerprint,
+        after=spec_view(spec, options.root), base_version=container.latest_version,
+        message="unchanged since the last apply (container record; --refresh reads versions)",
+    )
 
 
 def _explicit_version(
