@@ -64,7 +64,10 @@ class App:
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="envsync")
 @click.option(
-    "-C", "--root", type=click.Path(file_okay=False, path_type=Path), default=".",
+    "-C",
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
     help="Repository root (where envsync.yaml and environments/ live).",
 )
 @click.pass_context
@@ -74,6 +77,7 @@ def cli(ctx: click.Context, root: Path) -> None:
     Plan and apply the environment YAMLs in git against a workspace, and detect drift.
     """
     ctx.obj = App(root=root.resolve())
+
 
 def _open(app: App, target_name: str | None) -> tuple[Any, Any]:
     from envsync.workspace.factory import open_workspace
@@ -88,16 +92,32 @@ def _color(no_color: bool) -> bool:
 
 @cli.command("plan")
 @click.option("-t", "--target", help="Target workspace from envsync.yaml (default: its default_target).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan as JSON for `envsync apply PLAN`.")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan as JSON for `envsync apply PLAN`.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0: none, 1: error).")
 @click.option("-v", "--verbose", is_flag=True, help="Show environments with no changes too.")
-@click.option("--no-color", is_flag=True, help="No colour (also off with NO_COLOR or when not on a terminal).")
-@click.option("--refresh", is_flag=True, help="Read every version, ignoring the last-applied records on containers.")
+@click.option(
+    "--no-color", is_flag=True, help="No colour (also off with NO_COLOR or when not on a terminal)."
+)
+@click.option(
+    "--refresh", is_flag=True, help="Read every version, ignoring the last-applied records on containers."
+)
 @click.pass_obj
 def plan_cmd(
-    app: App, target: str | None, out: Path | None, fmt: str,
-    detailed_exitcode: bool, verbose: bool, no_color: bool, refresh: bool,
+    app: App,
+    target: str | None,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    verbose: bool,
+    no_color: bool,
+    refresh: bool,
 ) -> ExitCode:
     """Show what apply would change in the target workspace.
 
@@ -126,13 +146,24 @@ def plan_cmd(
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-t", "--target", help="Target workspace (default: the plan's, else envsync.yaml's default).")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (required when not on a terminal).")
-@click.option("--concurrency", type=click.IntRange(1, 64), help="Changes applied at once (default: envsync.yaml's concurrency).")
-@click.option("--prune", is_flag=True, help="Archive orphans: versions envsync created that git no longer defines.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    help="Changes applied at once (default: envsync.yaml's concurrency).",
+)
+@click.option(
+    "--prune", is_flag=True, help="Archive orphans: versions envsync created that git no longer defines."
+)
 @click.option("--no-color", is_flag=True, help="No colour.")
 @click.pass_obj
 def apply_cmd(
-    app: App, plan_file: Path | None, target: str | None, auto_approve: bool,
-    concurrency: int | None, prune: bool, no_color: bool,
+    app: App,
+    plan_file: Path | None,
+    target: str | None,
+    auto_approve: bool,
+    concurrency: int | None,
+    prune: bool,
+    no_color: bool,
 ) -> ExitCode:
     """Apply a saved plan, or plan and apply after confirmation.
 
@@ -159,7 +190,9 @@ def apply_cmd(
             click.echo("Apply cancelled.")
             return ExitCode.ERROR
     options = ApplyOptions(
-        prune=prune, protected=config.protected, ignore_tags=config.ignore_tags,
+        prune=prune,
+        protected=config.protected,
+        ignore_tags=config.ignore_tags,
         concurrency=concurrency or config.concurrency,
         provenance=pipeline.provenance_for(config),
     )
@@ -172,7 +205,9 @@ def apply_cmd(
 
 @cli.command("drift")
 @click.option("-t", "--target", help="Target workspace from envsync.yaml.")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def drift_cmd(app: App, target: str | None, fmt: str) -> ExitCode:
     """Report what changed in the workspace outside git. Exit 2 when it drifted.

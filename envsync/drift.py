@@ -43,9 +43,7 @@ class DriftReport:
         return bool(self.items)
 
 
-def detect(
-    specs: Sequence[EnvironmentSpec], observed: ObservedState, options: PlanOptions
-) -> DriftReport:
+def detect(specs: Sequence[EnvironmentSpec], observed: ObservedState, options: PlanOptions) -> DriftReport:
     items: list[DriftItem] = []
     for spec in specs:
         if spec.name not in options.exclude:
@@ -63,7 +61,9 @@ def _spec_drift(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOp
     current = _git_version(spec, env)
     if current is None:
         yield DriftItem(
-            DriftKind.MISSING, spec.name, spec.version,
+            DriftKind.MISSING,
+            spec.name,
+            spec.version,
             "git's content is in no version of the workspace (deleted, or not applied yet)",
             git=spec.fingerprint,
         )
@@ -71,9 +71,15 @@ def _spec_drift(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOp
         yield from _version_drift(spec, current, options)
     if any(v.managed for v in env.versions):
         yield from (
-            DriftItem(DriftKind.UNMANAGED_VERSION, spec.name, v.version,
-                      "created outside envsync", workspace=remote_view(v))
-            for v in env.active if not v.managed
+            DriftItem(
+                DriftKind.UNMANAGED_VERSION,
+                spec.name,
+                v.version,
+                "created outside envsync",
+                workspace=remote_view(v),
+            )
+            for v in env.active
+            if not v.managed
         )
 
 
@@ -87,7 +93,9 @@ def _git_version(spec: EnvironmentSpec, env: ObservedEnvironment) -> RemoteVersi
     return same[0] if same else None
 
 
-def _version_drift(spec: EnvironmentSpec, version: RemoteVersion, options: PlanOptions) -> Iterator[DriftItem]:
+def _version_drift(
+    spec: EnvironmentSpec, version: RemoteVersion, options: PlanOptions
+) -> Iterator[DriftItem]:
     if version.archived:
         yield DriftItem(DriftKind.ARCHIVED, spec.name, version.version, "archived outside git")
     git = {"description": spec.description or "", "tags": desired_tags(spec.tags, version.body.tags, options)}
@@ -95,15 +103,22 @@ def _version_drift(spec: EnvironmentSpec, version: RemoteVersion, options: PlanO
     fields = changed_fields(have, git)
     if fields:
         yield DriftItem(
-            DriftKind.EDITED, spec.name, version.version,
-            f"{', '.join(fields)} edited outside git", git=git, workspace=have,
+            DriftKind.EDITED,
+            spec.name,
+            version.version,
+            f"{', '.join(fields)} edited outside git",
+            git=git,
+            workspace=have,
         )
 
 
 def _orphan(version: RemoteVersion) -> DriftItem:
     return DriftItem(
-        DriftKind.ORPHAN, version.name, version.version,
-        "created by envsync; no YAML in git defines it any more", workspace=remote_view(version),
+        DriftKind.ORPHAN,
+        version.name,
+        version.version,
+        "created by envsync; no YAML in git defines it any more",
+        workspace=remote_view(version),
     )
 
 
@@ -128,14 +143,16 @@ def text(report: DriftReport) -> str:
 
 
 def markdown(report: DriftReport) -> str:
-    rows = [
-        f"| `{i.name}` | {i.version or '–'} | {i.kind.value} | {i.message} |" for i in report.items
-    ]
+    rows = [f"| `{i.name}` | {i.version or '–'} | {i.kind.value} | {i.message} |" for i in report.items]
     table = "\n| environment | version | kind | what |\n|---|---|---|---|\n" + "\n".join(rows) if rows else ""
     return f"### envsync drift for `{report.target}`\n\n**{summary(report)}**\n{table}\n"
 
 
 def to_json(report: DriftReport) -> str:
-    doc = {"format_version": 1, "target": report.target, "drifted": report.drifted,
-           "items": [{**asdict(i), "kind": i.kind.value} for i in report.items]}
+    doc = {
+        "format_version": 1,
+        "target": report.target,
+        "drifted": report.drifted,
+        "items": [{**asdict(i), "kind": i.kind.value} for i in report.items],
+    }
     return json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n"

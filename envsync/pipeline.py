@@ -30,18 +30,29 @@ def load_specs(config: Config, paths: Sequence[Path] = ()) -> tuple[EnvironmentS
 
 def plan_options(config: Config, target: Target) -> PlanOptions:
     return PlanOptions(
-        target=target.name, root=config.root,
-        ignore_tags=config.ignore_tags, exclude=config.exclude,
+        target=target.name,
+        root=config.root,
+        ignore_tags=config.ignore_tags,
+        exclude=config.exclude,
     )
 
 
 def make_plan(
-    config: Config, target: Target, workspace: Workspace, specs: Sequence[EnvironmentSpec],
-    *, commit: str | None = None, refresh: bool = False,
+    config: Config,
+    target: Target,
+    workspace: Workspace,
+    specs: Sequence[EnvironmentSpec],
+    *,
+    commit: str | None = None,
+    refresh: bool = False,
 ) -> Plan:
     observed = observe(
-        workspace, specs, concurrency=config.concurrency, exclude=config.exclude,
-        ignore_tags=config.ignore_tags, refresh=refresh,
+        workspace,
+        specs,
+        concurrency=config.concurrency,
+        exclude=config.exclude,
+        ignore_tags=config.ignore_tags,
+        refresh=refresh,
     )
     result = plan(specs, observed, plan_options(config, target))
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")

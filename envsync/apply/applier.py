@@ -63,8 +63,10 @@ def _apply_one(
         spec = specs.get(change.name)
         if spec is None or spec.fingerprint != change.fingerprint:
             return ChangeResult(change, Outcome.STALE, "its YAML changed since the plan was made; plan again")
-        done = _update(change, workspace) if change.action is Action.UPDATE else (
-            _create(change, spec, workspace, options)
+        done = (
+            _update(change, workspace)
+            if change.action is Action.UPDATE
+            else (_create(change, spec, workspace, options))
         )
         return _recorded(done, spec, workspace, options)
     except EnvsyncError as e:  # a workspace refusal, an unreadable build context
@@ -78,8 +80,9 @@ def _create(
     settled = _settled(change, workspace.get_version(change.name, change.version), spec)
     if settled:
         return settled
-    if _moved(change, workspace):
-        return ChangeResult(change, Outcome.STALE, "the environment changed in the workspace since the plan; plan again")
+    stale = _stale(change, workspace)
+    if stale:
+        return stale
     body = _body(change, spec, workspace, options)
     try:
         workspace.create_version(change.name, change.version, body)
@@ -96,7 +99,8 @@ def _settled(change: Change, existing: RemoteVersion | None, spec: EnvironmentSp
         return None
     if existing.body.content() != spec.content():
         return ChangeResult(
-            change, Outcome.CONFLICT,
+            change,
+            Outcome.CONFLICT,
             f"version {change.version} already exists with other content; never overwritten (plan again)",
         )
     return ChangeResult(change, Outcome.ALREADY)
@@ -113,15 +117,19 @@ def _body(change: Change, spec: EnvironmentSpec, workspace: Workspace, options: 
 
 
 def _update(change: Change, workspace: Workspace) -> ChangeResult:
-    assert change.version is not None and change.after is not None
+    assert change.version is not None
+    assert change.after is not None
     existing = workspace.get_version(change.name, change.version)
     if existing is not None and _mutable_matches(existing, change):
         return ChangeResult(change, Outcome.ALREADY)
-    if _moved(change, workspace):
-        return ChangeResult(change, Outcome.STALE, "the environment changed in the workspace since the plan; plan again")
+    stale = _stale(change, workspace)
+    if stale:
+        return stale
     workspace.update_version(
-        change.name, change.version,
-        description=change.after["description"] or None, tags=change.after["tags"],
+        change.name,
+        change.version,
+        description=change.after["description"] or None,
+        tags=change.after["tags"],
     )
     return _verified(change, workspace, Outcome.DONE)
 
@@ -135,8 +143,9 @@ def _archive(change: Change, workspace: Workspace, options: ApplyOptions) -> Cha
     existing = workspace.get_version(change.name, change.version)
     if existing is None or existing.archived:
         return ChangeResult(change, Outcome.ALREADY)
-    if _moved(change, workspace):
-        return ChangeResult(change, Outcome.STALE, "the environment changed in the workspace since the plan; plan again")
+    stale = _stale(change, workspace)
+    if stale:
+        return stale
     workspace.set_archived(change.name, change.version, True)
     return ChangeResult(change, Outcome.DONE)
 
@@ -156,8 +165,13 @@ def _recorded(
     return result
 
 
-def _moved(change: Change, workspace: Workspace) -> bool:
-    return observed_digest(observe_environment(workspace, change.name)) != change.observed_digest
+def _stale(change: Change, workspace: Workspace) -> ChangeResult | None:
+    """A refusal when the environment moved since the plan observed it, else None."""
+    if observed_digest(observe_environment(workspace, change.name)) == change.observed_digest:
+        return None
+    return ChangeResult(
+        change, Outcome.STALE, "the environment changed in the workspace since the plan; plan again"
+    )
 
 
 def _verified(change: Change, workspace: Workspace, outcome: Outcome) -> ChangeResult:

@@ -28,8 +28,12 @@ class Record:
     mutable: str  # mutable_digest() of what apply set
 
     def encode(self) -> str:
-        doc = {"v": RECORD_VERSION, "version": self.version, "fingerprint": self.fingerprint,
-               "mutable": self.mutable}
+        doc = {
+            "v": RECORD_VERSION,
+            "version": self.version,
+            "fingerprint": self.fingerprint,
+            "mutable": self.mutable,
+        }
         return json.dumps(doc, sort_keys=True, separators=(",", ":"))
 
 

@@ -68,8 +68,13 @@ class ObservedState:
 def observed_digest(env: ObservedEnvironment) -> str:
     """A digest of everything about `env` a plan decision rests on, to detect stale plans."""
     state = sorted(
-        (v.version, canonical_json(v.body.content()), v.body.description or "",
-         sorted(v.body.tags.items()), v.archived)
+        (
+            v.version,
+            canonical_json(v.body.content()),
+            v.body.description or "",
+            sorted(v.body.tags.items()),
+            v.archived,
+        )
         for v in env.versions
     )
     doc = {"exists": env.container is not None or bool(env.versions), "versions": state}

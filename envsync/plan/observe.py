@@ -27,19 +27,23 @@ def observe(
     containers = {c.name: c for c in workspace.list_environments(ListView.ALL)}
     by_name = {s.name: s for s in specs}
     unchanged = frozenset(
-        () if refresh else
-        (n for n, s in by_name.items() if last_applied.unchanged(s, containers.get(n), ignore_tags))
+        ()
+        if refresh
+        else (n for n, s in by_name.items() if last_applied.unchanged(s, containers.get(n), ignore_tags))
     )
     wanted = sorted(
-        n for n, c in containers.items()
-        if not c.curated and n not in exclude and n not in unchanged
+        n
+        for n, c in containers.items()
+        if not c.curated
+        and n not in exclude
+        and n not in unchanged
         and (refresh or n in by_name or last_applied.read(c) is not None)
     )
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         found = pool.map(lambda n: workspace.list_versions(n, ListView.ALL), wanted)
         environments = {
             name: ObservedEnvironment(name, containers.get(name), tuple(versions))
-            for name, versions in zip(wanted, found)
+            for name, versions in zip(wanted, found, strict=True)
         }
     return ObservedState(containers=containers, environments=environments, unchanged=unchanged)
 
@@ -48,4 +52,3 @@ def observe_environment(workspace: Workspace, name: str) -> ObservedEnvironment:
     """Re-read one environment (for the stale-plan check before applying a change to it)."""
     versions = tuple(workspace.list_versions(name, ListView.ALL))
     return ObservedEnvironment(name, workspace.get_environment(name), versions)
-

@@ -31,12 +31,11 @@ class PlanOptions:
     exclude: frozenset[str] = frozenset()
 
 
-def plan(
-    desired: Sequence[EnvironmentSpec], observed: ObservedState, options: PlanOptions
-) -> Plan:
+def plan(desired: Sequence[EnvironmentSpec], observed: ObservedState, options: PlanOptions) -> Plan:
     specs = [s for s in desired if s.name not in options.exclude]
     changes = [
-        _unchanged(s, observed, options) if s.name in observed.unchanged
+        _unchanged(s, observed, options)
+        if s.name in observed.unchanged
         else _change_for(s, observed.environment(s.name), options)
         for s in specs
     ]
@@ -94,16 +93,20 @@ def _change_for(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOp
 def _unchanged(spec: EnvironmentSpec, observed: ObservedState, options: PlanOptions) -> Change:
     container = observed.containers[spec.name]
     return Change(
-        name=spec.name, action=Action.NOOP, version=container.latest_version,
+        name=spec.name,
+        action=Action.NOOP,
+        version=container.latest_version,
         observed_digest=observed_digest(observed.environment(spec.name)),
-        source=_relative(spec.source, options.root), fingerprint=spec.fingerprint,
-        after=spec_view(spec, options.root), base_version=container.latest_version,
+        source=_relative(spec.source, options.root),
+        fingerprint=spec.fingerprint,
+        after=spec_view(spec, options.root),
+        base_version=container.latest_version,
         message="unchanged since the last apply (container record; --refresh reads versions)",
     )
 
 
 def _explicit_version(
-    spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOptions, base: Any
+    spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOptions, base: partial[Change]
 ) -> Change:
     version = str(spec.version)
     existing = env.get(version)
@@ -113,7 +116,10 @@ def _explicit_version(
     if not _same_content(spec, existing):
         fields = ", ".join(changed_fields(_immutable(before), _immutable(base.keywords["after"])))
         return base(
-            action=Action.ERROR, version=version, before=before, base_version=version,
+            action=Action.ERROR,
+            version=version,
+            before=before,
+            base_version=version,
             diff=changed_fields(before, base.keywords["after"]),
             message=(
                 f"version {version} already exists with different {fields}; versions are "
@@ -124,7 +130,7 @@ def _explicit_version(
 
 
 def _auto_version(
-    spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOptions, base: Any
+    spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOptions, base: partial[Change]
 ) -> Change:
     latest = env.active[0] if env.active else None
     if latest is not None and _same_content(spec, latest):
@@ -139,13 +145,14 @@ def _auto_version(
         diff=changed_fields(before, base.keywords["after"]) if before else (),
         message=(
             f"same content as version {older.version}, which is not the latest active version"
-            if older else None
+            if older
+            else None
         ),
     )
 
 
 def _mutable_change(
-    spec: EnvironmentSpec, existing: RemoteVersion, options: PlanOptions, base: Any
+    spec: EnvironmentSpec, existing: RemoteVersion, options: PlanOptions, base: partial[Change]
 ) -> Change:
     before = remote_view(existing)
     after = dict(base.keywords["after"], tags=desired_tags(spec.tags, existing.body.tags, options))
@@ -153,8 +160,12 @@ def _mutable_change(
     note = "archived in the workspace" if existing.archived else None
     return base(
         action=Action.UPDATE if diff else Action.NOOP,
-        version=existing.version, before=before, after=after, diff=diff,
-        base_version=existing.version, message=note,
+        version=existing.version,
+        before=before,
+        after=after,
+        diff=diff,
+        base_version=existing.version,
+        message=note,
     )
 
 
@@ -166,9 +177,7 @@ def desired_tags(
     return dict(sorted({**kept, **wanted}.items()))
 
 
-def _orphans(
-    defined: set[str], observed: ObservedState, options: PlanOptions
-) -> list[Change]:
+def _orphans(defined: set[str], observed: ObservedState, options: PlanOptions) -> list[Change]:
     orphans = []
     for name, env in observed.environments.items():
         if name in defined or name in options.exclude:
@@ -176,12 +185,17 @@ def _orphans(
         digest = observed_digest(env)
         for version in env.active:
             if version.managed and not version.curated:
-                orphans.append(Change(
-                    name=name, action=Action.ORPHAN, version=version.version,
-                    observed_digest=digest, before=remote_view(version),
-                    source=version.body.properties.get(SOURCE_PROPERTY),
-                    message="created by envsync; no YAML in git defines it any more",
-                ))
+                orphans.append(
+                    Change(
+                        name=name,
+                        action=Action.ORPHAN,
+                        version=version.version,
+                        observed_digest=digest,
+                        before=remote_view(version),
+                        source=version.body.properties.get(SOURCE_PROPERTY),
+                        message="created by envsync; no YAML in git defines it any more",
+                    )
+                )
     return orphans
 
 

@@ -23,8 +23,12 @@ _TITLES = {
     Action.ERROR: "error",
 }
 _COLOURS = {
-    Action.CREATE: "green", Action.NEW_VERSION: "green", Action.UPDATE: "yellow",
-    Action.ORPHAN: "magenta", Action.ERROR: "red", Action.NOOP: "white",
+    Action.CREATE: "green",
+    Action.NEW_VERSION: "green",
+    Action.UPDATE: "yellow",
+    Action.ORPHAN: "magenta",
+    Action.ERROR: "red",
+    Action.NOOP: "white",
 }
 _LINE_COLOURS = {"+": "green", "-": "red", "~": "yellow", "!": "red"}
 
@@ -96,9 +100,7 @@ def _markdown_section(change: Change) -> str:
     title = f"{change.action.symbol} <code>{change.name}:{change.version}</code> {_TITLES[change.action]}"
     lines = "\n".join(_details(change, _plain))
     source = f"\n\n`{change.source}`" if change.source else ""
-    return (
-        f"\n<details><summary>{title}</summary>{source}\n\n```diff\n{lines}\n```\n</details>\n"
-    )
+    return f"\n<details><summary>{title}</summary>{source}\n\n```diff\n{lines}\n```\n</details>\n"
 
 
 def _block(change: Change, style: Style) -> list[str]:
