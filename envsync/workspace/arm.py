@@ -1,0 +1,306 @@
+"""HTTP to Azure Resource Manager: one pooled session, retries, paging, ARM error mapping.
+
+Follows the ARM conventions that the Azure ML spec builds on
+(Azure/azure-rest-api-specs: specification/machinelearningservices/resource-manager/
+Microsoft.MachineLearningServices/stable/2025-12-01/mfe.json, and common-types v3):
+`{"value": [...], "nextLink": ...}` pages, `{"error": {"code", "message"}}` error bodies,
+429 + `Retry-After` throttling.
+"""
+
+from __future__ import annotations
+
+import inspect
+import ipaddress
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from envsync.errors import ConflictError, NotFoundError, WorkspaceError
+from envsync.workspace.redact import install_log_redaction, one_line, redact
+
+DEFAULT_ENDPOINT = "https://management.azure.com"
+ARM_SCOPE = "https://management.azure.com/.default"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Every request envsync makes is idempotent (PUTs replace a whole body, listSecrets reads), so a
+# lost response may be retried whatever the method.
+RETRY_METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"})
+_TOKEN_MARGIN_S = 300  # refresh a token this long before it expires
+
+log = logging.getLogger("envsync.azureml")
+
+
+class AccessTokenLike(Protocol):
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def expires_on(self) -> int: ...
+
+
+class TokenCredential(Protocol):
+    """What azure-identity credentials provide (`DefaultAzureCredential` included)."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessTokenLike: ...
+
+
+@dataclass(frozen=True)
+class StaticToken:
+    token: str
+    expires_on: int
+
+    def __repr__(self) -> str:
+        return f"StaticToken(token='<redacted>', expires_on={self.expires_on})"
+
+
+class StaticTokenCredential:
+    """A fixed bearer token (ENVSYNC_ARM_TOKEN, or any token for the local emulator)."""
+
+    def __init__(self, token: str):
+        if not token:
+            raise WorkspaceError("an empty ARM token was given")
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> StaticToken:
+        return StaticToken(self._token, int(time.time()) + 3600)
+
+    def __repr__(self) -> str:
+        return "StaticTokenCredential(token='<redacted>')"
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """Transport knobs. The defaults suit ARM; tests shrink the backoff."""
+
+    concurrency: int = 8
+    retries: int = 6
+    backoff: float = 0.5  # seconds; doubles per attempt
+    backoff_max: float = 30.0
+    jitter: float = 0.5  # up to this many seconds added to each backoff
+    retry_after_max: float = 120.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(url: str) -> str:
+    """`url` without a trailing slash; refuses plain http except on a loopback address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise WorkspaceError(f"invalid ARM endpoint '{redact(url)}': expected https://host")
+    if parts.scheme == "http" and not is_loopback(url):
+        raise WorkspaceError(
+            f"refusing plain http to {parts.hostname}: use https (http is allowed only for a "
+            "loopback endpoint such as the local emulator on 127.0.0.1)"
+        )
+    return url.rstrip("/")
+
+
+def make_retry(options: HttpOptions) -> Retry:
+    kwargs: dict[str, Any] = {
+        "total": options.retries,
+        "connect": options.retries,
+        "read": options.retries,
+        "status": options.retries,
+        "other": 0,
+        "backoff_factor": options.backoff,
+        "backoff_max": options.backoff_max,
+        "backoff_jitter": options.jitter,
+        "status_forcelist": RETRY_STATUSES,
+        "allowed_methods": RETRY_METHODS,
+        "respect_retry_after_header": True,
+        "raise_on_status": False,  # the last response is mapped to a WorkspaceError below
+        "raise_on_redirect": False,
+    }
+    if "retry_after_max" in inspect.signature(Retry.__init__).parameters:  # urllib3 >= 2.5
+        kwargs["retry_after_max"] = options.retry_after_max
+    return Retry(**kwargs)
+
+
+def new_session(options: HttpOptions) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(
+        pool_connections=4, pool_maxsize=max(options.concurrency, 10), max_retries=make_retry(options)
+    )
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.trust_env = False  # no .netrc credentials or proxy auth picked up behind our back
+    session.verify = True
+    return session
+
+
+def error_from_response(
+    op: str, response: requests.Response, secrets: tuple[str, ...] = ()
+) -> WorkspaceError:
+    """`op: STATUS CODE: message` as one redacted line, typed by status."""
+    code, message = _error_fields(response)
+    retried = _attempts_note(response)
+    text = one_line(redact(f"{op}: {response.status_code} {code}: {message}{retried}", secrets))
+    kind = {404: NotFoundError, 409: ConflictError}.get(response.status_code, WorkspaceError)
+    return kind(text, status=response.status_code, code=code)
+
+
+def _error_fields(response: requests.Response) -> tuple[str, str]:
+    code = response.headers.get("x-ms-error-code") or response.reason or "Error"
+    message = response.reason or "request failed"
+    try:
+        doc = response.json()
+    except ValueError:
+        return code, message
+    error = doc.get("error") if isinstance(doc, dict) else None
+    if isinstance(error, dict):
+        code = str(error.get("code") or code)
+        message = str(error.get("message") or message)
+    return code, message
+
+
+def _attempts_note(response: requests.Response) -> str:
+    history = getattr(getattr(response.raw, "retries", None), "history", ())
+    return f" (gave up after {len(history) + 1} attempts)" if history else ""
+
+
+class ArmSession:
+    """Authenticated JSON requests under one ARM resource URL, safe to share between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credential: TokenCredential,
+        *,
+        api_version: str,
+        options: HttpOptions = HttpOptions(),
+        scope: str = ARM_SCOPE,
+    ):
+        self.base_url = check_endpoint(base_url)
+        self.api_version = api_version
+        self.options = options
+        self._credential, self._scope = credential, scope
+        self._session = new_session(options)
+        self._slots = threading.BoundedSemaphore(max(1, options.concurrency))
+        self._token_lock = threading.Lock()
+        self._token: AccessTokenLike | None = None
+        install_log_redaction()
+
+    def __repr__(self) -> str:
+        return f"ArmSession({self.base_url!r}, api_version={self.api_version!r})"
+
+    # -- JSON helpers -------------------------------------------------------------------------
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+        """GET `path` (relative to the base URL); None on 404."""
+        response = self.send("GET", path, params=params, allow_404=True)
+        return None if response is None else _json(response)
+
+    def put(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        response = self.send("PUT", path, json=body)
+        assert response is not None
+        return _json(response)
+
+    def post(self, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        response = self.send("POST", path, json=body)
+        assert response is not None
+        return _json(response)
+
+    def pages(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of a paged list, following each `nextLink` verbatim (it carries its own
+        api-version and opaque `$skip`). A 404 on the first page yields nothing."""
+        response = self.send("GET", path, params=params, allow_404=True)
+        while response is not None:
+            page = _json(response)
+            yield from page.get("value") or ()
+            next_link = page.get("nextLink")
+            if not next_link:
+                return
+            response = self.send("GET", next_link, absolute=True)
+
+    # -- transport ----------------------------------------------------------------------------
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Mapping[str, Any] | None = None,
+        absolute: bool = False,
+        allow_404: bool = False,
+    ) -> requests.Response | None:
+        url = path if absolute else f"{self.base_url}/{path}"
+        query = None if absolute else {"api-version": self.api_version, **(params or {})}
+        op = f"{method} {self._label(url)}"
+        if absolute:
+            check_endpoint(url)  # a nextLink must not downgrade us to plain http
+        headers = {"Authorization": f"Bearer {self._bearer()}", "Accept": "application/json"}
+        response = self._request(op, method, url, params=query, json=json, headers=headers)
+        if allow_404 and response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise error_from_response(op, response, self._secrets())
+        return response
+
+    def raw(self, op: str, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """An unauthenticated request through the same pool and retries (blob storage carries
+        its own SAS or Shared Key; the ARM token must never reach it)."""
+        return self._request(op, method, url, **kwargs)
+
+    def _request(self, op: str, method: str, url: str, **kwargs: Any) -> requests.Response:
+        timeout = (self.options.connect_timeout, self.options.read_timeout)
+        try:
+            with self._slots:
+                response = self._session.request(method, url, timeout=timeout, **kwargs)
+        except requests.RequestException as e:
+            reason = one_line(redact(_root_reason(e), self._secrets()))
+            raise WorkspaceError(f"{op}: request failed: {reason}") from None
+        log.debug("%s -> %s", op, response.status_code)
+        return response
+
+    def _bearer(self) -> str:
+        with self._token_lock:
+            if self._token is None or self._token.expires_on - _TOKEN_MARGIN_S < time.time():
+                self._token = self._credential.get_token(self._scope)
+            return self._token.token
+
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._token.token,) if self._token is not None else ()
+
+    def _label(self, url: str) -> str:
+        """A URL as error messages show it: relative to the workspace, without the query."""
+        bare = url.split("?", 1)[0]
+        return bare[len(self.base_url) + 1 :] if bare.startswith(self.base_url + "/") else redact(bare)
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    if not response.content:
+        return {}
+    try:
+        doc = response.json()
+    except ValueError:
+        raise WorkspaceError(f"{response.request.method}: the response was not JSON") from None
+    if not isinstance(doc, dict):
+        raise WorkspaceError(f"{response.request.method}: expected a JSON object")
+    return doc
+
+
+def _root_reason(error: BaseException) -> str:
+    # requests wraps urllib3's MaxRetryError, whose text names the URL (SAS included: the
+    # caller redacts) and the last underlying failure.
+    return f"{type(error).__name__}: {error}"

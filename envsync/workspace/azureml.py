@@ -1,0 +1,178 @@
+"""The Azure ML workspace over its ARM REST API (environment containers and versions).
+
+Paths, query parameters and bodies follow Azure/azure-rest-api-specs:
+specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/
+stable/2025-12-01/mfe.json (EnvironmentContainers_*, EnvironmentVersions_*, Datastores_*).
+Workspace environment PUTs are synchronous there (no long-running operation).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from envsync.errors import NotFoundError
+from envsync.workspace import Container, ListView, RemoteVersion, VersionBody, armjson
+from envsync.workspace.arm import (
+    ARM_SCOPE,
+    DEFAULT_ENDPOINT,
+    ArmSession,
+    HttpOptions,
+    StaticTokenCredential,
+    TokenCredential,
+    check_endpoint,
+    is_loopback,
+)
+
+if TYPE_CHECKING:
+    from envsync.config import Target
+
+DEFAULT_API_VERSION = "2025-12-01"
+DEFAULT_DATASTORE = "workspaceblobstore"
+ORDER_NEWEST_FIRST = "createdtime desc"  # the value azure-ai-ml sends (OrderString)
+EMULATOR_TOKEN = "envsync-emulator"  # noqa: S105 - not a secret: the emulator accepts any token
+
+
+class AzureMLWorkspace:
+    """`envsync.workspace.Workspace` over HTTPS. Thread-safe: `observe` fans out over it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credential: TokenCredential,
+        *,
+        api_version: str = DEFAULT_API_VERSION,
+        concurrency: int = 8,
+        http: HttpOptions | None = None,
+        datastore: str = DEFAULT_DATASTORE,
+        scope: str = ARM_SCOPE,
+    ):
+        options = http or HttpOptions(concurrency=concurrency)
+        self.session = ArmSession(base_url, credential, api_version=api_version, options=options, scope=scope)
+        self.datastore = datastore
+
+    @classmethod
+    def from_target(cls, target: Target, **kwargs: Any) -> AzureMLWorkspace:
+        """The workspace a configured target names. The endpoint comes from the target, else
+        ENVSYNC_ARM_ENDPOINT, else public Azure; the credential is ENVSYNC_ARM_TOKEN when set,
+        a placeholder token for a loopback endpoint (the emulator), else DefaultAzureCredential."""
+        endpoint = check_endpoint(
+            target.endpoint or os.environ.get("ENVSYNC_ARM_ENDPOINT") or DEFAULT_ENDPOINT
+        )
+        credential, scope = _credential_for(endpoint)
+        return cls(
+            endpoint + target.arm_id,
+            credential,
+            api_version=target.api_version or DEFAULT_API_VERSION,
+            scope=scope,
+            **kwargs,
+        )
+
+    @property
+    def target(self) -> str:
+        return self.session.base_url
+
+    def __repr__(self) -> str:
+        return f"AzureMLWorkspace({self.session.base_url!r})"
+
+    # -- containers -----------------------------------------------------------------------------
+
+    def list_environments(self, view: ListView = ListView.ACTIVE) -> Iterator[Container]:
+        for item in self.session.pages("environments", {"listViewType": view.value}):
+            yield armjson.container_from_json(item)
+
+    def get_environment(self, name: str) -> Container | None:
+        found = self.session.get(_env(name))
+        return None if found is None else armjson.container_from_json(found)
+
+    def update_environment(self, name: str, *, description: str | None, tags: Mapping[str, str]) -> Container:
+        """Replace a container's description and tags, keeping its other fields."""
+        current = self._require(_env(name))
+        body = armjson.resend_container(current, **_mutable(description, tags))
+        return armjson.container_from_json(self.session.put(_env(name), body))
+
+    # -- versions -------------------------------------------------------------------------------
+
+    def list_versions(self, name: str, view: ListView = ListView.ACTIVE) -> list[RemoteVersion]:
+        params = {"$orderBy": ORDER_NEWEST_FIRST, "listViewType": view.value}
+        items = self.session.pages(f"{_env(name)}/versions", params)
+        return [armjson.version_from_json(name, item) for item in items]
+
+    def get_version(self, name: str, version: str) -> RemoteVersion | None:
+        found = self.session.get(_ver(name, version))
+        return None if found is None else armjson.version_from_json(name, found)
+
+    def create_version(self, name: str, version: str, body: VersionBody) -> RemoteVersion:
+        created = self.session.put(_ver(name, version), armjson.version_request(body))
+        return self._parsed(name, version, created)
+
+    def update_version(
+        self, name: str, version: str, *, description: str | None, tags: Mapping[str, str]
+    ) -> RemoteVersion:
+        # GET then PUT the whole body back: a PUT replaces, so anything left out (isArchived,
+        # properties, autoRebuild) would be reset or refused as an immutable change.
+        current = self._require(_ver(name, version))
+        body = armjson.resend_version(current, **_mutable(description, tags))
+        return self._parsed(name, version, self.session.put(_ver(name, version), body))
+
+    def set_archived(self, name: str, version: str | None, archived: bool) -> None:
+        """Archive or restore as azure-ai-ml does: GET, set isArchived, PUT the whole body."""
+        path = _env(name) if version is None else _ver(name, version)
+        current = self._require(path)
+        resend = armjson.resend_container if version is None else armjson.resend_version
+        self.session.put(path, resend(current, isArchived=archived))
+
+    # -- build contexts -------------------------------------------------------------------------
+
+    def upload_context(self, directory: Path, digest: str) -> str:
+        from envsync.workspace.upload import upload_context
+
+        return upload_context(self.session, Path(directory), digest, datastore=self.datastore)
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _require(self, path: str) -> dict[str, Any]:
+        found = self.session.get(path)
+        if found is None:
+            raise NotFoundError(f"GET {path}: 404 not found", status=404, code="NotFound")
+        return found
+
+    def _parsed(self, name: str, version: str, resource: dict[str, Any]) -> RemoteVersion:
+        if not resource:  # tolerate an empty 200: read back what was stored
+            found = self.get_version(name, version)
+            if found is None:
+                raise NotFoundError(f"GET {_ver(name, version)}: 404 not found after PUT", status=404)
+            return found
+        return armjson.version_from_json(name, resource)
+
+
+def _env(name: str) -> str:
+    return f"environments/{quote(name, safe='')}"
+
+
+def _ver(name: str, version: str) -> str:
+    # Versions are free strings (the spec gives no pattern): escape "/", spaces and the like.
+    return f"{_env(name)}/versions/{quote(version, safe='')}"
+
+
+def _mutable(description: str | None, tags: Mapping[str, str]) -> dict[str, Any]:
+    return {"description": description, "tags": dict(tags)}
+
+
+def _credential_for(endpoint: str) -> tuple[TokenCredential, str]:
+    token = os.environ.get("ENVSYNC_ARM_TOKEN")
+    if token:
+        return StaticTokenCredential(token), ARM_SCOPE
+    if is_loopback(endpoint):
+        return StaticTokenCredential(EMULATOR_TOKEN), ARM_SCOPE
+    from azure.identity import DefaultAzureCredential  # slow to import: only when needed
+
+    # Sovereign clouds have their own ARM audience (e.g. management.chinacloudapi.cn).
+    scope = ARM_SCOPE if endpoint == DEFAULT_ENDPOINT else f"{endpoint}/.default"
+    return DefaultAzureCredential(), scope
