@@ -256,5 +256,52 @@ class _Progress:
             click.echo()
 
 
+_RATE = click.FloatRange(0, 1, max_open=True)
+
+
+@cli.command("emulator")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port; 0 (default) picks a free one.")
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite state file (default: a temp file)."
+)
+@click.option("--latency-ms", type=click.IntRange(0), default=0, help="Delay added to every request.")
+@click.option("--fault-rate", type=_RATE, default=0.0, help="Share of requests failing: 500, 503 or a reset.")
+@click.option("--throttle-rate", type=_RATE, default=0.0, help="Share of requests answered 429.")
+@click.option("--retry-after", type=click.IntRange(0), default=1, help="Retry-After seconds (default 1).")
+@click.option("--page-size", type=click.IntRange(1), default=100, help="Items per list page (default 100).")
+@click.option("--seed", type=int, help="Seed for the fault and throttle draws.")
+@click.option(
+    "--secrets-type",
+    type=click.Choice(["Sas", "AccountKey"]),
+    default="Sas",
+    show_default=True,
+    help="What the datastore's listSecrets returns.",
+)
+@click.option("--isolate", is_flag=True, help="One SQLite file per ARM workspace id.")
+def emulator_cmd(host: str, port: int, db: Path | None, **options: Any) -> ExitCode:
+    """Serve an Azure ML (ARM) emulator on 127.0.0.1 until interrupted.
+
+    Point a target's `endpoint` (or ENVSYNC_ARM_ENDPOINT) at the printed URL.
+
+    Example: envsync emulator --port 8950 --throttle-rate 0.1 --seed 1
+    """
+    import signal
+
+    from envsync.workspace.emulator import start_emulator
+
+    handle = start_emulator(db, host=host, port=port, **options)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"Emulator listening on {handle.url}")
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        handle.stop()
+    return ExitCode.OK
+
+
 def main() -> NoReturn:
     cli.main(prog_name="envsync")

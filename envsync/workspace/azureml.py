@@ -9,6 +9,7 @@ Workspace environment PUTs are synchronous there (no long-running operation).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from envsync.workspace.arm import (
 
 if TYPE_CHECKING:
     from envsync.config import Target
+    from envsync.workspace.upload import BlobStore
 
 DEFAULT_API_VERSION = "2025-12-01"
 DEFAULT_DATASTORE = "workspaceblobstore"
@@ -53,6 +55,8 @@ class AzureMLWorkspace:
         options = http or HttpOptions(concurrency=concurrency)
         self.session = ArmSession(base_url, credential, api_version=api_version, options=options, scope=scope)
         self.datastore = datastore
+        self._store: BlobStore | None = None
+        self._store_lock = threading.Lock()
 
     @classmethod
     def from_target(cls, target: Target, **kwargs: Any) -> AzureMLWorkspace:
@@ -128,9 +132,12 @@ class AzureMLWorkspace:
     # -- build contexts -------------------------------------------------------------------------
 
     def upload_context(self, directory: Path, digest: str) -> str:
-        from envsync.workspace.upload import upload_context
+        from envsync.workspace.upload import open_blob_store, upload_context
 
-        return upload_context(self.session, Path(directory), digest, datastore=self.datastore)
+        with self._store_lock:  # one datastore GET + listSecrets per run, not per context
+            if self._store is None:
+                self._store = open_blob_store(self.session, self.datastore)
+        return upload_context(self.session, self._store, Path(directory), digest)
 
     def close(self) -> None:
         self.session.close()

@@ -73,9 +73,8 @@ class BlobStore:
         return tuple(s for s in found if s)
 
 
-def upload_context(session: ArmSession, directory: Path, digest: str, *, datastore: str) -> str:
+def upload_context(session: ArmSession, store: BlobStore, directory: Path, digest: str) -> str:
     """Upload `directory` under its content digest unless already there; return contextUri."""
-    store = open_blob_store(session, datastore)
     prefix = f"{UPLOAD_PREFIX}/{digest}/{directory.name}"
     files = _files(directory)
     if not files:

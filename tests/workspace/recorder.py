@@ -48,6 +48,8 @@ def recording(script: Script) -> Iterator[Recorder]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        wbufsize = 1 << 16
+        disable_nagle_algorithm = True
 
         def _any(self) -> None:
             parts = urlsplit(self.path)

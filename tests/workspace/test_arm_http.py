@@ -22,7 +22,10 @@ def client(url: str, http: HttpOptions = FAST) -> AzureMLWorkspace:
 
 
 def test_429_with_retry_after_is_waited_out_then_succeeds() -> None:
-    script = sequence(Answer(429, {"error": {"code": "TooManyRequests", "message": "slow"}}, {"Retry-After": "1"}), Answer(200, CONTAINER))
+    script = sequence(
+        Answer(429, {"error": {"code": "TooManyRequests", "message": "slow"}}, {"Retry-After": "1"}),
+        Answer(200, CONTAINER),
+    )
     with recording(script) as server:
         start = time.monotonic()
         found = client(server.url).get_environment("py")
@@ -52,7 +55,9 @@ def test_exhausted_retries_give_one_clear_error() -> None:
     busy = Answer(503, {"error": {"code": "ServiceUnavailable", "message": "try later"}})
     with recording(sequence(busy)) as server, pytest.raises(WorkspaceError) as info:
         client(server.url).get_environment("py")
-    assert str(info.value) == "GET environments/py: 503 ServiceUnavailable: try later (gave up after 4 attempts)"
+    assert (
+        str(info.value) == "GET environments/py: 503 ServiceUnavailable: try later (gave up after 4 attempts)"
+    )
     assert info.value.status == 503 and len(server.seen) == 4
 
 
@@ -105,7 +110,9 @@ def test_bearer_token_is_sent() -> None:
     assert server.seen[0].headers["authorization"] == "Bearer test-token-123"
 
 
-@pytest.mark.parametrize("url", ["http://management.azure.com", "http://10.0.0.5:8080", "http://example.com/x"])
+@pytest.mark.parametrize(
+    "url", ["http://management.azure.com", "http://10.0.0.5:8080", "http://example.com/x"]
+)
 def test_plain_http_to_non_loopback_is_refused(url: str) -> None:
     with pytest.raises(WorkspaceError, match="refusing plain http"):
         check_endpoint(url)
@@ -113,7 +120,9 @@ def test_plain_http_to_non_loopback_is_refused(url: str) -> None:
         AzureMLWorkspace(url + WS, StaticTokenCredential("t"))
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:5", "https://management.azure.com"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:5", "https://management.azure.com"]
+)
 def test_https_and_loopback_http_are_accepted(url: str) -> None:
     assert check_endpoint(url + "/") == url
 

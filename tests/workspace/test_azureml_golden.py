@@ -66,7 +66,12 @@ def test_get_version_parses_every_field() -> None:
     with recording(sequence(Answer(200, golden("version_get_response.json")))) as server:
         got = client(server.url).get_version("train", "3")
     assert got is not None
-    assert (got.name, got.version, got.created, got.curated) == ("train", "3", "2025-03-04T05:06:07.890Z", False)
+    assert (got.name, got.version, got.created, got.curated) == (
+        "train",
+        "3",
+        "2025-03-04T05:06:07.890Z",
+        False,
+    )
     assert got.body == VersionBody(
         image="docker.io/library/python:3.11-slim",
         conda_file="dependencies:\n- python=3.11\n",
@@ -85,9 +90,13 @@ def test_curated_versions_are_recognised() -> None:
 
 def test_update_version_puts_back_everything_it_read() -> None:
     """GET then PUT: read-only fields dropped, unknown ones (autoRebuild, stage) and isArchived kept."""
-    answers = sequence(Answer(200, golden("version_get_response.json")), Answer(200, golden("version_get_response.json")))
+    answers = sequence(
+        Answer(200, golden("version_get_response.json")), Answer(200, golden("version_get_response.json"))
+    )
     with recording(answers) as server:
-        client(server.url).update_version("train", "3", description="edited by envsync", tags={"owner": "ana", "team": "ml"})
+        client(server.url).update_version(
+            "train", "3", description="edited by envsync", tags={"owner": "ana", "team": "ml"}
+        )
     get, put = server.seen
     assert (get.method, put.method) == ("GET", "PUT")
     assert put.json() == golden("version_update_request.json")
@@ -112,7 +121,11 @@ def test_list_versions_asks_newest_first() -> None:
     with recording(sequence(Answer(200, {"value": [golden("version_get_response.json")]}))) as server:
         (got,) = client(server.url).list_versions("train")
     assert got.version == "3"
-    assert server.seen[0].query == {"api-version": "2025-12-01", "$orderBy": "createdtime desc", "listViewType": "ActiveOnly"}
+    assert server.seen[0].query == {
+        "api-version": "2025-12-01",
+        "$orderBy": "createdtime desc",
+        "listViewType": "ActiveOnly",
+    }
 
 
 def test_shared_key_string_to_sign_matches_the_documented_example() -> None:
@@ -128,5 +141,7 @@ def test_shared_key_string_to_sign_matches_the_documented_example() -> None:
 
 
 def test_zero_content_length_is_signed_as_empty() -> None:
-    text = string_to_sign("a", "PUT", "/c/b", {"comp": "metadata"}, {"Content-Length": "0", "x-ms-meta-k": "v"})
+    text = string_to_sign(
+        "a", "PUT", "/c/b", {"comp": "metadata"}, {"Content-Length": "0", "x-ms-meta-k": "v"}
+    )
     assert text.split("\n")[3] == ""

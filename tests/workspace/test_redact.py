@@ -23,7 +23,10 @@ SAS = "sv=2023-11-03&ss=b&sp=racwl&se=2099-01-01T00%3A00%3A00Z&sig=AbC%2Bdef%2F1
         (f"Max retries exceeded with url: /c/LocalUpload/x/Dockerfile?{SAS} (Caused by ...)", "AbC%2Bdef"),
         ("https://acct.blob.core.windows.net/c/b?comp=metadata&sig=s3cr3t%3D&sv=1", "s3cr3t"),
         ("SharedKey emu123:Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==", "Zm9vYmFyYmF6"),
-        ("DefaultEndpointsProtocol=https;AccountName=a;AccountKey=bXlrZXlteWtleQ==;Endpoint", "bXlrZXlteWtleQ"),
+        (
+            "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=bXlrZXlteWtleQ==;Endpoint",
+            "bXlrZXlteWtleQ",
+        ),
         ('{"secretsType": "AccountKey", "key": "c2VjcmV0a2V5c2VjcmV0"}', "c2VjcmV0a2V5c2VjcmV0"),
         ('{"secretsType":"Sas","sasToken":"sv=1&sig=zzz"}', "sig=zzz"),
         ("{'Authorization': 'Bearer tok.en.value'}", "tok.en.value"),
@@ -46,8 +49,13 @@ def test_plain_text_is_left_alone() -> None:
 
 def test_log_filter_redacts_urllib3_style_records() -> None:
     record = logging.LogRecord(
-        "urllib3.connectionpool", logging.WARNING, __file__, 1,
-        "Retrying (%r) after connection broken by '%r': %s", ("Retry(total=5)", "RemoteDisconnected()", f"/c/b?{SAS}"), None,
+        "urllib3.connectionpool",
+        logging.WARNING,
+        __file__,
+        1,
+        "Retrying (%r) after connection broken by '%r': %s",
+        ("Retry(total=5)", "RemoteDisconnected()", f"/c/b?{SAS}"),
+        None,
     )
     RedactingFilter().filter(record)
     assert "AbC%2Bdef" not in record.getMessage()
@@ -56,7 +64,9 @@ def test_log_filter_redacts_urllib3_style_records() -> None:
 def test_connection_error_text_with_sas_is_redacted() -> None:
     """A requests ConnectionError quotes the URL (SAS and all); the WorkspaceError must not."""
     session = ArmSession(
-        "http://127.0.0.1:9/sub", StaticTokenCredential("tok-1234567890"), api_version="2025-12-01",
+        "http://127.0.0.1:9/sub",
+        StaticTokenCredential("tok-1234567890"),
+        api_version="2025-12-01",
         options=HttpOptions(retries=1, backoff=0, jitter=0, connect_timeout=0.5),
     )
     with pytest.raises(WorkspaceError) as info:
@@ -68,7 +78,9 @@ def test_connection_error_text_with_sas_is_redacted() -> None:
 def test_reprs_hide_tokens_and_keys() -> None:
     cred = StaticTokenCredential("supersecret-token")
     assert "supersecret" not in repr(cred) and "supersecret" not in repr(cred.get_token("scope"))
-    store = BlobStore("acct", "c", "core.windows.net", "https://acct.blob.core.windows.net", sas=SAS, key=b"k" * 32)
+    store = BlobStore(
+        "acct", "c", "core.windows.net", "https://acct.blob.core.windows.net", sas=SAS, key=b"k" * 32
+    )
     assert "sig" not in repr(store) and "kkkk" not in repr(store)
     ws = AzureMLWorkspace("http://127.0.0.1:9/ws", cred)
     assert "supersecret" not in repr(ws) and "supersecret" not in repr(ws.session)
@@ -77,7 +89,9 @@ def test_reprs_hide_tokens_and_keys() -> None:
 def test_error_from_response_redacts_echoed_secrets() -> None:
     response = requests.Response()
     response.status_code = 403
-    response._content = b'{"error": {"code": "AuthorizationFailed", "message": "token Bearer abc.def.ghi denied"}}'
+    response._content = (
+        b'{"error": {"code": "AuthorizationFailed", "message": "token Bearer abc.def.ghi denied"}}'
+    )
     from envsync.workspace.arm import error_from_response
 
     error = error_from_response("GET environments", response)

@@ -1,0 +1,257 @@
+"""An ARM-compatible Azure ML emulator: a real HTTP server on a loopback address, backed by
+`LocalWorkspace`, with optional latency, throttling and injected faults.
+
+`envsync emulator` runs it in the foreground; tests and benchmarks call `start_emulator`, which
+serves from a background thread and counts requests (also at GET /_emulator/stats).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from envsync.errors import EnvsyncError
+from envsync.workspace.emulator_arm import handle_arm
+from envsync.workspace.emulator_blob import handle_blob
+from envsync.workspace.emulator_core import ARM_PATH, Backend, Reply, Request, arm_error
+from envsync.workspace.faults import Fault, FaultInjector, RateLimits, Snapshot, Stats
+
+BLOB_PREFIX = "/_blob/"
+STATS_PATH = "/_emulator/stats"
+
+
+@dataclass(frozen=True)
+class EmulatorOptions:
+    latency_ms: int = 0  # sleep this long before answering each request
+    fault_rate: float = 0.0  # share of requests failing with 500, 503 or a connection reset
+    throttle_rate: float = 0.0  # share of requests answered 429
+    retry_after: int = 1  # seconds in Retry-After (whole seconds: the header's grammar); 0 allowed
+    page_size: int = 100  # items per list page
+    seed: int | None = None  # for the fault and throttle draws
+    secrets_type: str = "Sas"  # what listSecrets returns: "Sas" or "AccountKey"
+    isolate: bool = False  # one SQLite file per ARM workspace id instead of one shared
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], backend: Backend, options: EmulatorOptions):
+        super().__init__(address, _Handler)
+        self.backend, self.options = backend, options
+        self.faults = FaultInjector(
+            fault_rate=options.fault_rate, throttle_rate=options.throttle_rate, seed=options.seed
+        )
+        self.limits, self.stats = RateLimits(), Stats()
+
+    @property
+    def url(self) -> str:
+        host, port = str(self.server_address[0]), self.server_address[1]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so the client's connection pool is exercised
+    server: _Server
+    timeout = 30  # seconds an idle keep-alive connection is kept
+    # Headers and body leave in one segment: otherwise Nagle + delayed ACK add ~40 ms a request.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base signature
+        pass  # quiet: request lines would carry SAS signatures
+
+    def _handle(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if parts.path == STATS_PATH:
+            self._send(method, Reply(200, self.server.stats.snapshot().to_json()))
+            return
+        req = Request(
+            method=method,
+            path=parts.path,
+            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            base_url=self.server.url,
+            raw_query=parts.query,
+        )
+        options = self.server.options
+        fault = self.server.faults.draw()
+        self.server.stats.count(method, kind_of(method, parts.path, req.query), fault)
+        if options.latency_ms:
+            time.sleep(options.latency_ms / 1000)
+        if fault is Fault.RESET_BEFORE:
+            self.close_connection = True
+            return
+        reply = _faulted(fault, options) or self._answer(req)
+        if fault is Fault.RESET_AFTER:
+            self.close_connection = True  # the work is done but the answer is lost
+            return
+        self._send(method, reply)
+
+    def _answer(self, req: Request) -> Reply:
+        if req.path.startswith(BLOB_PREFIX):
+            return handle_blob(self.server.backend, req, req.path[len(BLOB_PREFIX) :])
+        match = ARM_PATH.match(req.path)
+        if match is None:
+            return arm_error(404, "NotFound", f"The emulator does not serve {req.path}.")
+        if not re.match(r"Bearer \S+", req.headers.get("authorization", "")):
+            message = "Authentication failed. The 'Authorization' header is missing or not a Bearer token."
+            return arm_error(401, "AuthenticationFailed", message)
+        reply = handle_arm(self.server.backend, req, match["ws"], match["rest"] or "")
+        return Reply(reply.status, reply.payload, {**reply.headers, **self.server.limits.headers(req.method)})
+
+    def _send(self, method: str, reply: Reply) -> None:
+        if isinstance(reply.payload, bytes):
+            data, ctype = reply.payload, "application/octet-stream"
+        elif reply.payload is None:
+            data, ctype = b"", ""
+        else:
+            data, ctype = json.dumps(reply.payload).encode(), "application/json; charset=utf-8"
+        self.send_response(reply.status)
+        headers = {"x-ms-request-id": str(uuid.uuid4()), **({"Content-Type": ctype} if ctype else {})}
+        for name, value in {**headers, **reply.headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if method != "HEAD":
+            self.wfile.write(data)
+
+
+def _faulted(fault: Fault, options: EmulatorOptions) -> Reply | None:
+    if fault is Fault.THROTTLE:
+        message = f"Too many requests (emulated). Retry after {options.retry_after} seconds."
+        return arm_error(429, "TooManyRequests", message, **{"Retry-After": str(options.retry_after)})
+    if fault is Fault.ERROR_500:
+        return arm_error(500, "InternalServerError", "Injected internal server error.")
+    if fault is Fault.ERROR_503:
+        return arm_error(503, "ServiceUnavailable", "Injected: the service is unavailable.")
+    return None
+
+
+_KINDS = {
+    ("environments",): "containers.list",
+    ("environments", "*"): "containers",
+    ("environments", "*", "versions"): "versions.list",
+    ("environments", "*", "versions", "*"): "versions",
+    ("datastores", "*"): "datastores.get",
+    ("datastores", "*", "listSecrets"): "datastores.listSecrets",
+}
+
+
+def kind_of(method: str, path: str, query: Mapping[str, str]) -> str:
+    """What a request does, for the counters: `containers.get`, `versions.put`, `blob.head`…"""
+    if path.startswith(BLOB_PREFIX):
+        return "blob.metadata" if query.get("comp") == "metadata" else f"blob.{method.lower()}"
+    match = ARM_PATH.match(path)
+    if match is None:
+        return "other"
+    parts = (match["rest"] or "").strip("/").split("/")
+    kind = _KINDS.get(tuple(p if i % 2 == 0 else "*" for i, p in enumerate(parts)), "other")
+    return f"{kind}.{method.lower()}" if kind in ("containers", "versions") else kind
+
+
+# -- lifecycle ------------------------------------------------------------------------------------
+
+
+class EmulatorHandle:
+    """A running emulator: its `url`, its request counters, and `stop()`."""
+
+    def __init__(self, server: _Server, thread: threading.Thread, cleanup: Path | None):
+        self._server, self._thread, self._cleanup = server, thread, cleanup
+        self.url = server.url
+
+    def stats(self) -> Snapshot:
+        return self._server.stats.snapshot()
+
+    def reset_stats(self) -> None:
+        self._server.stats.reset()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self._server.backend.close()
+        if self._cleanup is not None:
+            shutil.rmtree(self._cleanup, ignore_errors=True)
+
+    def __enter__(self) -> EmulatorHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_emulator(
+    db_path: Path | str | None = None, *, host: str = "127.0.0.1", port: int = 0, **options: Any
+) -> EmulatorHandle:
+    """Serve from a background thread; `options` are `EmulatorOptions` fields. Without
+    `db_path` the state lives in a temporary directory removed by `stop()`."""
+    check_host(host)
+    opts = EmulatorOptions(**options)
+    if opts.secrets_type not in ("Sas", "AccountKey"):
+        raise EnvsyncError(f"secrets_type must be Sas or AccountKey, not {opts.secrets_type!r}")
+    if opts.retry_after < 0:
+        raise EnvsyncError("retry_after must be >= 0")
+    cleanup = None
+    if db_path is None:
+        cleanup = Path(tempfile.mkdtemp(prefix="envsync-emulator-"))
+        db_path = cleanup / "workspace.db"
+    backend = Backend(
+        Path(db_path),
+        isolate=opts.isolate,
+        secret=secrets.token_bytes(32),
+        page_size=opts.page_size,
+        secrets_type=opts.secrets_type,
+    )
+    try:
+        server = _Server((host, port), backend, opts)
+    except OSError as e:
+        raise EnvsyncError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="envsync-emulator", daemon=True
+    )
+    thread.start()
+    return EmulatorHandle(server, thread, cleanup)
+
+
+def check_host(host: str) -> None:
+    """Only loopback: the emulator has no real authentication."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise EnvsyncError(f"the emulator listens on loopback addresses only (127.0.0.1, ::1), not {host}")

@@ -1,0 +1,177 @@
+"""The emulator's ARM operations: environment containers and versions, and the default
+datastore with its secrets. Paths, status codes and bodies follow mfe.json 2025-12-01
+(EnvironmentContainers_*, EnvironmentVersions_*, Datastores_Get, Datastores_ListSecrets)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from envsync.errors import NotFoundError, WorkspaceError
+from envsync.workspace import ListView, armjson
+from envsync.workspace.emulator_core import (
+    API_VERSIONS,
+    BLOB_CONTAINER,
+    DATASTORE,
+    Backend,
+    Reply,
+    Request,
+    arm_error,
+    page,
+)
+from envsync.workspace.local import LocalWorkspace
+
+Handler = Callable[[Backend, Request, str, LocalWorkspace, list[str]], Reply]
+_ORDERS = {"createdtime desc": False, "createdtime asc": True}  # value → reverse newest-first
+
+
+def handle_arm(backend: Backend, req: Request, workspace_id: str, rest: str) -> Reply:
+    version = req.query.get("api-version")
+    if not version:
+        return arm_error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
+    if version not in API_VERSIONS:
+        supported = ", ".join(sorted(API_VERSIONS))
+        message = f"No registered resource provider for API version '{version}' (supported: {supported})."
+        return arm_error(400, "NoRegisteredProviderFound", message)
+    parts = [unquote(p) for p in rest.strip("/").split("/")] if rest.strip("/") else []
+    handler, allowed = _resolve(req.method, parts)
+    if handler is None:
+        if allowed:
+            return arm_error(405, "MethodNotAllowed", f"{req.method} is not supported on this resource.")
+        return arm_error(404, "NotFound", f"The emulator does not serve {req.method} {req.path}.")
+    space, lock = backend.open(backend.key(workspace_id))
+    try:
+        with lock:
+            return handler(backend, req, workspace_id, space, parts)
+    except NotFoundError as e:
+        return arm_error(404, e.code or "UserError", str(e))
+    except WorkspaceError as e:
+        return arm_error(e.status or 400, e.code or "UserError", str(e))
+
+
+def _resolve(method: str, parts: list[str]) -> tuple[Handler | None, bool]:
+    """The handler for `method` on `parts`, and whether the path exists for some method."""
+    shape = tuple(p if i % 2 == 0 else "*" for i, p in enumerate(parts))
+    routes = _ROUTES.get(shape, {})
+    return routes.get(method), bool(routes)
+
+
+# -- containers -----------------------------------------------------------------------------------
+
+
+def _view(req: Request) -> ListView:
+    try:
+        return ListView(req.query.get("listViewType", ListView.ACTIVE.value))
+    except ValueError:
+        message = "listViewType must be ActiveOnly, ArchivedOnly or All"
+        raise WorkspaceError(message, code="UserError") from None
+
+
+def list_containers(backend: Backend, req: Request, ws: str, space: LocalWorkspace, _: list[str]) -> Reply:
+    items = list(space.list_environments(_view(req)))
+    return page(backend, req, items, lambda c: armjson.container_resource(ws, c))
+
+
+def get_container(backend: Backend, req: Request, ws: str, space: LocalWorkspace, parts: list[str]) -> Reply:
+    found = space.get_environment(parts[1])
+    if found is None:
+        return arm_error(404, "UserError", f"Environment {parts[1]} not found.")
+    return Reply(200, armjson.container_resource(ws, found))
+
+
+def put_container(backend: Backend, req: Request, ws: str, space: LocalWorkspace, parts: list[str]) -> Reply:
+    name, props = parts[1], _properties(req)
+    if space.get_environment(name) is None:
+        # LocalWorkspace creates containers with their first version only.
+        return arm_error(404, "UserError", f"Environment {name} not found: create a version first.")
+    space.update_environment(name, description=props.get("description"), tags=dict(props.get("tags") or {}))
+    if "isArchived" in props:
+        space.set_archived(name, None, bool(props["isArchived"]))
+    updated = space.get_environment(name)
+    assert updated is not None
+    return Reply(200, armjson.container_resource(ws, updated))
+
+
+# -- versions -------------------------------------------------------------------------------------
+
+
+def list_versions(backend: Backend, req: Request, ws: str, space: LocalWorkspace, parts: list[str]) -> Reply:
+    order = req.query.get("$orderBy", "createdtime desc").strip().lower()
+    if order not in _ORDERS:
+        return arm_error(400, "UserError", f"$orderBy must be one of: {', '.join(_ORDERS)}.")
+    items = space.list_versions(parts[1], _view(req))
+    if _ORDERS[order]:
+        items = list(reversed(items))
+    return page(backend, req, items, lambda v: armjson.version_resource(ws, v))
+
+
+def get_version(backend: Backend, req: Request, ws: str, space: LocalWorkspace, parts: list[str]) -> Reply:
+    found = space.get_version(parts[1], parts[3])
+    if found is None:
+        return arm_error(404, "UserError", f"Environment {parts[1]} with version {parts[3]} not found.")
+    return Reply(200, armjson.version_resource(ws, found))
+
+
+def put_version(backend: Backend, req: Request, ws: str, space: LocalWorkspace, parts: list[str]) -> Reply:
+    name, version = parts[1], parts[3]
+    body = armjson.body_from_properties(_properties(req))
+    existed = space.get_version(name, version) is not None
+    stored = space.create_version(name, version, body)
+    return Reply(200 if existed else 201, armjson.version_resource(ws, stored))
+
+
+def _properties(req: Request) -> dict[str, Any]:
+    doc = req.json()
+    props = doc.get("properties") if isinstance(doc, dict) else None
+    if not isinstance(props, dict):
+        raise WorkspaceError("The request body must be a JSON object with 'properties'.", code="UserError")
+    return props
+
+
+# -- datastores -----------------------------------------------------------------------------------
+
+
+def get_datastore(backend: Backend, req: Request, ws: str, space: LocalWorkspace, parts: list[str]) -> Reply:
+    if parts[1] != DATASTORE:
+        return arm_error(404, "UserError", f"Datastore {parts[1]} not found.")
+    kind = backend.secrets_type
+    props = {
+        "description": "Emulated default blob datastore",
+        "tags": {},
+        "isDefault": True,
+        "credentials": {"credentialsType": kind, "secrets": {"secretsType": kind}},
+        "datastoreType": "AzureBlob",
+        "accountName": backend.account(backend.key(ws)),
+        "containerName": BLOB_CONTAINER,
+        "endpoint": "core.windows.net",
+        "protocol": "https",
+    }
+    resource = {
+        "id": f"{ws}/datastores/{DATASTORE}",
+        "name": DATASTORE,
+        "type": "Microsoft.MachineLearningServices/workspaces/datastores",
+        "properties": props,
+    }
+    return Reply(200, resource)
+
+
+def list_secrets(backend: Backend, req: Request, ws: str, space: LocalWorkspace, parts: list[str]) -> Reply:
+    if parts[1] != DATASTORE:
+        return arm_error(404, "UserError", f"Datastore {parts[1]} not found.")
+    account = backend.account(backend.key(ws))
+    if backend.secrets_type == "AccountKey":
+        key = base64.b64encode(backend.account_key(account)).decode()
+        return Reply(200, {"secretsType": "AccountKey", "key": key})
+    return Reply(200, {"secretsType": "Sas", "sasToken": backend.sas(account)})
+
+
+_ROUTES: dict[tuple[str, ...], dict[str, Handler]] = {
+    ("environments",): {"GET": list_containers},
+    ("environments", "*"): {"GET": get_container, "PUT": put_container},
+    ("environments", "*", "versions"): {"GET": list_versions},
+    ("environments", "*", "versions", "*"): {"GET": get_version, "PUT": put_version},
+    ("datastores", "*"): {"GET": get_datastore},
+    ("datastores", "*", "listSecrets"): {"POST": list_secrets},
+}
