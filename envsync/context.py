@@ -1,0 +1,241 @@
+"""The build-context digest, byte-exact with azure-ai-ml's content hash (version 202208).
+
+Each rule below names the azure-ai-ml 1.35.2 function it follows (all in
+`azure/ai/ml/_utils/_asset_utils.py` unless said otherwise), so a difference can be traced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
+
+import pathspec
+
+from envsync.errors import SpecError
+
+if TYPE_CHECKING:
+    _Spec = pathspec.PathSpec[pathspec.Pattern]  # generic from pathspec 1.0 on
+
+CONTENT_HASH_VERSION = 202208  # get_content_hash_version()
+ARTIFACT_ORIGIN = "LocalUpload"  # _artifacts/_constants.py
+IGNORE_FILES = (".amlignore", ".gitignore")  # get_ignore_file: first one that exists wins
+CHUNK_SIZE = 1 << 20  # big enough that hashlib, not Python, sets the pace
+
+
+@dataclass(frozen=True, slots=True)
+class ContextFile:
+    relpath: str  # posix, relative to the context root: the name hashed and uploaded
+    path: Path  # absolute, symlinks resolved: what is read
+    size: int
+
+
+def context_digest(directory: Path) -> str:
+    """sha256 hex digest of the context, as az ml names it in `LocalUpload/<digest>/`."""
+    files = context_files(directory)
+    # _get_file_list_content_hash: count, then "#relpath#" and size per file, then all bytes.
+    digest = hashlib.sha256(str(len(files)).encode())
+    for f in files:
+        digest.update(f"#{f.relpath}#".encode())
+        digest.update(str(f.size).encode())
+    buffer = bytearray(CHUNK_SIZE)
+    for f in files:
+        _feed(digest, f, buffer)
+    return digest.hexdigest()
+
+
+def context_files(directory: Path) -> list[ContextFile]:
+    """The files the digest covers, in hash order (also the upload order)."""
+    root = _resolve_root(directory)
+    if not root.is_dir():
+        # get_content_hash: a single file is a list of one, named by its base name.
+        return [ContextFile(root.name, root, _stat(root, root.name).st_size)]
+    files = _Walk(root, _ignore_spec(root)).run()
+    # Sort key: lower-cased relpath (_get_file_list_content_hash). az ml breaks ties (names
+    # differing only in case) by directory-listing order, which depends on the filesystem;
+    # the case-sensitive relpath is the deterministic stand-in.
+    return sorted(files, key=lambda f: (f.relpath.lower(), f.relpath))
+
+
+def blob_prefix(digest: str, directory: Path) -> str:
+    """`LocalUpload/<digest>/<dirname>`: where az ml puts the context's blobs."""
+    # BlobStorageClient.upload names the folder by Path(source).name, and the SDK resolves
+    # relative build paths first, so "." and "ctx/" still get the directory's real name.
+    return f"{ARTIFACT_ORIGIN}/{digest}/{directory.resolve().name}"
+
+
+def context_uri(
+    account: str, blob_endpoint_suffix: str, container: str, digest: str, directory_name: str
+) -> str:
+    """The contextUri az ml sends for an uploaded context; the trailing slash is required."""
+    # ArtifactStorageInfo.full_storage_path + "/" (_check_and_upload_env_build_context:
+    # "EMS requires it").
+    account_url = f"https://{account}.blob.{blob_endpoint_suffix}"
+    return urljoin(account_url, f"{container}/{ARTIFACT_ORIGIN}/{digest}/{directory_name}") + "/"
+
+
+def _resolve_root(directory: Path) -> Path:
+    try:
+        return Path(os.path.realpath(directory, strict=True))
+    except OSError as e:
+        raise SpecError(f"build context: {str(directory)!r}: {e.strerror or e}") from e
+
+
+def _feed(digest: hashlib._Hash, f: ContextFile, buffer: bytearray) -> None:
+    view = memoryview(buffer)
+    total = 0
+    try:
+        with open(f.path, "rb", buffering=0) as fh:
+            while n := fh.readinto(buffer):
+                digest.update(view[:n])
+                total += n
+    except OSError as e:
+        raise SpecError(f"build context: cannot read {f.relpath!r}: {e.strerror or e}") from e
+    if total != f.size:
+        # The size is already in the hash: a file that changes now would make a digest
+        # that names content nobody can upload.
+        raise SpecError(f"build context: {f.relpath!r} changed while it was being hashed")
+
+
+def _stat(path: Path | str, relpath: str) -> os.stat_result:
+    try:
+        return os.stat(path)
+    except OSError as e:
+        raise SpecError(f"build context: cannot read {relpath!r}: {e.strerror or e}") from e
+
+
+def _ignore_spec(root: Path) -> _Spec | None:
+    for name in IGNORE_FILES:
+        path = root / name
+        if path.exists():
+            return _read_ignore(path, name)
+    return None
+
+
+def _read_ignore(path: Path, name: str) -> _Spec | None:
+    try:
+        # IgnoreFile._get_ignore_list: utf-8-sig, each line stripped (the vendored
+        # GitWildMatchPattern strips both ends again, so leading blanks go too).
+        lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError(f"build context: cannot read {name}: {e}") from e
+    try:
+        spec = pathspec.PathSpec.from_lines(_PATTERN, lines)
+    except ValueError as e:
+        raise SpecError(f"build context: {name}: {e}") from e
+    # IgnoreFile.is_file_excluded: an ignore file without patterns excludes nothing.
+    return spec if spec.patterns else None
+
+
+def _pattern_factory() -> str:
+    # pathspec 1.0 renamed the gitwildmatch pattern; both compile the same regexes.
+    try:
+        pathspec.util.lookup_pattern("gitignore")
+    except LookupError:
+        return "gitwildmatch"
+    return "gitignore"
+
+
+_PATTERN = _pattern_factory()
+
+
+@dataclass(frozen=True, slots=True)
+class _Dir:
+    path: str  # as walked: through symlinks, absolute
+    rel: str  # relpath as walked ("" at the root): the name files get
+    real_rel: str  # relpath of the resolved directory: what the ignore file is matched against
+    ancestors: frozenset[tuple[int, int]]  # (st_dev, st_ino) of this dir and those above it
+
+
+class _Walk:
+    """os.walk(followlinks=True) + traverse_directory, with loop and escape checks."""
+
+    def __init__(self, root: Path, spec: _Spec | None):
+        self.root = str(root)
+        self.spec = spec
+        self.files: list[ContextFile] = []
+
+    def run(self) -> list[ContextFile]:
+        st = os.stat(self.root)
+        stack = [_Dir(self.root, "", "", frozenset({(st.st_dev, st.st_ino)}))]
+        while stack:
+            stack.extend(self._visit(stack.pop()))
+        return self.files
+
+    def _visit(self, d: _Dir) -> list[_Dir]:
+        subdirs = []
+        for entry in self._scan(d):
+            _check_name(entry.name, d.rel)
+            rel = f"{d.rel}/{entry.name}" if d.rel else entry.name
+            real_rel = f"{d.real_rel}/{entry.name}" if d.real_rel else entry.name
+            if entry.is_symlink():
+                target = self._follow(entry, rel, real_rel)
+            else:
+                target = os.path.join(self.root, real_rel)
+            if target is None:
+                continue
+            st = _stat(target, rel)
+            if stat.S_ISDIR(st.st_mode):
+                subdirs.append(self._subdir(d, entry.path, rel, target, st))
+            elif not self._excluded(real_rel):
+                self._add_file(rel, target, st)
+        return subdirs
+
+    def _scan(self, d: _Dir) -> list[os.DirEntry[str]]:
+        try:
+            with os.scandir(d.path) as it:
+                return sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            # os.walk would skip an unreadable directory silently, changing the digest.
+            where = repr(d.rel) if d.rel else "its root"
+            raise SpecError(f"build context: cannot list {where}: {e.strerror or e}") from e
+
+    def _follow(self, entry: os.DirEntry[str], rel: str, real_rel: str) -> str | None:
+        """The link's resolved target, or None for an ignored link that is never read."""
+        # A file link is matched by its own name (traverse_directory), so an ignored one may
+        # dangle or point anywhere. A directory link's files are matched by their resolved
+        # paths, which the ignore file cannot name outside the context: az ml would upload them.
+        try:
+            target = os.path.realpath(entry.path, strict=True)
+        except OSError as e:
+            if self._excluded(real_rel):
+                return None
+            link = os.readlink(entry.path)
+            raise SpecError(
+                f"build context: {rel!r} is a broken or looping symlink to {link!r}: {e.strerror or e}"
+            ) from e
+        if os.path.commonpath([self.root, target]) == self.root:
+            return target
+        if not os.path.isdir(target) and self._excluded(real_rel):
+            return None
+        raise SpecError(f"build context: {rel!r} is a symlink to {target!r}, outside the context")
+
+    def _subdir(self, d: _Dir, path: str, rel: str, target: str, st: os.stat_result) -> _Dir:
+        key = (st.st_dev, st.st_ino)
+        if key in d.ancestors:
+            raise SpecError(f"build context: {rel!r} is a symlink loop (to {target!r})")
+        real_rel = os.path.relpath(target, self.root).replace(os.sep, "/")
+        return _Dir(path, rel, "" if real_rel == "." else real_rel, d.ancestors | {key})
+
+    def _add_file(self, rel: str, target: str, st: os.stat_result) -> None:
+        if not stat.S_ISREG(st.st_mode):
+            # az ml would hash a FIFO by blocking on it, or a device by reading it whole.
+            raise SpecError(f"build context: {rel!r} is not a regular file")
+        self.files.append(ContextFile(rel, Path(target), st.st_size))
+
+    def _excluded(self, real_rel: str) -> bool:
+        # IgnoreFile.is_file_excluded: gitignore patterns, last match wins, matched per file
+        # (directories are never pruned, so "!dir/keep" re-includes a file under "dir/").
+        return self.spec is not None and self.spec.match_file(real_rel)
+
+
+def _check_name(name: str, where: str) -> None:
+    try:
+        name.encode()
+    except UnicodeEncodeError as e:
+        # az ml hashes names as UTF-8 and would crash on this one.
+        raise SpecError(f"build context: a name in {where or 'the root'!r} is not valid UTF-8") from e
