@@ -96,6 +96,7 @@ class Change:
     diff: tuple[str, ...] = ()  # changed field paths, e.g. "conda", "tags.team"
     base_version: str | None = None  # the workspace version compared against
     message: str | None = None  # an error's reason, or a note
+    references: tuple[str, ...] = ()  # jobs/deployments it affects: "path:line (reference)"
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,7 @@ def _details(change: Change, style: Style) -> Iterator[str]:
         return
     if change.message:
         yield f"# {change.message}"
+    yield from (f"# used by {where}" for where in change.references)
     if change.action is Action.CREATE or (change.before is None and change.after is not None):
         yield from _listing(change.after or {}, "+")
     elif change.action is Action.ORPHAN:

@@ -38,6 +38,14 @@ def read(path: Path) -> Plan:
 
 def _plan(doc: dict[str, Any]) -> Plan:
     changes = tuple(
-        Change(**{**c, "action": Action(c["action"]), "diff": tuple(c["diff"])}) for c in doc["changes"]
+        Change(
+            **{
+                **c,
+                "action": Action(c["action"]),
+                "diff": tuple(c["diff"]),
+                "references": tuple(c.get("references", ())),
+            }
+        )
+        for c in doc["changes"]
     )
     return Plan(target=doc["target"], changes=changes, commit=doc["commit"], created=doc["created"])

@@ -143,4 +143,8 @@ class Workspace(Protocol):
         """Upload a build context content-addressed by `digest` (skipped when already there)
         and return the `contextUri` that references it."""
 
+    def download_context(self, context_uri: str, dest: Path) -> None:
+        """Download the build context `upload_context` (or az ml) stored at `context_uri`
+        into the existing folder `dest`, one file per blob under it, relative paths kept."""
+
     def close(self) -> None: ...

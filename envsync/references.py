@@ -1,0 +1,276 @@
+"""Job and deployment YAMLs that use an environment: find them, parse their references, check them.
+
+A reference is the value of a top-level `environment:` key, in one of the forms az ml accepts:
+`azureml:NAME:VERSION`, `azureml:NAME@latest`, a registry asset
+`azureml://registries/REG/environments/NAME/versions/V` (or `/labels/latest`), or an inline
+mapping (an anonymous environment, created by the job itself and never planned).
+Finding and loading files is I/O; parsing, checking and annotating a plan are pure.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from envsync.plan.model import Action, Plan
+from envsync.spec import Problem
+from envsync.workspace import ListView, RemoteVersion, Workspace
+from envsync.yamlio import YamlDocument, YamlError, load_yaml
+
+PREFIX = "azureml:"
+CURATED_PREFIXES = ("AzureML", "Microsoft")  # names Azure reserves for its curated environments
+SKIP_DIRS = frozenset({".git", ".venv", "node_modules", ".envsync"})
+# Curated names carry dots (AzureML-sklearn-1.5), which user-created names cannot.
+_NAME = r"[A-Za-z0-9][A-Za-z0-9\-_.]{0,254}"
+_SHORT = re.compile(rf"^(?P<name>{_NAME})(?::(?P<version>.+)|@(?P<label>[^@:/]+))?$")
+_REGISTRY = re.compile(
+    rf"^azureml://registries/(?P<registry>[^/]+)/environments/(?P<name>{_NAME})"
+    r"/(?:versions/(?P<version>[^/]+)|labels/(?P<label>[^/]+))/?$"
+)
+# A workspace asset by ARM id or by location: it may live in another workspace.
+_EXTERNAL = re.compile(r"^azureml:(?://locations/|/subscriptions/).+/environments/[^/]+/versions/[^/]+$")
+# Cheap filter before parsing a file found by the default scan (most YAML is not a job).
+_TOP_LEVEL_ENVIRONMENT = re.compile(r"^environment\s*:", re.MULTILINE)
+
+
+class Kind(str, enum.Enum):
+    VERSION = "version"  # azureml:NAME:VERSION
+    LATEST = "latest"  # azureml:NAME@latest
+    REGISTRY = "registry"  # azureml://registries/...
+    EXTERNAL = "external"  # an ARM id or a location-qualified asset
+    INLINE = "inline"  # an anonymous environment mapping
+
+
+class BadReference(ValueError):
+    """The text is not an environment reference az ml understands; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: Kind
+    name: str | None = None
+    version: str | None = None
+    registry: str | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One `environment:` value in one job or deployment file."""
+
+    path: str  # repo-relative
+    line: int
+    col: int
+    text: str  # the reference as written, or "(inline environment)"
+    target: Target
+    inline: Mapping[str, Any] | None = field(default=None, compare=False)
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+def parse_reference(text: str) -> Target:
+    """Parse a string `environment:` value. Raises `BadReference` with what to write instead."""
+    value = text.strip()
+    if value.startswith("azureml://registries/"):
+        return _registry(value)
+    if _EXTERNAL.match(value):
+        return Target(Kind.EXTERNAL)
+    if not value.startswith(PREFIX):
+        raise BadReference(
+            f"'{value}' is not an environment reference: write azureml:NAME:VERSION, "
+            "azureml:NAME@latest or azureml://registries/REG/environments/NAME/versions/V"
+        )
+    return _short(value[len(PREFIX) :], value)
+
+
+def _short(rest: str, value: str) -> Target:
+    found = _SHORT.match(rest)
+    if found is None:
+        raise BadReference(f"'{value}': not a valid environment name (letters, digits, - and _)")
+    name, version, label = found.group("name", "version", "label")
+    if label is not None:
+        if label != "latest":
+            raise BadReference(f"'{value}': environments have only the label @latest, not @{label}")
+        return Target(Kind.LATEST, name)
+    if version is None:
+        raise BadReference(f"'{value}' names no version: write {value}:VERSION or {value}@latest")
+    return Target(Kind.VERSION, name, version)
+
+
+def _registry(value: str) -> Target:
+    found = _REGISTRY.match(value)
+    if found is None:
+        raise BadReference(
+            f"'{value}': registry references look like azureml://registries/REG/environments/"
+            "NAME/versions/V or .../labels/latest"
+        )
+    label = found.group("label")
+    if label is not None and label != "latest":
+        raise BadReference(f"'{value}': environments have only the label latest, not {label}")
+    return Target(Kind.REGISTRY, found.group("name"), found.group("version"), found.group("registry"))
+
+
+# -- finding and loading (I/O) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Found:
+    references: tuple[Reference, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+def reference_files(root: Path, globs: Sequence[str], environment_globs: Sequence[str]) -> list[Path]:
+    """The configured files, else every YAML with a top-level `environment:` key outside the
+    environment files and the folders that are never the repo's own (.git, .venv, node_modules)."""
+    if globs:
+        return sorted({p for g in globs for p in root.glob(g) if p.is_file()})
+    environments = {p.resolve() for g in environment_globs for p in root.glob(g)}
+    return [p for p in _yaml_files(root) if p.resolve() not in environments and _mentions(p)]
+
+
+def _yaml_files(root: Path) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(files):
+            if name.endswith((".yml", ".yaml")):
+                yield Path(folder) / name
+
+
+def _mentions(path: Path) -> bool:
+    try:
+        return _TOP_LEVEL_ENVIRONMENT.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False
+
+
+def load_references(root: Path, paths: Iterable[Path]) -> Found:
+    """Every reference in `paths`; unreadable YAML and unparseable references are problems."""
+    references: list[Reference] = []
+    problems: list[Problem] = []
+    for path in paths:
+        shown = _relative(path, root)
+        try:
+            doc = load_yaml(path, display=shown)
+        except YamlError as e:
+            problems.append(Problem(e.path, e.line, e.col, e.reason))
+            continue
+        found = reference_in(doc)
+        if isinstance(found, Problem):
+            problems.append(found)
+        elif found is not None:
+            references.append(found)
+    return Found(tuple(references), tuple(problems))
+
+
+def reference_in(doc: YamlDocument) -> Reference | Problem | None:
+    """The reference a loaded job or deployment holds, a problem, or None if it has none."""
+    if not isinstance(doc.data, dict) or "environment" not in doc.data:
+        return None
+    value = doc.data["environment"]
+    line, col = doc.where(("environment",))
+    if isinstance(value, dict):
+        return Reference(doc.path, line, col, "(inline environment)", Target(Kind.INLINE), value)
+    if not isinstance(value, str):
+        return Problem(doc.path, line, col, "environment: expected a reference string or a mapping")
+    try:
+        return Reference(doc.path, line, col, value.strip(), parse_reference(value))
+    except BadReference as e:
+        return Problem(doc.path, line, col, str(e))
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# -- checking (pure) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a reference may name. `versions` maps a name to the versions that exist (or will,
+    once the plan is applied); `active` names have a version @latest resolves to. Names in
+    `unversioned` are checked by name only (validate has no workspace to list versions from)."""
+
+    versions: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    active: frozenset[str] = frozenset()
+    unversioned: frozenset[str] = frozenset()
+    curated_by_name: bool = False  # accept any AzureML-*/Microsoft* name (no workspace to ask)
+
+
+def repo_known(names: Collection[str]) -> Known:
+    """For `validate`: the repo's environment names and Azure's curated naming."""
+    return Known(unversioned=frozenset(names), curated_by_name=True)
+
+
+def check(references: Iterable[Reference], known: Known) -> list[Problem]:
+    """A problem, at its file and line, for each reference to a name or version nobody has."""
+    problems = []
+    for ref in references:
+        message = _unknown(ref.target, known)
+        if message:
+            problems.append(Problem(ref.path, ref.line, ref.col, f"{ref.text}: {message}"))
+    return problems
+
+
+def _unknown(target: Target, known: Known) -> str | None:
+    # Registry and cross-workspace assets live elsewhere: not checkable offline, so accepted.
+    if target.kind not in (Kind.VERSION, Kind.LATEST) or target.name is None:
+        return None
+    name = target.name
+    if name in known.unversioned or (known.curated_by_name and name.startswith(CURATED_PREFIXES)):
+        return None
+    if name not in known.versions:
+        return f"no environment '{name}' in the repo, the workspace or the curated set"
+    if target.kind is Kind.LATEST:
+        return None if name in known.active else f"'{name}' has no active version for @latest"
+    if target.version in known.versions[name]:
+        return None
+    shown = ", ".join(sorted(known.versions[name])) or "none"
+    return f"'{name}' has no version {target.version} (known versions: {shown})"
+
+
+def annotate(plan: Plan, references: Sequence[Reference]) -> Plan:
+    """Each new version lists the references it affects: `@latest` ones, and pins to it."""
+    changes = tuple(
+        replace(c, references=_users(c.name, c.version, references))
+        if c.action in (Action.CREATE, Action.NEW_VERSION)
+        else c
+        for c in plan.changes
+    )
+    return replace(plan, changes=changes)
+
+
+def _users(name: str, version: str | None, references: Sequence[Reference]) -> tuple[str, ...]:
+    return tuple(
+        f"{r.where} ({r.text})"
+        for r in references
+        if r.target.name == name
+        and (r.target.kind is Kind.LATEST or (r.target.kind is Kind.VERSION and r.target.version == version))
+    )
+
+
+def workspace_known(plan: Plan, listed: Mapping[str, Sequence[RemoteVersion]]) -> Known:
+    """For `plan`: versions the workspace holds (archived ones still exist), plus the versions
+    the plan creates. `listed` holds every version of each referenced name."""
+    versions = {name: {v.version for v in found} for name, found in listed.items() if found}
+    active = {name for name, found in listed.items() if any(not v.archived for v in found)}
+    for change in plan.changes:
+        if change.action in (Action.CREATE, Action.NEW_VERSION) and change.version is not None:
+            versions.setdefault(change.name, set()).add(change.version)
+            active.add(change.name)
+    return Known(versions={n: frozenset(v) for n, v in versions.items()}, active=frozenset(active))
+
+
+def read_versions(workspace: Workspace, references: Iterable[Reference]) -> dict[str, list[RemoteVersion]]:
+    """Every version (archived too) of each workspace environment the references name."""
+    names = {r.target.name for r in references if r.target.kind in (Kind.VERSION, Kind.LATEST)}
+    return {name: workspace.list_versions(name, ListView.ALL) for name in sorted(n for n in names if n)}
