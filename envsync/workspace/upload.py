@@ -63,9 +63,6 @@ class BlobStore:
     sas: str | None = field(default=None, repr=False)
     key: bytes | None = field(default=None, repr=False)
 
-    def public_url(self, blob: str) -> str:
-        return f"https://{self.account}.blob.{self.endpoint_suffix}/{self.container}/{blob}"
-
     def secrets(self) -> tuple[str, ...]:
         found = [self.sas or ""]
         if self.key:
@@ -75,23 +72,24 @@ class BlobStore:
 
 def upload_context(session: ArmSession, store: BlobStore, directory: Path, digest: str) -> str:
     """Upload `directory` under its content digest unless already there; return contextUri."""
-    prefix = f"{UPLOAD_PREFIX}/{digest}/{directory.name}"
-    files = _files(directory)
+    from envsync.context import blob_prefix, context_files, context_uri
+
+    prefix = blob_prefix(digest, directory)
+    files = context_files(directory)
     if not files:
         raise WorkspaceError(f"{directory}: the build context is empty")
-    indicator = f"{prefix}/{files[0][0]}"
+    indicator = f"{prefix}/{files[0].relpath}"
     if get_metadata(session, store, indicator).get(STATUS_KEY) != COMPLETED:
         with ThreadPoolExecutor(max_workers=max(1, session.options.concurrency)) as pool:
-            list(pool.map(lambda f: put_blob(session, store, f"{prefix}/{f[0]}", f[1].read_bytes()), files))
+            uploads = pool.map(
+                lambda f: put_blob(session, store, f"{prefix}/{f.relpath}", f.path.read_bytes()), files
+            )
+            list(uploads)  # re-raises the first failure
+        # Last, so an interrupted upload is never mistaken for a complete one.
         set_metadata(session, store, indicator, {STATUS_KEY: COMPLETED})
-    # The trailing slash is deliberate: the service requires it (azure-ai-ml says so too).
-    return store.public_url(prefix) + "/"
-
-
-def _files(directory: Path) -> list[tuple[str, Path]]:
-    from envsync.context import context_files
-
-    return [(f.relpath, Path(f.path)) for f in context_files(directory)]
+    return context_uri(
+        store.account, store.endpoint_suffix, store.container, digest, prefix.rsplit("/", 1)[1]
+    )
 
 
 def open_blob_store(session: ArmSession, datastore: str) -> BlobStore:
