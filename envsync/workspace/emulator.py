@@ -174,7 +174,8 @@ _KINDS = {
 def kind_of(method: str, path: str, query: Mapping[str, str]) -> str:
     """What a request does, for the counters: `containers.get`, `versions.put`, `blob.head`…"""
     if path.startswith(BLOB_PREFIX):
-        return "blob.metadata" if query.get("comp") == "metadata" else f"blob.{method.lower()}"
+        comp = query.get("comp")
+        return f"blob.{comp}" if comp in ("metadata", "list") else f"blob.{method.lower()}"
     match = ARM_PATH.match(path)
     if match is None:
         return "other"

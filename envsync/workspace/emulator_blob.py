@@ -1,5 +1,5 @@
-"""The emulator's Blob service: Put Blob, Get Blob, Get Blob Properties and Set Blob Metadata,
-path-style at `/_blob/{account}/{container}/{blob}` (see `upload.py` for the URL mapping).
+"""The emulator's Blob service: Put Blob, Get Blob, Get Blob Properties, Set Blob Metadata and
+List Blobs, path-style at `/_blob/{account}/{container}/{blob}` (see `upload.py` for the URL mapping).
 
 Every request must carry the datastore's credential: the SAS that listSecrets handed out (its
 `sig`), or a valid Shared Key signature when the emulator hands out an account key. That is how
@@ -14,8 +14,10 @@ import hmac
 from collections.abc import Mapping
 from email.utils import formatdate
 from urllib.parse import parse_qs, unquote
+from xml.sax.saxutils import escape
 
 from envsync.workspace.emulator_core import Backend, Reply, Request
+from envsync.workspace.local import LocalWorkspace
 from envsync.workspace.upload import string_to_sign
 
 META = "x-ms-meta-"
@@ -30,27 +32,45 @@ def blob_error(status: int, code: str, message: str) -> Reply:
 
 
 def handle_blob(backend: Backend, req: Request, rest: str) -> Reply:
-    """`rest` is the raw path after `/_blob/`: `{account}/{container}/{blob}`."""
+    """`rest` is the raw path after `/_blob/`: `{account}/{container}[/{blob}]`."""
     pieces = rest.split("/", 2)
-    if len(pieces) < 3 or not pieces[2]:
+    if len(pieces) == 2 and pieces[1] and req.query.get("comp") == "list":
+        pieces.append("")
+    if len(pieces) < 3 or not pieces[1]:
         return blob_error(400, "InvalidUri", "Expected /_blob/{account}/{container}/{blob}.")
     account, container_raw, blob_raw = pieces
     key = backend.workspace_of(account)
     if key is None:
         message = f"Unknown storage account {account}: GET the datastore first."
         return blob_error(404, "AccountNotFound", message)
-    if not _authorised(backend, req, account, f"/{container_raw}/{blob_raw}"):
+    resource = f"/{container_raw}/{blob_raw}" if blob_raw else f"/{container_raw}"
+    if not _authorised(backend, req, account, resource):
         return blob_error(403, "AuthenticationFailed", "Server failed to authenticate the request.")
     container, blob = unquote(container_raw), unquote(blob_raw)
     space, lock = backend.open(key)
     with lock:
+        if not blob:
+            return _list(space, req, container, backend.page_size)
         return _dispatch(space, req, container, blob)
 
 
-def _dispatch(space: object, req: Request, container: str, blob: str) -> Reply:
-    from envsync.workspace.local import LocalWorkspace
+def _list(space: LocalWorkspace, req: Request, container: str, page_size: int) -> Reply:
+    """List Blobs: names under `prefix`, `page_size` at a time; the marker is the next name."""
+    if req.method != "GET" or req.query.get("restype") != "container":
+        return blob_error(400, "UnsupportedHttpVerb", "Only List Blobs is served on a container.")
+    marker = req.query.get("marker", "")
+    names = [n for n in space.list_blobs(container, req.query.get("prefix", "")) if n >= marker]
+    body = ['<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs>']
+    body += [f"<Blob><Name>{escape(n)}</Name></Blob>" for n in names[:page_size]]
+    body.append("</Blobs>")
+    body.append(
+        f"<NextMarker>{escape(names[page_size])}</NextMarker>" if len(names) > page_size else "<NextMarker/>"
+    )
+    body.append("</EnumerationResults>")
+    return Reply(200, "".join(body).encode(), {**_stamp(), "Content-Type": "application/xml"})
 
-    assert isinstance(space, LocalWorkspace)
+
+def _dispatch(space: LocalWorkspace, req: Request, container: str, blob: str) -> Reply:
     comp = req.query.get("comp")
     if req.method == "PUT" and comp == "metadata":
         if space.get_blob(container, blob) is None:
