@@ -1,14 +1,24 @@
-"""Environment YAMLs (the `az ml environment create --file` format) → validated specs."""
+"""Environment YAMLs (the `az ml environment create --file` format) → validated specs.
+
+`load_spec` checks one file against `schemas/environment.schema.json` (worded by
+`spec_schema`) and the rules a schema cannot express (`spec_rules`, `conda`), then resolves
+its conda file and build context. `load_all` does that for every file the config names and
+adds the cross-file rule: one file per (name, version). Every problem of every file is
+reported in one run; nothing here raises for a bad file.
+"""
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Mapping
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from envsync import spec_rules
+from envsync.errors import SpecError
 from envsync.fingerprint import (
     Content,
     conda_text,
@@ -17,27 +27,26 @@ from envsync.fingerprint import (
     normalize_dockerfile_path,
     normalize_os_type,
 )
+from envsync.problems import TEMPLATE_HINT, Problem, Report, Severity, is_templated, yaml_kind
+from envsync.spec_schema import schema_findings
 from envsync.workspace import BuildContext, VersionBody
+from envsync.yamlio import YamlDocument, YamlError, load_yaml
 
+if TYPE_CHECKING:
+    from envsync.config import Config
 
-class Severity(str, enum.Enum):
-    ERROR = "error"
-    WARNING = "warning"
+__all__ = [
+    "BuildSpec",
+    "EnvironmentSpec",
+    "LoadResult",
+    "Problem",
+    "Severity",
+    "find_spec_files",
+    "load_all",
+    "load_spec",
+]
 
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One finding of validation, printed as `path:line:col: message`."""
-
-    path: str
-    line: int
-    col: int
-    message: str
-    severity: Severity = Severity.ERROR
-
-    def __str__(self) -> str:
-        prefix = "warning: " if self.severity is Severity.WARNING else ""
-        return f"{self.path}:{self.line}:{self.col}: {prefix}{self.message}"
+ReadFile = Callable[[Path], str]
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,8 @@ class EnvironmentSpec:
     build: BuildSpec | None = None
     os_type: str = "linux"
     inference_config: Mapping[str, Any] | None = None  # REST shape (camelCase)
-    line: int = 1
+    line: int = 1  # of the `name:` key
+    datastore: str | None = None  # where to upload a local build context (None: the default)
 
     def content(self) -> Content:
         return Content(
@@ -112,3 +122,214 @@ class EnvironmentSpec:
             tags=dict(self.tags),
             properties=dict(properties or {}),
         )
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The environments of a repository, and every problem found loading them (sorted)."""
+
+    specs: tuple[EnvironmentSpec, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.WARNING)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """One file's outcome, plus what `load_all` needs even when the file is invalid."""
+
+    spec: EnvironmentSpec | None
+    problems: tuple[Problem, ...]
+    identity: tuple[str, str | None] | None = None  # (name, version) as written
+    at: tuple[int, int] = (1, 1)  # of the name
+    inputs: tuple[Path, ...] = ()  # conda file and local build context it names
+
+
+def load_spec(
+    path: Path, *, root: Path, text: str | None = None, read_file: ReadFile | None = None
+) -> tuple[EnvironmentSpec | None, list[Problem]]:
+    """Validate one environment YAML: (the spec, or None when it has errors; its problems).
+
+    `text` replaces the file's content (read at a git ref, say); its conda file is read with
+    `read_file` when given, else from disk, and a build context always from disk. Paths in
+    problems are relative to `root` when inside it.
+    """
+    loaded = _load(path, root=root, text=text, read_file=read_file)
+    return loaded.spec, sorted(loaded.problems)
+
+
+def _load(path: Path, *, root: Path, text: str | None, read_file: ReadFile | None) -> _Loaded:
+    path = _absolute(path)
+    shown = _display(path, root)
+    try:
+        doc = load_yaml(path, display=shown, text=text)
+    except YamlError as e:
+        return _Loaded(None, (Problem(e.path, e.line, e.col, _yaml_reason(e, path, text)),))
+    if not isinstance(doc.data, dict):
+        message = f"the file must be a mapping (name, image or build, ...), not {yaml_kind(doc.data)}"
+        return _Loaded(None, (Problem(shown, 1, 1, message),))
+    report = Report(doc)
+    for finding in schema_findings(doc.data):
+        report.add(finding)
+    spec = _resolve(report, path, text, lambda p: _display(p, root), read_file)
+    identity, at = _identity(doc.data), doc.where(("name",))
+    return _Loaded(spec, tuple(report.problems), identity, at, _inputs(doc, path))
+
+
+def _resolve(
+    report: Report, path: Path, text: str | None, display: Callable[[Path], str], read_file: ReadFile | None
+) -> EnvironmentSpec | None:
+    data, base = report.doc.data, path.parent
+    source = spec_rules.source_text(lambda: text if text is not None else _read_text(path))
+    version = spec_rules.version_of(report, data.get("version"), source)
+    tags = spec_rules.tags_of(report, data.get("tags"), source)
+    conda, conda_source = None, None
+    if "conda_file" in data and "build" not in data:
+        conda, conda_source = spec_rules.resolve_conda(
+            report, data["conda_file"], base, display=display, read_file=read_file
+        )
+    build = spec_rules.resolve_build(report, data.get("build"), base)
+    if report.has_errors:
+        return None
+    return EnvironmentSpec(
+        name=data["name"],
+        source=path,
+        version=version,
+        description=data.get("description"),
+        tags=tags,
+        image=data.get("image"),
+        conda=conda,
+        conda_source=conda_source,
+        build=_with_digest(report, build),
+        os_type=normalize_os_type(data.get("os_type")),
+        inference_config=spec_rules.inference_config(data.get("inference_config")),
+        line=report.doc.key_where(("name",))[0],
+        datastore=data.get("datastore"),
+    )
+
+
+def _with_digest(report: Report, build: tuple[str, str] | None) -> BuildSpec | None:
+    # The digest reads every file of the context: only worth it once the rest is valid.
+    if build is None:
+        return None
+    location, dockerfile = build
+    if spec_rules.is_remote(location):
+        return BuildSpec(location, dockerfile)
+    from envsync.context import context_digest  # the content hash az ml names uploads by
+
+    try:
+        return BuildSpec(location, dockerfile, context_digest(Path(location)))
+    except SpecError as e:
+        key = ("build", "path" if "path" in report.doc.data["build"] else "local_path")
+        report.error(key, f"build context: {e}")
+        return None
+
+
+def _yaml_reason(e: YamlError, path: Path, text: str | None) -> str:
+    # Templated files often stop being YAML at all (`version: {{V}}` is a flow mapping as key).
+    try:
+        lines = (text if text is not None else _read_text(path)).splitlines()
+    except (OSError, UnicodeDecodeError):
+        return e.reason
+    line = lines[e.line - 1] if 0 < e.line <= len(lines) else ""
+    return f"{e.reason} ({TEMPLATE_HINT})" if is_templated(line) else e.reason
+
+
+def _identity(data: dict[str, Any]) -> tuple[str, str | None] | None:
+    name, version = data.get("name"), data.get("version")
+    if not isinstance(name, str):
+        return None
+    ok = isinstance(version, (str, int, float)) and not isinstance(version, bool)
+    return name, str(version) if ok else None
+
+
+def _inputs(doc: YamlDocument, path: Path) -> tuple[Path, ...]:
+    data = doc.data
+    found: list[Path | None] = []
+    if isinstance(data.get("conda_file"), str):
+        found.append(spec_rules.conda_path(data["conda_file"], path.parent))
+    if isinstance(data.get("build"), dict):
+        found.append(spec_rules.context_folder(data["build"], path.parent))
+    return tuple(p for p in found if p is not None)
+
+
+def find_spec_files(config: Config, paths: Sequence[Path] = ()) -> list[Path]:
+    """Candidate environment YAMLs, sorted: the config's globs, or the given files and folders.
+
+    Relative `paths` are relative to the repository root. A folder contributes its *.yml and
+    *.yaml files, recursively; a named file is taken as is (a missing one is reported on load).
+    """
+    root = _absolute(config.root)
+    if not paths:
+        return _unique(p for pattern in config.environments for p in root.glob(pattern) if p.is_file())
+    found: list[Path] = []
+    for given in paths:
+        path = _absolute(given if given.is_absolute() else root / given)
+        if path.is_dir():
+            found += [p for ext in ("yml", "yaml") for p in path.glob(f"**/*.{ext}") if p.is_file()]
+        else:
+            found.append(path)
+    return _unique(found)
+
+
+def load_all(config: Config, paths: Sequence[Path] = ()) -> LoadResult:
+    """Load every environment YAML; files that other environments use as inputs are skipped.
+
+    A conda file or a file inside another environment's build context matches the globs
+    (`environments/**/*.yml`) but is that environment's input, not an environment.
+    """
+    root = _absolute(config.root)
+    loaded = {p: _load(p, root=root, text=None, read_file=None) for p in find_spec_files(config, paths)}
+    kept = {p: one for p, one in loaded.items() if not _is_input(p, loaded)}
+    problems = {p for one in kept.values() for p in one.problems} | set(_duplicates(kept, root))
+    specs = tuple(one.spec for one in kept.values() if one.spec is not None)
+    return LoadResult(specs=specs, problems=tuple(sorted(problems)))
+
+
+def _is_input(path: Path, loaded: Mapping[Path, _Loaded]) -> bool:
+    return any(
+        path == used or (used.is_dir() and path.is_relative_to(used))
+        for owner, one in loaded.items()
+        if owner != path
+        for used in one.inputs
+    )
+
+
+def _duplicates(loaded: Mapping[Path, _Loaded], root: Path) -> list[Problem]:
+    groups: defaultdict[tuple[str, str | None], list[Path]] = defaultdict(list)
+    for path, one in loaded.items():
+        if one.identity is not None:
+            groups[one.identity].append(path)
+    found = []
+    for (name, version), paths in groups.items():
+        what = f"version '{version}'" if version is not None else "without a version"
+        for path in paths if len(paths) > 1 else ():
+            others = ", ".join(_display(p, root) for p in paths if p != path)
+            line, col = loaded[path].at
+            message = f"environment '{name}' {what} is also defined in {others}"
+            found.append(Problem(_display(path, root), line, col, message))
+    return found
+
+
+def _absolute(path: Path) -> Path:
+    # Normalised but not resolved: a symlinked file keeps the name the user gave it.
+    return Path(os.path.abspath(path))
+
+
+def _display(path: Path, root: Path) -> str:
+    absolute, base = _absolute(path), _absolute(root)
+    return absolute.relative_to(base).as_posix() if absolute.is_relative_to(base) else str(path)
+
+
+def _read_text(path: Path) -> str:
+    return path.read_bytes().decode("utf-8-sig")
+
+
+def _unique(paths: Iterable[Path]) -> list[Path]:
+    return sorted({_absolute(p) for p in paths}, key=lambda p: p.as_posix())
