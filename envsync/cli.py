@@ -411,5 +411,36 @@ def emulator_cmd(host: str, port: int, db: Path | None, **options: Any) -> ExitC
     return ExitCode.OK
 
 
+@cli.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str) -> ExitCode:
+    """Check environment YAMLs (default: envsync.yaml's environments globs). Exit 1 on errors.
+
+    PATHS may be files or folders, relative to the repository root. Prints every problem as
+    path:line:col: message, or a one-line summary when there are no errors.
+
+    Example: envsync validate environments/pytorch-train.yml --format json
+    """
+    import json
+
+    from envsync.spec import load_all
+
+    result = load_all(app.config, paths)
+    if fmt == "json":
+        problems = [{**vars(p), "severity": p.severity.value} for p in result.problems]
+        doc = {"format_version": 1, "valid": not result.errors, "environments": len(result.specs),
+               "count": len(problems), "errors": len(result.errors), "problems": problems}
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        for problem in result.problems:
+            click.echo(str(problem))
+        if not result.errors:
+            count = len(result.specs)
+            click.echo(f"{count} environment{'s' * (count != 1)} valid")
+    return ExitCode.ERROR if result.errors else ExitCode.OK
+
+
 def main() -> NoReturn:
     cli.main(prog_name="envsync")
