@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -118,29 +120,52 @@ def _ignore_spec(root: Path) -> _Spec | None:
 
 def _read_ignore(path: Path, name: str) -> _Spec | None:
     try:
-        # IgnoreFile._get_ignore_list: utf-8-sig, each line stripped (the vendored
-        # GitWildMatchPattern strips both ends again, so leading blanks go too).
-        lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
+        # IgnoreFile._get_ignore_list: utf-8-sig, split as text-mode file lines, stripped
+        # (the vendored GitWildMatchPattern strips both ends, so leading blanks go too).
+        with open(path, encoding="utf-8-sig") as fh:
+            lines = [line.strip() for line in fh]
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(f"build context: cannot read {name}: {e}") from e
-    try:
-        spec = pathspec.PathSpec.from_lines(_PATTERN, lines)
-    except ValueError as e:
-        raise SpecError(f"build context: {name}: {e}") from e
+    patterns = [p for n, line in enumerate(lines, 1) if (p := _pattern(line, f"{name}:{n}")) is not None]
     # IgnoreFile.is_file_excluded: an ignore file without patterns excludes nothing.
-    return spec if spec.patterns else None
+    return pathspec.PathSpec(patterns) if patterns else None
 
 
-def _pattern_factory() -> str:
-    # pathspec 1.0 renamed the gitwildmatch pattern; both compile the same regexes.
+def _pattern(line: str, where: str) -> pathspec.Pattern | None:
+    """One ignore line compiled as az ml's vendored matcher reads it (`_utils/_pathspec.py`).
+
+    pathspec's GitIgnoreSpecPattern is that matcher's successor; where the two part ways, a
+    line az ml would choke on or read differently is refused rather than guessed at.
+    """
+    if _NO_OP.fullmatch(line):
+        # az ml compiles "!/" and "/**/" to regexes that only match paths starting with or
+        # holding "//", which relative paths never do; pathspec 1.x matches every subpath.
+        return None
+    if "[^" in line:
+        raise SpecError(f"build context: {where}: az ml reads '[^' as a literal '^'; write '[!' to negate")
     try:
-        pathspec.util.lookup_pattern("gitignore")
-    except LookupError:
-        return "gitwildmatch"
-    return "gitignore"
+        pattern = _PATTERN_CLASS(line)
+    except (ValueError, re.error) as e:  # az ml fails on the same lines
+        raise SpecError(f"build context: {where}: invalid pattern {line!r}: {e}") from e
+    if pattern.include is None and line and line != "/" and not line.startswith("#"):
+        # pathspec >= 1.0 drops lines with a bad bracket ("a[", "[]"); az ml matches them literally.
+        raise SpecError(f"build context: {where}: ambiguous bracket in {line!r}; escape it as '\\['")
+    return pattern if pattern.include is not None else None
 
 
-_PATTERN = _pattern_factory()
+def _pattern_class() -> Callable[[str], pathspec.Pattern]:
+    try:
+        from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+    except ImportError:  # pathspec < 1.0 has it under its old name
+        from pathspec.patterns.gitwildmatch import GitWildMatchPattern
+
+        old: Callable[[str], pathspec.Pattern] = GitWildMatchPattern
+        return old
+    return GitIgnoreSpecPattern
+
+
+_PATTERN_CLASS = _pattern_class()
+_NO_OP = re.compile(r"!?/(\*\*/)*")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,38 @@ def test_ignore_file_with_bom_and_no_patterns(tmp_path):
     assert context_digest(root) == expected({".amlignore": "\ufeffa\n".encode()})
 
 
+def test_patterns_az_ml_reads_as_no_ops(tmp_path):
+    # The vendored matcher compiles these to regexes that need a leading or doubled "/".
+    amlignore = b"/\n!/\n/**/\n/**/**/\n!/**/\n"
+    root = make(tmp_path, {".amlignore": amlignore, "a/b/c": b"c", "d": b"d"})
+    assert context_digest(root) == expected({".amlignore": amlignore, "a/b/c": b"c", "d": b"d"})
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("[^a]*", r"\.amlignore:2: az ml reads '\[\^' as a literal '\^'"),
+        ("!", r"\.amlignore:2: invalid pattern '!'"),
+        ("[z-a]", r"\.amlignore:2: invalid pattern '\[z-a\]'"),
+        ("trailing\\ ", r"\.amlignore:2: invalid pattern 'trailing\\\\'"),
+    ],
+)
+def test_patterns_az_ml_reads_differently_or_fails_on_are_refused(tmp_path, line, message):
+    root = make(tmp_path, {".amlignore": f"ok\n{line}\n".encode(), "a": b"a"})
+    with pytest.raises(SpecError, match=message):
+        context_files(root)
+
+
+def test_unclosed_bracket_is_literal_or_refused(tmp_path):
+    # az ml matches "a[" literally; pathspec >= 1.0 drops it, so there it is refused.
+    root = make(tmp_path, {".amlignore": b"a[\n", "a[": b"1", "ab": b"2"})
+    if int(version("pathspec").split(".")[0]) >= 1:
+        with pytest.raises(SpecError, match=r"ambiguous bracket in 'a\['"):
+            context_files(root)
+    else:
+        assert [f.relpath for f in context_files(root)] == [".amlignore", "ab"]
+
+
 def test_order_is_lower_cased_relpath_with_case_sensitive_ties(tmp_path):
     files = {"Zebra": b"z", "apple": b"a", "sub_b": b"u", "sub/A.txt": b"s", "b.txt": b"1", "B.txt": b"2"}
     if not _case_sensitive(tmp_path):
@@ -132,6 +165,13 @@ def test_ignore_patterns_match_the_resolved_directory(tmp_path):
     root = make(tmp_path / "ctx", {".amlignore": b"real/\nalias/\n", "real/f": b"f", "g": b"g"})
     (root / "alias").symlink_to("real")
     assert context_digest(root) == expected({".amlignore": b"real/\nalias/\n", "g": b"g"})
+
+
+def test_context_reached_through_a_symlink(tmp_path):
+    root = make(tmp_path / "real", KNOWN)
+    (tmp_path / "link").symlink_to(root, target_is_directory=True)
+    assert context_digest(tmp_path / "link") == KNOWN_DIGEST
+    assert blob_prefix(KNOWN_DIGEST, tmp_path / "link") == f"LocalUpload/{KNOWN_DIGEST}/real"
 
 
 def test_symlink_outside_the_context_is_refused(tmp_path):
