@@ -129,6 +129,7 @@ def plan_cmd(
     specs = pipeline.load_specs(app.config)
     chosen, workspace = _open(app, target)
     result = pipeline.make_plan(app.config, chosen, workspace, specs, refresh=refresh)
+    result, bad_references = _check_references(app, workspace, result)
     if out:
         saved.write(result, out)
     if fmt == "json":
@@ -137,7 +138,7 @@ def plan_cmd(
         click.echo(render.markdown(result), nl=False)
     else:
         click.echo(render.text(result, verbose=verbose, color=_color(no_color)), nl=False)
-    if result.errors:
+    if result.errors or bad_references:
         return ExitCode.ERROR
     return ExitCode.CHANGES if detailed_exitcode and result.has_changes else ExitCode.OK
 
@@ -335,6 +336,34 @@ def import_cmd(app: App, target: str | None, names: tuple[str, ...], out: Path, 
     return ExitCode.OK
 
 
+def _check_references(app: App, workspace: Any, result: Any) -> tuple[Any, bool]:
+    """Job and deployment references, checked against the workspace and what the plan creates
+    (problems go to stderr), and listed under the new versions they pick up."""
+    from envsync import references
+
+    config = app.config
+    found = references.scan(config.root, config.references, config.environments)
+    known = references.workspace_known(result, references.read_versions(workspace, found.references))
+    problems = sorted([*found.problems, *references.check(found.references, known)])
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    return references.annotate(result, found.references), bool(problems)
+
+
+def _with_references(app: App, result: Any) -> Any:
+    """Validate's repo-only reference check: names the repo defines, or Azure's curated naming
+    (there is no workspace to list versions from)."""
+    from dataclasses import replace
+
+    from envsync import references
+
+    config = app.config
+    found = references.scan(config.root, config.references, config.environments)
+    known = references.repo_known({s.name for s in result.specs})
+    problems = {*result.problems, *found.problems, *references.check(found.references, known)}
+    return replace(result, problems=tuple(sorted(problems)))
+
+
 def _approved(auto_approve: bool) -> bool:
     if auto_approve:
         return True
@@ -428,6 +457,7 @@ def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str) -> ExitCode:
     from envsync.spec import load_all
 
     result = load_all(app.config, paths)
+    result = result if paths else _with_references(app, result)
     if fmt == "json":
         problems = [{**vars(p), "severity": p.severity.value} for p in result.problems]
         doc = {"format_version": 1, "valid": not result.errors, "environments": len(result.specs),

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from envsync.plan.model import Action, Plan
-from envsync.spec import Problem
+from envsync.problems import TEMPLATE_HINT, Problem, is_templated
+from envsync.spec import load_inline
 from envsync.workspace import ListView, RemoteVersion, Workspace
 from envsync.yamlio import YamlDocument, YamlError, load_yaml
 
@@ -67,7 +68,7 @@ class Reference:
     col: int
     text: str  # the reference as written, or "(inline environment)"
     target: Target
-    inline: Mapping[str, Any] | None = field(default=None, compare=False)
+    inline: Mapping[str, Any] | None = field(default=None, compare=False)  # validated, never planned
 
     @property
     def where(self) -> str:
@@ -158,14 +159,26 @@ def load_references(root: Path, paths: Iterable[Path]) -> Found:
         try:
             doc = load_yaml(path, display=shown)
         except YamlError as e:
-            problems.append(Problem(e.path, e.line, e.col, e.reason))
+            problems.append(Problem(e.path, e.line, e.col, _yaml_reason(e, path)))
             continue
         found = reference_in(doc)
         if isinstance(found, Problem):
             problems.append(found)
         elif found is not None:
             references.append(found)
+            if found.target.kind is Kind.INLINE:
+                problems += load_inline(doc, ("environment",), root=root)
     return Found(tuple(references), tuple(problems))
+
+
+def _yaml_reason(e: YamlError, path: Path) -> str:
+    # Deployments are often templated by CI (`version: {{MODEL_VERSION}}`): say so.
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return e.reason
+    line = lines[e.line - 1] if 0 < e.line <= len(lines) else ""
+    return f"{e.reason} ({TEMPLATE_HINT})" if is_templated(line) else e.reason
 
 
 def reference_in(doc: YamlDocument) -> Reference | Problem | None:
@@ -229,6 +242,8 @@ def _unknown(target: Target, known: Known) -> str | None:
     if name in known.unversioned or (known.curated_by_name and name.startswith(CURATED_PREFIXES)):
         return None
     if name not in known.versions:
+        if known.curated_by_name:
+            return f"no environment '{name}' in the repo, and not a curated (AzureML-*) name"
         return f"no environment '{name}' in the repo, the workspace or the curated set"
     if target.kind is Kind.LATEST:
         return None if name in known.active else f"'{name}' has no active version for @latest"
@@ -274,3 +289,8 @@ def read_versions(workspace: Workspace, references: Iterable[Reference]) -> dict
     """Every version (archived too) of each workspace environment the references name."""
     names = {r.target.name for r in references if r.target.kind in (Kind.VERSION, Kind.LATEST)}
     return {name: workspace.list_versions(name, ListView.ALL) for name in sorted(n for n in names if n)}
+
+
+def scan(root: Path, globs: Sequence[str], environment_globs: Sequence[str]) -> Found:
+    """Find and load every job and deployment reference of a repository."""
+    return load_references(root, reference_files(root, globs, environment_globs))

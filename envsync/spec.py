@@ -30,7 +30,7 @@ from envsync.fingerprint import (
 from envsync.problems import TEMPLATE_HINT, Problem, Report, Severity, is_templated, yaml_kind
 from envsync.spec_schema import schema_findings
 from envsync.workspace import BuildContext, VersionBody
-from envsync.yamlio import YamlDocument, YamlError, load_yaml
+from envsync.yamlio import Key, YamlDocument, YamlError, load_yaml
 
 if TYPE_CHECKING:
     from envsync.config import Config
@@ -43,6 +43,7 @@ __all__ = [
     "Severity",
     "find_spec_files",
     "load_all",
+    "load_inline",
     "load_spec",
 ]
 
@@ -180,6 +181,26 @@ def _load(path: Path, *, root: Path, text: str | None, read_file: ReadFile | Non
     spec = _resolve(report, path, text, lambda p: _display(p, root), read_file)
     identity, at = _identity(doc.data), doc.where(("name",))
     return _Loaded(spec, tuple(report.problems), identity, at, _inputs(doc, path))
+
+
+ANONYMOUS_NAME = "CliV2AnonymousEnvironment"  # the name az ml gives an environment a job defines
+
+
+def load_inline(doc: YamlDocument, key: Key, *, root: Path) -> list[Problem]:
+    """Validate an anonymous environment written inline in a job or deployment (the mapping at
+    `key` of `doc`, say `environment: {image: ...}`) like an environment file, its relative paths
+    resolved from the job's folder. It has no name of its own: it gets the one az ml gives it."""
+    data: Any = doc.data
+    for part in key:
+        data = data[part]
+    n = len(key)
+    values = {k[n:]: v for k, v in doc.value_marks.items() if k[:n] == key}
+    keys = {k[n:]: v for k, v in doc.key_marks.items() if k[:n] == key}
+    report = Report(YamlDocument(doc.path, {"name": ANONYMOUS_NAME, **data}, values, keys))
+    for finding in schema_findings(report.doc.data):
+        report.add(finding)
+    _resolve(report, _absolute(root / doc.path), None, lambda p: _display(p, root), None)
+    return sorted(report.problems)
 
 
 def _resolve(

@@ -121,7 +121,10 @@ def test_corpus_deployments(tmp_path: Path) -> None:
     (ref,) = found.references
     assert (ref.where, ref.target) == ("blue.yml:9", Target(Kind.REGISTRY, "sklearn-1.5", None, "azureml"))
     (problem,) = found.problems
-    assert str(problem).startswith("tfserving.yml:6:13: invalid YAML: found unhashable key")
+    assert str(problem) == (
+        "tfserving.yml:6:13: invalid YAML: found unhashable key "
+        "(looks like an unsubstituted template placeholder)"
+    )
 
 
 def test_inline_environment_is_kept_with_its_mapping(tmp_path: Path) -> None:
@@ -192,7 +195,10 @@ def test_check_against_the_workspace(text: str, error: str | None) -> None:
     [("azureml:py:7", True), ("azureml:py@latest", True), ("azureml:AzureML-x:1", True), ("azureml:other:1", False)],
 )
 def test_repo_only_check_knows_names_not_versions(text: str, ok: bool) -> None:
-    assert (check([_ref(text)], repo_known({"py"})) == []) is ok
+    problems = check([_ref(text)], repo_known({"py"}))
+    assert [p.message for p in problems] == (
+        [] if ok else [f"{text}: no environment 'other' in the repo, and not a curated (AzureML-*) name"]
+    )
 
 
 def test_annotate_lists_latest_refs_and_pins_under_new_versions() -> None:
@@ -229,3 +235,47 @@ def test_plan_renders_and_saves_the_references() -> None:
     doc = json.loads(render.to_json(plan))
     assert doc["changes"][0]["references"] == ["jobs/train.yml:12 (azureml:py@latest)"]
     assert list(validator("plan").iter_errors(doc)) == []
+
+
+def test_inline_environment_is_validated_like_a_file(tmp_path: Path) -> None:
+    root = _repo(
+        tmp_path,
+        {
+            "deploy/ok.yml": TFSERVING.read_text().replace("{{MODEL_VERSION}}", "1"),
+            "deploy/bad.yml": "environment:\n  image: x\n  build:\n    path: ctx\n  colour: blue\n",
+            "deploy/conda.yml": "environment:\n  image: x\n  conda_file: missing.yml\n",
+        },
+    )
+    found = load_references(root, reference_files(root, (), ENV_GLOBS))
+    assert len(found.references) == 3
+    assert [str(p) for p in found.problems] == [
+        "deploy/bad.yml:3:3: give either 'image' or 'build', not both",
+        "deploy/bad.yml:4:11: build context folder 'ctx' not found",
+        "deploy/bad.yml:5:3: unknown key 'colour'",
+        "deploy/conda.yml:3:15: conda file 'missing.yml' not found",
+    ]
+
+
+def test_validate_checks_references_against_the_repo(tmp_path: Path) -> None:
+    """The real CLI: repo names and curated names pass, unknown ones and broken files fail."""
+    from tests.helpers import run, write_env
+
+    write_env(tmp_path, "py", version="1")
+    root = _repo(
+        tmp_path,
+        {
+            "jobs/ok.yml": "command: x\nenvironment: azureml:py@latest\n",
+            "jobs/curated.yml": "command: x\nenvironment: azureml:AzureML-sklearn-1.5:3\n",
+            "jobs/bad.yml": "command: x\nenvironment: azureml:nope:1\n",
+        },
+    )
+    shutil.copy(TFSERVING, root / "jobs" / "tf.yml")
+    result = run(root, "validate")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "jobs/bad.yml:2:14: azureml:nope:1: no environment 'nope' in the repo, and not a curated (AzureML-*) name",
+        "jobs/tf.yml:6:13: invalid YAML: found unhashable key (looks like an unsubstituted template placeholder)",
+    ]
+    (root / "jobs" / "bad.yml").unlink()
+    (root / "jobs" / "tf.yml").unlink()
+    assert run(root, "validate").output == "1 environment valid\n"

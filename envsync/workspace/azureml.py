@@ -139,6 +139,15 @@ class AzureMLWorkspace:
                 self._store = open_blob_store(self.session, self.datastore)
         return upload_context(self.session, self._store, Path(directory), digest)
 
+    def download_context(self, context_uri: str, dest: Path) -> None:
+        from envsync.workspace.download import download_context
+        from envsync.workspace.upload import open_blob_store
+
+        with self._store_lock:
+            if self._store is None:
+                self._store = open_blob_store(self.session, self.datastore)
+        download_context(self.session, self._store, context_uri, Path(dest))
+
     def close(self) -> None:
         self.session.close()
 
