@@ -55,7 +55,7 @@ def context_files(directory: Path) -> list[ContextFile]:
     root = _resolve_root(directory)
     if not root.is_dir():
         # get_content_hash: a single file is a list of one, named by its base name.
-        return [ContextFile(root.name, root, _stat(root, root.name).st_size)]
+        return [_single_file(root)]
     files = _Walk(root, _ignore_spec(root)).run()
     # Sort key: lower-cased relpath (_get_file_list_content_hash). az ml breaks ties (names
     # differing only in case) by directory-listing order, which depends on the filesystem;
@@ -101,6 +101,13 @@ def _feed(digest: hashlib._Hash, f: ContextFile, buffer: bytearray) -> None:
         # The size is already in the hash: a file that changes now would make a digest
         # that names content nobody can upload.
         raise SpecError(f"build context: {f.relpath!r} changed while it was being hashed")
+
+
+def _single_file(path: Path) -> ContextFile:
+    st = _stat(path, path.name)
+    if not stat.S_ISREG(st.st_mode):
+        raise SpecError(f"build context: {str(path)!r} is neither a directory nor a regular file")
+    return ContextFile(path.name, path, st.st_size)
 
 
 def _stat(path: Path | str, relpath: str) -> os.stat_result:
@@ -263,4 +270,5 @@ def _check_name(name: str, where: str) -> None:
         name.encode()
     except UnicodeEncodeError as e:
         # az ml hashes names as UTF-8 and would crash on this one.
-        raise SpecError(f"build context: a name in {where or 'the root'!r} is not valid UTF-8") from e
+        raw = os.fsencode(name)
+        raise SpecError(f"build context: name {raw!r} in {where or 'the root'!r} is not valid UTF-8") from e

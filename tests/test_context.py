@@ -120,6 +120,17 @@ def test_unicode_names_hash_as_utf8(tmp_path):
     assert context_digest(make(tmp_path, files)) == expected(files)
 
 
+def test_name_that_is_not_utf8_is_refused(tmp_path):
+    root = make(tmp_path / "ctx", {"sub/ok": b"1"})
+    try:
+        with open(os.fsencode(root / "sub") + b"/bad\xff", "wb") as fh:
+            fh.write(b"2")
+    except (OSError, ValueError):
+        pytest.skip("this filesystem only takes UTF-8 names")
+    with pytest.raises(SpecError, match=r"name b'bad\\xff' in 'sub' is not valid UTF-8"):
+        context_files(root)
+
+
 def test_context_files_is_the_hash_listing(tmp_path):
     root = make(tmp_path / "ctx", KNOWN)
     assert context_files(root) == [
