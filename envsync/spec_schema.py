@@ -57,6 +57,8 @@ def schema_findings(data: Any) -> list[Finding]:
 
 def _findings(error: Any, path: Key) -> list[Finding]:
     keyword = error.validator
+    if keyword == "anyOf" and not path and "docker" in error.instance:
+        return []  # the 'docker:' message already says what to write instead of image/build
     if keyword == "additionalProperties":
         props = error.schema["properties"]
         return [_unknown_key(path, k, props) for k in error.instance if k not in props]
