@@ -27,7 +27,7 @@ from envsync.fingerprint import (
     normalize_dockerfile_path,
     normalize_os_type,
 )
-from envsync.problems import TEMPLATE_HINT, Problem, Report, Severity, is_templated, yaml_kind
+from envsync.problems import Problem, Report, Severity, yaml_kind
 from envsync.spec_schema import schema_findings
 from envsync.workspace import BuildContext, VersionBody
 from envsync.yamlio import Key, YamlDocument, YamlError, load_yaml
@@ -171,7 +171,8 @@ def _load(path: Path, *, root: Path, text: str | None, read_file: ReadFile | Non
     try:
         doc = load_yaml(path, display=shown, text=text)
     except YamlError as e:
-        return _Loaded(None, (Problem(e.path, e.line, e.col, _yaml_reason(e, path, text)),))
+        reason = spec_rules.yaml_reason(e, lambda: text if text is not None else _read_text(path))
+        return _Loaded(None, (Problem(e.path, e.line, e.col, reason),))
     if not isinstance(doc.data, dict):
         message = f"the file must be a mapping (name, image or build, ...), not {yaml_kind(doc.data)}"
         return _Loaded(None, (Problem(shown, 1, 1, message),))
@@ -179,8 +180,8 @@ def _load(path: Path, *, root: Path, text: str | None, read_file: ReadFile | Non
     for finding in schema_findings(doc.data):
         report.add(finding)
     spec = _resolve(report, path, text, lambda p: _display(p, root), read_file)
-    identity, at = _identity(doc.data), doc.where(("name",))
-    return _Loaded(spec, tuple(report.problems), identity, at, _inputs(doc, path))
+    identity, at = spec_rules.identity(doc.data), doc.where(("name",))
+    return _Loaded(spec, tuple(report.problems), identity, at, spec_rules.inputs(doc.data, path.parent))
 
 
 ANONYMOUS_NAME = "CliV2AnonymousEnvironment"  # the name az ml gives an environment a job defines
@@ -250,34 +251,6 @@ def _with_digest(report: Report, build: tuple[str, str] | None) -> BuildSpec | N
         key = ("build", "path" if "path" in report.doc.data["build"] else "local_path")
         report.error(key, f"build context: {e}")
         return None
-
-
-def _yaml_reason(e: YamlError, path: Path, text: str | None) -> str:
-    # Templated files often stop being YAML at all (`version: {{V}}` is a flow mapping as key).
-    try:
-        lines = (text if text is not None else _read_text(path)).splitlines()
-    except (OSError, UnicodeDecodeError):
-        return e.reason
-    line = lines[e.line - 1] if 0 < e.line <= len(lines) else ""
-    return f"{e.reason} ({TEMPLATE_HINT})" if is_templated(line) else e.reason
-
-
-def _identity(data: dict[str, Any]) -> tuple[str, str | None] | None:
-    name, version = data.get("name"), data.get("version")
-    if not isinstance(name, str):
-        return None
-    ok = isinstance(version, (str, int, float)) and not isinstance(version, bool)
-    return name, str(version) if ok else None
-
-
-def _inputs(doc: YamlDocument, path: Path) -> tuple[Path, ...]:
-    data = doc.data
-    found: list[Path | None] = []
-    if isinstance(data.get("conda_file"), str):
-        found.append(spec_rules.conda_path(data["conda_file"], path.parent))
-    if isinstance(data.get("build"), dict):
-        found.append(spec_rules.context_folder(data["build"], path.parent))
-    return tuple(p for p in found if p is not None)
 
 
 def find_spec_files(config: Config, paths: Sequence[Path] = ()) -> list[Path]:

@@ -17,7 +17,7 @@ import yaml
 
 from envsync.conda import check_conda
 from envsync.fingerprint import normalize_dockerfile_path
-from envsync.problems import Finding, Problem, Report, is_templated, with_hint, yaml_kind
+from envsync.problems import TEMPLATE_HINT, Finding, Problem, Report, is_templated, with_hint, yaml_kind
 from envsync.yamlio import Key, YamlError, load_yaml
 
 ReadFile = Callable[[Path], str]
@@ -224,3 +224,33 @@ def inference_config(config: Any) -> dict[str, Any] | None:
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+def yaml_reason(error: YamlError, read: Callable[[], str]) -> str:
+    """The YAML error's reason, plus the placeholder hint when its line looks templated."""
+    # Templated files often stop being YAML at all (`version: {{V}}` is a flow mapping as key).
+    try:
+        lines = read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return error.reason
+    line = lines[error.line - 1] if 0 < error.line <= len(lines) else ""
+    return f"{error.reason} ({TEMPLATE_HINT})" if is_templated(line) else error.reason
+
+
+def identity(data: dict[str, Any]) -> tuple[str, str | None] | None:
+    """(name, version) as written, for the one-file-per-version rule; even in an invalid file."""
+    name, version = data.get("name"), data.get("version")
+    if not isinstance(name, str):
+        return None
+    ok = isinstance(version, (str, int, float)) and not isinstance(version, bool)
+    return name, str(version) if ok else None
+
+
+def inputs(data: dict[str, Any], base: Path) -> tuple[Path, ...]:
+    """The conda file and local build context `data` names, valid or not."""
+    found: list[Path | None] = []
+    if isinstance(data.get("conda_file"), str):
+        found.append(conda_path(data["conda_file"], base))
+    if isinstance(data.get("build"), dict):
+        found.append(context_folder(data["build"], base))
+    return tuple(p for p in found if p is not None)
