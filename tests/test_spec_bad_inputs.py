@@ -162,6 +162,13 @@ CASES = [
     Case("description-not-string", env("name: e\ndescription: [a]\n" + IMG), "environments/e.yml:2:14",
          "description must be a string, not a list"),
     Case("datastore-not-string", env("name: e\ndatastore: 3\n" + IMG), "environments/e.yml:2:12", "datastore must be a string"),
+    Case("tag-name-not-string", env("name: e\n" + IMG + "tags:\n  1: x\n"), "environments/e.yml:4:3", "tag name 1 must be a string"),
+    Case("name-empty", env("name:\n" + IMG), "environments/e.yml:1:6", "name must be a string, not empty"),
+    Case("build-empty", env("name: e\nbuild:\n"), "environments/e.yml:2:7", "build must be a mapping, not empty"),
+    Case("route-empty", env("name: e\n" + IMG + "inference_config:\n  liveness_route:\n  readiness_route: {path: /, port: 1}\n"
+                            "  scoring_route: {path: /, port: 1}\n"),
+         "environments/e.yml:4:18", "inference_config.liveness_route must be a mapping, not empty"),
+    Case("top-level-scalar", env("just text\n"), "environments/e.yml:1:1", "must be a mapping (name, image or build, ...), not a string"),
     # -- across files
     Case("duplicate-name-version", {**env("name: e\nversion: '1'\n" + IMG, "a"), **env("name: e\nversion: 1\n" + IMG, "b")},
          "environments/b.yml:1:7", "environment 'e' version '1' is also defined in environments/a.yml"),
@@ -176,6 +183,14 @@ def test_bad_input_is_an_error_at_its_location(tmp_path: Path, case: Case) -> No
     result = load_all(Config(root=tmp_path))
     errors = [f"{p.path}:{p.line}:{p.col}: {p.message}" for p in result.errors]
     assert any(e.startswith(case.where + ": ") and case.message in e for e in errors), errors
+
+
+def test_a_wrong_type_gives_one_error_not_a_cascade(tmp_path: Path) -> None:
+    write_tree(tmp_path, env("name: 3\nbuild: [a]\n"))
+    assert [str(p) for p in load_all(Config(root=tmp_path)).problems] == [
+        "environments/e.yml:1:7: name must be a string, not an integer",
+        "environments/e.yml:2:8: build must be a mapping, not a list",
+    ]
 
 
 def test_at_least_thirty_distinct_bad_inputs() -> None:
