@@ -198,7 +198,7 @@ def apply_cmd(
         provenance=pipeline.provenance_for(config),
     )
     progress = _Progress(sum(1 for c in result.changes if c.action.value != "noop"))
-    outcome = apply(result, workspace, {s.name: s for s in specs}, options, on_result=progress)
+    outcome = apply(result, workspace, specs, options, on_result=progress)
     progress.finish()
     click.echo(outcome.summary())
     return ExitCode.ERROR if outcome.failed else ExitCode.OK

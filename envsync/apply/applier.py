@@ -7,7 +7,7 @@ conflict and is never overwritten; a change whose environment moved since the pl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,18 +35,21 @@ class ApplyOptions:
 def apply(
     plan: Plan,
     workspace: Workspace,
-    specs: Mapping[str, EnvironmentSpec],
+    specs: Sequence[EnvironmentSpec],
     options: ApplyOptions,
     on_result: Callable[[ChangeResult], None] = lambda r: None,
 ) -> ApplyResult:
-    """Apply every change of `plan`; `specs` (by name) are git's environments as loaded now."""
+    """Apply every change of `plan`; `specs` are git's environments as loaded now."""
     if plan.errors:
         names = ", ".join(c.name for c in plan.errors)
         raise EnvsyncError(f"the plan has errors ({names}); fix them and plan again")
     todo = [c for c in plan.changes if c.action is not Action.NOOP]
 
+    # One name may have several explicit versions in git: a change is matched by its content.
+    by_content = {(s.name, s.fingerprint): s for s in specs}
+
     def run(change: Change) -> ChangeResult:
-        result = _apply_one(change, workspace, specs, options)
+        result = _apply_one(change, workspace, by_content, options)
         on_result(result)
         return result
 
@@ -55,13 +58,16 @@ def apply(
 
 
 def _apply_one(
-    change: Change, workspace: Workspace, specs: Mapping[str, EnvironmentSpec], options: ApplyOptions
+    change: Change,
+    workspace: Workspace,
+    specs: Mapping[tuple[str, str | None], EnvironmentSpec],
+    options: ApplyOptions,
 ) -> ChangeResult:
     try:
         if change.action is Action.ORPHAN:
             return _archive(change, workspace, options)
-        spec = specs.get(change.name)
-        if spec is None or spec.fingerprint != change.fingerprint:
+        spec = specs.get((change.name, change.fingerprint))
+        if spec is None:
             return ChangeResult(change, Outcome.STALE, "its YAML changed since the plan was made; plan again")
         done = (
             _update(change, workspace)
