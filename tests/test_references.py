@@ -279,3 +279,11 @@ def test_validate_checks_references_against_the_repo(tmp_path: Path) -> None:
     (root / "jobs" / "bad.yml").unlink()
     (root / "jobs" / "tf.yml").unlink()
     assert run(root, "validate").output == "1 environment valid\n"
+
+
+def test_saved_plan_keeps_the_references(tmp_path: Path) -> None:
+    from envsync.plan import saved
+
+    plan = annotate(Plan("local", (_change("py", Action.NEW_VERSION, "3"),)), [_ref("azureml:py:3", 7)])
+    saved.write(plan, tmp_path / "plan.json")
+    assert saved.read(tmp_path / "plan.json").changes[0].references == ("jobs/train.yml:7 (azureml:py:3)",)
