@@ -1,7 +1,11 @@
-"""The build-context digest, byte-exact with azure-ai-ml's content hash (version 202208).
+"""The build-context digests, byte-exact with azure-ai-ml's content hash (version 202208)
+and with its object hash (`get_object_hash`).
 
-Each rule below names the azure-ai-ml 1.35.2 function it follows (all in
-`azure/ai/ml/_utils/_asset_utils.py` unless said otherwise), so a difference can be traced.
+envsync names its uploads by the content hash. `az ml environment create` names the upload of
+a named environment's context by the object hash instead, so that hash is computed too, as an
+alias that recognises az ml's versions of the same context. Each rule below names the
+azure-ai-ml 1.35.2 function it follows (all in `azure/ai/ml/_utils/_asset_utils.py` unless
+said otherwise), so a difference can be traced.
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
@@ -27,6 +31,7 @@ CONTENT_HASH_VERSION = 202208  # get_content_hash_version()
 ARTIFACT_ORIGIN = "LocalUpload"  # _artifacts/_constants.py
 IGNORE_FILES = (".amlignore", ".gitignore")  # get_ignore_file: first one that exists wins
 CHUNK_SIZE = 1 << 20  # big enough that hashlib, not Python, sets the pace
+OBJECT_HASH_SEED = b"Initialize for october 2021 AML CLI version"  # get_object_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,31 +41,125 @@ class ContextFile:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class ContextDigests:
+    """Both sha256 hex digests az ml names a context's uploads by (`LocalUpload/<digest>/`)."""
+
+    content: str  # get_content_hash: what envsync uploads under, and fingerprints
+    object: str  # get_object_hash: what az ml 1.35.2 uploads a named environment's context under
+    # False when the object hash skips files az ml uploads (files re-included under a directory
+    # the ignore file names, or reached through an ignored symlink): that hash then does not
+    # pin the uploaded content, so it must not stand for it.
+    object_covers_upload: bool = True
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Other digests that name this same content: the object hash, when it can."""
+        return (self.object,) if self.object_covers_upload and self.object != self.content else ()
+
+
 def context_digest(directory: Path) -> str:
-    """sha256 hex digest of the context, as az ml names it in `LocalUpload/<digest>/`."""
-    files = context_files(directory)
+    """sha256 hex digest of the context, as envsync (and az ml's content hash) names it."""
+    return context_digests(directory).content
+
+
+def context_digests(directory: Path) -> ContextDigests:
+    """The content hash and the object hash of the context, reading each file once if it can.
+
+    The content hash takes the bytes of all files in lower-cased-relpath order; the object
+    hash walks depth first, each directory's entries in lower-cased-name order, so where the
+    two orders part ("a.txt" sorts before "a/x" in the first, after it in the second) a file
+    cannot feed both at once without holding it in memory. Files are read in content-hash order
+    and fed to both hashes while the orders agree; a file the object hash reaches after it was
+    read is read again, streamed, for the object hash alone.
+    """
+    listing = _listing(directory)
+    files, events = listing.files, listing.object_events
     # _get_file_list_content_hash: count, then "#relpath#" and size per file, then all bytes.
-    digest = hashlib.sha256(str(len(files)).encode())
+    content = hashlib.sha256(str(len(files)).encode())
     for f in files:
-        digest.update(f"#{f.relpath}#".encode())
-        digest.update(str(f.size).encode())
+        content.update(f"#{f.relpath}#".encode())
+        content.update(str(f.size).encode())
+    obj = hashlib.sha256(OBJECT_HASH_SEED)
     buffer = bytearray(CHUNK_SIZE)
-    for f in files:
-        _feed(digest, f, buffer)
-    return digest.hexdigest()
+    j = 0  # next object-hash event
+    for i, f in enumerate(files):
+        j = _catch_up(obj, events, j, i, files, buffer)
+        if j < len(events) and events[j] == i:
+            _feed((content, obj), f, buffer)
+            j += 1
+        else:
+            _feed((content,), f, buffer)
+    _catch_up(obj, events, j, len(files), files, buffer)
+    covered = sum(isinstance(e, int) for e in events) == len(files)
+    return ContextDigests(content.hexdigest(), obj.hexdigest(), covered)
 
 
 def context_files(directory: Path) -> list[ContextFile]:
-    """The files the digest covers, in hash order (also the upload order)."""
+    """The files the content hash covers, in hash order (also the upload order)."""
+    return _listing(directory).files
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    files: list[ContextFile]  # content-hash order
+    # The object hash's input in order: a name (bytes), or the bytes of files[index] (int).
+    object_events: list[bytes | int]
+
+
+def _listing(directory: Path) -> _Listing:
     root = _resolve_root(directory)
     if not root.is_dir():
-        # get_content_hash: a single file is a list of one, named by its base name.
-        return [_single_file(root)]
-    files = _Walk(root, _ignore_spec(root)).run()
+        # get_content_hash: a single file is a list of one, named by its base name;
+        # get_object_hash: just its bytes.
+        return _Listing([_single_file(root)], [0])
+    walk = _Walk(root, _ignore_spec(root))
+    files = walk.run()
     # Sort key: lower-cased relpath (_get_file_list_content_hash). az ml breaks ties (names
     # differing only in case) by directory-listing order, which depends on the filesystem;
     # the case-sensitive relpath is the deterministic stand-in.
-    return sorted(files, key=lambda f: (f.relpath.lower(), f.relpath))
+    files.sort(key=lambda f: (f.relpath.lower(), f.relpath))
+    index = {f.relpath: i for i, f in enumerate(files)}
+    return _Listing(files, list(_object_events(walk.top, index)))
+
+
+def _object_events(top: _Dir, index: dict[str, int]) -> Iterator[bytes | int]:
+    """_get_dir_hash: depth first; per directory, entries by lower-cased name, each one's name
+    then its bytes or its own entries. Ties (names differing only in case) go by listing order
+    in az ml; as for the content hash, the case-sensitive name stands in for it."""
+    stack = [iter(sorted(top.entries, key=lambda e: (e[0].lower(), e[0])))]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        name, item = entry
+        yield name.encode()
+        if isinstance(item, ContextFile):
+            yield index[item.relpath]
+        else:
+            stack.append(iter(sorted(item.entries, key=lambda e: (e[0].lower(), e[0]))))
+
+
+def _catch_up(
+    obj: hashlib._Hash,
+    events: list[bytes | int],
+    j: int,
+    read: int,
+    files: list[ContextFile],
+    buffer: bytearray,
+) -> int:
+    """Feed the object hash its events up to the first file not read yet (index >= `read`)."""
+    while j < len(events):
+        event = events[j]
+        if isinstance(event, bytes):
+            obj.update(event)
+        elif event < read:  # already read for the content hash: read it again
+            _feed((obj,), files[event], buffer)
+        else:
+            break
+        j += 1
+    return j
 
 
 def blob_prefix(digest: str, directory: Path) -> str:
@@ -87,13 +186,15 @@ def _resolve_root(directory: Path) -> Path:
         raise SpecError(f"build context: {str(directory)!r}: {e.strerror or e}") from e
 
 
-def _feed(digest: hashlib._Hash, f: ContextFile, buffer: bytearray) -> None:
+def _feed(digests: tuple[hashlib._Hash, ...], f: ContextFile, buffer: bytearray) -> None:
     view = memoryview(buffer)
     total = 0
     try:
         with open(f.path, "rb", buffering=0) as fh:
             while n := fh.readinto(buffer):
-                digest.update(view[:n])
+                chunk = view[:n]
+                for digest in digests:
+                    digest.update(chunk)
                 total += n
     except OSError as e:
         raise SpecError(f"build context: cannot read {f.relpath!r}: {e.strerror or e}") from e
@@ -175,12 +276,16 @@ _PATTERN_CLASS = _pattern_class()
 _NO_OP = re.compile(r"!?/(\*\*/)*")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Dir:
     path: str  # as walked: through symlinks, absolute
     rel: str  # relpath as walked ("" at the root): the name files get
     real_rel: str  # relpath of the resolved directory: what the ignore file is matched against
     ancestors: frozenset[tuple[int, int]]  # (st_dev, st_ino) of this dir and those above it
+    # Whether get_object_hash walks it: _get_dir_hash skips an ignored directory whole, where
+    # the content hash still matches each file below it.
+    in_object: bool = True
+    entries: list[tuple[str, ContextFile | _Dir]] = field(default_factory=list)  # what it hashes here
 
 
 class _Walk:
@@ -190,10 +295,11 @@ class _Walk:
         self.root = str(root)
         self.spec = spec
         self.files: list[ContextFile] = []
+        st = os.stat(self.root)
+        self.top = _Dir(self.root, "", "", frozenset({(st.st_dev, st.st_ino)}))
 
     def run(self) -> list[ContextFile]:
-        st = os.stat(self.root)
-        stack = [_Dir(self.root, "", "", frozenset({(st.st_dev, st.st_ino)}))]
+        stack = [self.top]
         while stack:
             stack.extend(self._visit(stack.pop()))
         return self.files
@@ -211,10 +317,18 @@ class _Walk:
             if target is None:
                 continue
             st = _stat(target, rel)
+            # _get_dir_hash matches every entry, directories too, by the same rule.
+            excluded = self._excluded(real_rel)
+            in_object = d.in_object and not excluded
             if stat.S_ISDIR(st.st_mode):
-                subdirs.append(self._subdir(d, entry.path, rel, target, st))
-            elif not self._excluded(real_rel):
-                self._add_file(rel, target, st)
+                sub = self._subdir(d, entry.path, rel, target, st, in_object)
+                subdirs.append(sub)
+                if in_object:
+                    d.entries.append((entry.name, sub))
+            elif not excluded:
+                f = self._add_file(rel, target, st)
+                if in_object:
+                    d.entries.append((entry.name, f))
         return subdirs
 
     def _scan(self, d: _Dir) -> list[os.DirEntry[str]]:
@@ -246,18 +360,20 @@ class _Walk:
             return None
         raise SpecError(f"build context: {rel!r} is a symlink to {target!r}, outside the context")
 
-    def _subdir(self, d: _Dir, path: str, rel: str, target: str, st: os.stat_result) -> _Dir:
+    def _subdir(self, d: _Dir, path: str, rel: str, target: str, st: os.stat_result, in_object: bool) -> _Dir:
         key = (st.st_dev, st.st_ino)
         if key in d.ancestors:
             raise SpecError(f"build context: {rel!r} is a symlink loop (to {target!r})")
         real_rel = os.path.relpath(target, self.root).replace(os.sep, "/")
-        return _Dir(path, rel, "" if real_rel == "." else real_rel, d.ancestors | {key})
+        return _Dir(path, rel, "" if real_rel == "." else real_rel, d.ancestors | {key}, in_object)
 
-    def _add_file(self, rel: str, target: str, st: os.stat_result) -> None:
+    def _add_file(self, rel: str, target: str, st: os.stat_result) -> ContextFile:
         if not stat.S_ISREG(st.st_mode):
             # az ml would hash a FIFO by blocking on it, or a device by reading it whole.
             raise SpecError(f"build context: {rel!r} is not a regular file")
-        self.files.append(ContextFile(rel, Path(target), st.st_size))
+        f = ContextFile(rel, Path(target), st.st_size)
+        self.files.append(f)
+        return f
 
     def _excluded(self, real_rel: str) -> bool:
         # IgnoreFile.is_file_excluded: gitignore patterns, last match wins, matched per file

@@ -87,9 +87,9 @@ def _git_version(spec: EnvironmentSpec, env: ObservedEnvironment) -> RemoteVersi
     """The version holding git's content: the explicit one, else the newest with it."""
     if spec.version is not None:
         found = env.get(spec.version)
-        return found if found and found.body.content() == spec.content() else None
+        return found if found and spec.matches(found.body.content()) else None
     managed = [v for v in env.versions if v.body.properties.get(FINGERPRINT_PROPERTY) == spec.fingerprint]
-    same = managed or [v for v in env.versions if v.body.content() == spec.content()]
+    same = managed or [v for v in env.versions if spec.matches(v.body.content())]
     return same[0] if same else None
 
 

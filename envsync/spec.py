@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,9 @@ class BuildSpec:
     path: str  # an absolute local folder, or the URL of a context already uploaded
     dockerfile_path: str = "Dockerfile"
     digest: str | None = None  # az ml's content hash of a local context
+    # Other digests naming the same local context: az ml's object hash, under which
+    # `az ml environment create` uploads a named environment's context.
+    aliases: tuple[str, ...] = ()
 
     @property
     def remote(self) -> bool:
@@ -90,6 +93,15 @@ class EnvironmentSpec:
             os_type=normalize_os_type(self.os_type),
             inference_config=dict(self.inference_config) if self.inference_config else None,
         )
+
+    def matches(self, content: Content) -> bool:
+        """Whether a workspace version's `content` is this spec's, its context named by any alias."""
+        mine = self.content()
+        if content == mine:
+            return True
+        if self.build is None or content.context is None or content.context not in self.build.aliases:
+            return False
+        return replace(content, context=mine.context) == mine
 
     @cached_property
     def fingerprint(self) -> str:
@@ -243,10 +255,11 @@ def _with_digest(report: Report, build: tuple[str, str] | None) -> BuildSpec | N
     location, dockerfile = build
     if spec_rules.is_remote(location):
         return BuildSpec(location, dockerfile)
-    from envsync.context import context_digest  # the content hash az ml names uploads by
+    from envsync.context import context_digests  # the hashes az ml names uploads by
 
     try:
-        return BuildSpec(location, dockerfile, context_digest(Path(location)))
+        digests = context_digests(Path(location))
+        return BuildSpec(location, dockerfile, digests.content, digests.aliases)
     except SpecError as e:
         key = ("build", "path" if "path" in report.doc.data["build"] else "local_path")
         report.error(key, f"build context: {e}")

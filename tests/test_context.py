@@ -9,13 +9,23 @@ from pathlib import Path
 import pytest
 
 from envsync import context
-from envsync.context import ContextFile, blob_prefix, context_digest, context_files, context_uri
+from envsync.context import (
+    ContextDigests,
+    ContextFile,
+    blob_prefix,
+    context_digest,
+    context_digests,
+    context_files,
+    context_uri,
+)
 from envsync.errors import SpecError
 from envsync.fingerprint import context_from_uri
 
 # Observed from azure-ai-ml 1.35.2 (azureml-api.md §4.3).
 KNOWN = {"Dockerfile": b"FROM python:3.10\n", "requirements.txt": b"numpy\n", "sub/A.txt": b"x"}
 KNOWN_DIGEST = "279bb1013415ea89ed9a5730fe2b6837228efc7fabfb0f1d60b90d865f2464a3"
+# get_object_hash of the same tree, observed from azure-ai-ml 1.35.2 (a named environment's upload).
+KNOWN_OBJECT_DIGEST = "d979c9bd552b6f661eeff6384524c83dbd3229a6e59a9f5c50eda607266028a5"
 
 
 def expected(files: dict[str, bytes]) -> str:
@@ -30,6 +40,27 @@ def expected(files: dict[str, bytes]) -> str:
     return h.hexdigest()
 
 
+Tree = dict[str, "bytes | Tree"]
+
+
+def expected_object(tree: Tree) -> str:
+    """The object hash written out by hand: a seed, then depth first, each directory's entries
+    by lower-cased name, each entry's name then its bytes or its own entries."""
+    h = hashlib.sha256(b"Initialize for october 2021 AML CLI version")
+
+    def feed(node: Tree) -> None:
+        for name in sorted(node, key=lambda n: (n.lower(), n)):
+            h.update(name.encode("utf-8"))
+            item = node[name]
+            if isinstance(item, bytes):
+                h.update(item)
+            else:
+                feed(item)
+
+    feed(tree)
+    return h.hexdigest()
+
+
 def make(root: Path, files: dict[str, bytes]) -> Path:
     for name, data in files.items():
         path = root / name
@@ -41,6 +72,65 @@ def make(root: Path, files: dict[str, bytes]) -> Path:
 def test_known_digest_from_azure_ai_ml(tmp_path):
     assert context_digest(make(tmp_path / "ctx", KNOWN)) == KNOWN_DIGEST
     assert expected(KNOWN) == KNOWN_DIGEST
+
+
+def test_known_object_digest_from_azure_ai_ml(tmp_path):
+    tree: Tree = {"Dockerfile": KNOWN["Dockerfile"], "requirements.txt": b"numpy\n", "sub": {"A.txt": b"x"}}
+    assert expected_object(tree) == KNOWN_OBJECT_DIGEST
+    assert context_digests(make(tmp_path / "ctx", KNOWN)) == ContextDigests(KNOWN_DIGEST, KNOWN_OBJECT_DIGEST)
+
+
+def test_object_digest_walks_depth_first_and_hashes_directory_names(tmp_path):
+    # "a.b" sorts before "a/x" by relpath (the content hash) but after "a" by name (the
+    # object hash); empty directories count in the object hash only.
+    files = {"a.b": b"1", "a/x": b"2", "a/Y/z": b"3", "B.txt": b"", "a-c/d": b"4"}
+    root = make(tmp_path / "ctx", files)
+    (root / "empty" / "deeper").mkdir(parents=True)
+    tree: Tree = {
+        "a": {"x": b"2", "Y": {"z": b"3"}},
+        "a.b": b"1",
+        "a-c": {"d": b"4"},
+        "B.txt": b"",
+        "empty": {"deeper": {}},
+    }
+    assert context_digests(root) == ContextDigests(expected(files), expected_object(tree))
+
+
+def test_object_digest_skips_ignored_directories_whole(tmp_path):
+    # The object hash matches directories too and never enters an ignored one; "out/" does
+    # not match the directory "out" itself, so its name is hashed though its files are not.
+    amlignore = b"build\n*.log\n!keep.log\nout/\n"
+    kept = {".amlignore": amlignore, "keep.log": b"k", "src/app.py": b"a"}
+    root = make(tmp_path / "ctx", {**kept, "build/x": b"b", "x.log": b"x", "out/o": b"o", "src/y.log": b"y"})
+    tree: Tree = {".amlignore": amlignore, "keep.log": b"k", "out": {}, "src": {"app.py": b"a"}}
+    digests = context_digests(root)
+    assert digests == ContextDigests(expected(kept), expected_object(tree))
+    assert digests.aliases == (digests.object,)
+
+
+def test_object_digest_that_misses_uploaded_files_is_no_alias(tmp_path):
+    # az ml uploads build/keep.txt (files are matched one by one) but its object hash never
+    # looks inside build/: that hash does not pin what was uploaded.
+    gitignore = b"build\n!build/keep.txt\n"
+    root = make(tmp_path / "ctx", {".gitignore": gitignore, "build/keep.txt": b"k", "build/o": b"o"})
+    digests = context_digests(root)
+    assert digests.content == expected({".gitignore": gitignore, "build/keep.txt": b"k"})
+    assert digests.object == expected_object({".gitignore": gitignore})
+    assert not digests.object_covers_upload and digests.aliases == ()
+
+
+def test_each_file_is_read_once_unless_the_orders_part(tmp_path, monkeypatch):
+    reads: list[tuple[str, int]] = []
+    feed = context._feed
+    monkeypatch.setattr(
+        context, "_feed", lambda ds, f, b: (reads.append((f.relpath, len(ds))), feed(ds, f, b))[1]
+    )
+    context_digests(make(tmp_path / "same", KNOWN))
+    assert reads == [("Dockerfile", 2), ("requirements.txt", 2), ("sub/A.txt", 2)]
+    reads.clear()
+    context_digests(make(tmp_path / "parted", {"a.b": b"1", "a/x": b"2", "c": b"3"}))
+    # Content order a.b, a/x, c; object order a/x, a.b, c: a.b alone is read again.
+    assert reads == [("a.b", 1), ("a/x", 2), ("a.b", 1), ("c", 2)]
 
 
 def test_nested_dirs_empty_files_and_empty_dirs(tmp_path):
@@ -143,17 +233,21 @@ def test_context_files_is_the_hash_listing(tmp_path):
 def test_single_file_is_a_list_of_one_named_by_its_base_name(tmp_path):
     path = make(tmp_path, {"d/Dockerfile": b"FROM x\n"}) / "d" / "Dockerfile"
     assert context_digest(path) == expected({"Dockerfile": b"FROM x\n"})
+    # get_object_hash of a file: its bytes alone, no name.
+    seed = b"Initialize for october 2021 AML CLI version"
+    assert context_digests(path).object == hashlib.sha256(seed + b"FROM x\n").hexdigest()
 
 
 def test_files_larger_than_a_chunk(tmp_path, monkeypatch):
     monkeypatch.setattr(context, "CHUNK_SIZE", 7)
     files = {"big": bytes(range(256)) * 5, "small": b"s", "empty": b""}
-    assert context_digest(make(tmp_path, files)) == expected(files)
+    assert context_digests(make(tmp_path, files)) == ContextDigests(expected(files), expected_object(files))
 
 
 def test_file_changed_after_listing_is_an_error(tmp_path, monkeypatch):
     root = make(tmp_path, {"a": b"abc"})
-    monkeypatch.setattr(context, "context_files", lambda d: [ContextFile("a", root / "a", 2)])
+    listing = context._Listing([ContextFile("a", root / "a", 2)], [b"a", 0])
+    monkeypatch.setattr(context, "_listing", lambda d: listing)
     with pytest.raises(SpecError, match="'a' changed while it was being hashed"):
         context_digest(root)
 
@@ -166,7 +260,8 @@ def test_symlinked_file_and_directory_inside_are_followed(tmp_path):
     (root / "alias").symlink_to("real", target_is_directory=True)
     (root / "link.bin").symlink_to(root / "data.bin")
     files = {"real/f.txt": b"f", "alias/f.txt": b"f", "data.bin": b"d", "link.bin": b"d"}
-    assert context_digest(root) == expected(files)
+    tree: Tree = {"real": {"f.txt": b"f"}, "alias": {"f.txt": b"f"}, "data.bin": b"d", "link.bin": b"d"}
+    assert context_digests(root) == ContextDigests(expected(files), expected_object(tree))
     assert {f.relpath: f.path for f in context_files(root)}["alias/f.txt"] == root / "real" / "f.txt"
 
 

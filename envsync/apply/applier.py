@@ -103,7 +103,7 @@ def _settled(change: Change, existing: RemoteVersion | None, spec: EnvironmentSp
     """The outcome when the version already exists, else None."""
     if existing is None:
         return None
-    if existing.body.content() != spec.content():
+    if not spec.matches(existing.body.content()):
         return ChangeResult(
             change,
             Outcome.CONFLICT,

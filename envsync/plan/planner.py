@@ -200,7 +200,7 @@ def _orphans(defined: set[str], observed: ObservedState, options: PlanOptions) -
 
 
 def _same_content(spec: EnvironmentSpec, version: RemoteVersion) -> bool:
-    return spec.content() == version.body.content()
+    return spec.matches(version.body.content())
 
 
 def _immutable(view: Mapping[str, Any]) -> dict[str, Any]:
