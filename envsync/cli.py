@@ -394,6 +394,7 @@ class _Progress:
 
 
 _RATE = click.FloatRange(0, 1, max_open=True)
+_REFILL = click.FloatRange(0, min_open=True)
 
 
 @cli.command("emulator")
@@ -416,12 +417,23 @@ _RATE = click.FloatRange(0, 1, max_open=True)
     help="What the datastore's listSecrets returns.",
 )
 @click.option("--isolate", is_flag=True, help="One SQLite file per ARM workspace id.")
+@click.option(
+    "--arm-throttle",
+    is_flag=True,
+    help="Enforce ARM's limits: token buckets per subscription and principal, 429 past them.",
+)
+@click.option("--read-bucket", type=click.IntRange(1), default=250, show_default=True, help="Read tokens.")
+@click.option("--read-refill", type=_REFILL, default=25.0, show_default=True, help="Read tokens a second.")
+@click.option(
+    "--write-bucket", type=click.IntRange(1), default=200, show_default=True, help="Write and delete tokens."
+)
+@click.option("--write-refill", type=_REFILL, default=10.0, show_default=True, help="Write tokens a second.")
 def emulator_cmd(host: str, port: int, db: Path | None, **options: Any) -> ExitCode:
     """Serve an Azure ML (ARM) emulator on 127.0.0.1 until interrupted.
 
     Point a target's `endpoint` (or ENVSYNC_ARM_ENDPOINT) at the printed URL.
 
-    Example: envsync emulator --port 8950 --throttle-rate 0.1 --seed 1
+    Example: envsync emulator --port 8950 --throttle-rate 0.1 --seed 1    |    envsync emulator --arm-throttle
     """
     import signal
 

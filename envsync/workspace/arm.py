@@ -4,7 +4,8 @@ Follows the ARM conventions that the Azure ML spec builds on
 (Azure/azure-rest-api-specs: specification/machinelearningservices/resource-manager/
 Microsoft.MachineLearningServices/stable/2025-12-01/mfe.json, and common-types v3):
 `{"value": [...], "nextLink": ...}` pages, `{"error": {"code", "message"}}` error bodies,
-429 + `Retry-After` throttling.
+429 + `Retry-After` throttling. Requests are paced under ARM's token buckets (`throttle.py`) so
+that a large plan or apply runs at the limit rather than into 429s.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from urllib3.util.retry import Retry
 
 from envsync.errors import ConflictError, NotFoundError, WorkspaceError
 from envsync.workspace.redact import install_log_redaction, one_line, redact
+from envsync.workspace.throttle import Limits, Pacer
 
 DEFAULT_ENDPOINT = "https://management.azure.com"
 ARM_SCOPE = "https://management.azure.com/.default"
@@ -87,6 +89,19 @@ class HttpOptions:
     retry_after_max: float = 120.0
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    # Client-side pacing: before each ARM request take a token from a bucket mirroring ARM's
+    # (sizes and refill rates below), synced down to the x-ms-ratelimit-remaining-* headers;
+    # with none left, wait for the refill instead of sending into a 429. Blob requests are not
+    # ARM's and are never paced. The emulator without --arm-throttle reports ARM's hourly
+    # budget (thousands), which the pacer adopts as its bucket size: no waiting there.
+    pacing: bool = True
+    read_bucket: int = 250
+    read_refill: float = 25.0  # tokens a second
+    write_bucket: int = 200  # writes; deletes have a bucket of their own, the same size
+    write_refill: float = 10.0
+
+    def limits(self) -> Limits:
+        return Limits(self.read_bucket, self.read_refill, self.write_bucket, self.write_refill)
 
 
 def is_loopback(url: str) -> bool:
@@ -193,6 +208,7 @@ class ArmSession:
         self._credential, self._scope = credential, scope
         self._session = new_session(options)
         self._slots = threading.BoundedSemaphore(max(1, options.concurrency))
+        self._pacer = Pacer(options.limits()) if options.pacing else None
         self._token_lock = threading.Lock()
         self._token: AccessTokenLike | None = None
         install_log_redaction()
@@ -247,7 +263,7 @@ class ArmSession:
         if absolute:
             check_endpoint(url)  # a nextLink must not downgrade us to plain http
         headers = {"Authorization": f"Bearer {self._bearer()}", "Accept": "application/json"}
-        response = self._request(op, method, url, params=query, json=json, headers=headers)
+        response = self._paced(op, method, url, params=query, json=json, headers=headers)
         if allow_404 and response.status_code == 404:
             return None
         if response.status_code >= 400:
@@ -258,6 +274,17 @@ class ArmSession:
         """An unauthenticated request through the same pool and retries (blob storage carries
         its own SAS or Shared Key; the ARM token must never reach it)."""
         return self._request(op, method, url, **kwargs)
+
+    def _paced(self, op: str, method: str, url: str, **kwargs: Any) -> requests.Response:
+        if self._pacer is None:
+            return self._request(op, method, url, **kwargs)
+        operation = self._pacer.acquire(method)
+        response = None
+        try:
+            response = self._request(op, method, url, **kwargs)
+        finally:
+            self._pacer.release(operation, None if response is None else response.headers)
+        return response
 
     def _request(self, op: str, method: str, url: str, **kwargs: Any) -> requests.Response:
         timeout = (self.options.connect_timeout, self.options.read_timeout)

@@ -1,5 +1,7 @@
 """An ARM-compatible Azure ML emulator: a real HTTP server on a loopback address, backed by
-`LocalWorkspace`, with optional latency, throttling and injected faults.
+`LocalWorkspace`, with optional latency, throttling and injected faults. With `arm_throttle`
+it enforces ARM's real limits (token buckets per subscription and principal, `throttle.py`);
+blob endpoints are storage, not ARM, and never count against them.
 
 `envsync emulator` runs it in the foreground; tests and benchmarks call `start_emulator`, which
 serves from a background thread and counts requests (also at GET /_emulator/stats).
@@ -28,6 +30,7 @@ from envsync.workspace.emulator_arm import handle_arm
 from envsync.workspace.emulator_blob import handle_blob
 from envsync.workspace.emulator_core import ARM_PATH, Backend, Reply, Request, arm_error
 from envsync.workspace.faults import Fault, FaultInjector, RateLimits, Snapshot, Stats
+from envsync.workspace.throttle import ArmThrottle, Decision, Limits, principal_of
 
 BLOB_PREFIX = "/_blob/"
 STATS_PATH = "/_emulator/stats"
@@ -43,6 +46,14 @@ class EmulatorOptions:
     seed: int | None = None  # for the fault and throttle draws
     secrets_type: str = "Sas"  # what listSecrets returns: "Sas" or "AccountKey"
     isolate: bool = False  # one SQLite file per ARM workspace id instead of one shared
+    arm_throttle: bool = False  # enforce ARM's token buckets (below) with 429 + Retry-After
+    read_bucket: int = 250  # GET, HEAD
+    read_refill: float = 25.0  # tokens a second
+    write_bucket: int = 200  # PUT, POST, PATCH; DELETE has a bucket of its own, the same size
+    write_refill: float = 10.0
+
+    def limits(self) -> Limits:
+        return Limits(self.read_bucket, self.read_refill, self.write_bucket, self.write_refill)
 
 
 class _Server(ThreadingHTTPServer):
@@ -56,6 +67,7 @@ class _Server(ThreadingHTTPServer):
             fault_rate=options.fault_rate, throttle_rate=options.throttle_rate, seed=options.seed
         )
         self.limits, self.stats = RateLimits(), Stats()
+        self.throttle = ArmThrottle(options.limits()) if options.arm_throttle else None
 
     @property
     def url(self) -> str:
@@ -109,19 +121,31 @@ class _Handler(BaseHTTPRequestHandler):
         )
         options = self.server.options
         fault = self.server.faults.draw()
+        decision = self._admit(req) if fault is Fault.NONE else None
+        if decision is not None and not decision.allowed:
+            fault = Fault.THROTTLE
         self.server.stats.count(method, kind_of(method, parts.path, req.query), fault)
         if options.latency_ms:
             time.sleep(options.latency_ms / 1000)
         if fault is Fault.RESET_BEFORE:
             self.close_connection = True
             return
-        reply = _faulted(fault, options) or self._answer(req)
+        reply = _refused(decision) or _faulted(fault, options) or self._answer(req, decision)
         if fault is Fault.RESET_AFTER:
             self.close_connection = True  # the work is done but the answer is lost
             return
         self._send(method, reply)
 
-    def _answer(self, req: Request) -> Reply:
+    def _admit(self, req: Request) -> Decision | None:
+        """ARM's verdict on an authenticated ARM request when `arm_throttle` is on, else None."""
+        match = ARM_PATH.match(req.path)
+        token = req.headers.get("authorization", "")
+        if self.server.throttle is None or match is None or not token.startswith("Bearer "):
+            return None
+        subscription = match["ws"].split("/")[2]
+        return self.server.throttle.admit(subscription, principal_of(token), req.method)
+
+    def _answer(self, req: Request, decision: Decision | None = None) -> Reply:
         if req.path.startswith(BLOB_PREFIX):
             return handle_blob(self.server.backend, req, req.path[len(BLOB_PREFIX) :])
         match = ARM_PATH.match(req.path)
@@ -131,7 +155,8 @@ class _Handler(BaseHTTPRequestHandler):
             message = "Authentication failed. The 'Authorization' header is missing or not a Bearer token."
             return arm_error(401, "AuthenticationFailed", message)
         reply = handle_arm(self.server.backend, req, match["ws"], match["rest"] or "")
-        return Reply(reply.status, reply.payload, {**reply.headers, **self.server.limits.headers(req.method)})
+        limits = decision.headers() if decision else self.server.limits.headers(req.method)
+        return Reply(reply.status, reply.payload, {**reply.headers, **limits})
 
     def _send(self, method: str, reply: Reply) -> None:
         if isinstance(reply.payload, bytes):
@@ -148,6 +173,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(data)
+
+
+def _refused(decision: Decision | None) -> Reply | None:
+    if decision is None or decision.allowed:
+        return None
+    message = (
+        f"Number of '{decision.operation}' requests for subscription and principal exceeded. "
+        f"Retry after {decision.retry_after} seconds."
+    )
+    return arm_error(429, "TooManyRequests", message, **decision.headers())
 
 
 def _faulted(fault: Fault, options: EmulatorOptions) -> Reply | None:
@@ -226,6 +261,10 @@ def start_emulator(
         raise EnvsyncError(f"secrets_type must be Sas or AccountKey, not {opts.secrets_type!r}")
     if opts.retry_after < 0:
         raise EnvsyncError("retry_after must be >= 0")
+    try:
+        opts.limits()
+    except ValueError as e:
+        raise EnvsyncError(str(e)) from None
     cleanup = None
     if db_path is None:
         cleanup = Path(tempfile.mkdtemp(prefix="envsync-emulator-"))
