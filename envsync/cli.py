@@ -484,5 +484,67 @@ def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str) -> ExitCode:
     return ExitCode.ERROR if result.errors else ExitCode.OK
 
 
+@cli.group("github")
+def github_group() -> None:
+    """Post plans and drift reports to GitHub (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL).
+
+    Each report carries a hidden marker per target, so a rerun replaces it instead of adding one.
+    """
+
+
+_BODY_FILE = click.File("r", encoding="utf-8")
+
+
+def _marker_target(app: App, target: str | None) -> str:
+    # The name `envsync plan -t` would use: --target, else ENVSYNC_TARGET, else default_target.
+    return str(app.config.target(target).name)
+
+
+@github_group.command("comment")
+@click.option("--pr", type=click.IntRange(1), required=True, help="Pull request number.")
+@click.option("--body-file", type=_BODY_FILE, required=True, help="Markdown to post ('-': stdin).")
+@click.option("-t", "--target", help="Target the plan is for (one comment per target).")
+@click.pass_obj
+def github_comment_cmd(app: App, pr: int, body_file: Any, target: str | None) -> ExitCode:
+    """Create or update the plan comment on a pull request.
+
+    Example: envsync github comment --pr 7 --body-file plan.md
+    """
+    from envsync import github
+
+    marker = github.plan_marker(_marker_target(app, target))
+    done = github.GitHub.from_env().upsert_comment(pr, body_file.read(), marker=marker)
+    click.echo(f"{done.action.value} comment {done.url}")
+    return ExitCode.OK
+
+
+@github_group.command("issue")
+@click.option("--title", help="Issue title (required unless --close).")
+@click.option("--body-file", type=_BODY_FILE, help="Markdown body ('-': stdin); with --close, a comment.")
+@click.option("-t", "--target", help="Target the drift report is for (one issue per target).")
+@click.option("--close", is_flag=True, help="Drift is clean: close the open drift issue, if any.")
+@click.pass_obj
+def github_issue_cmd(
+    app: App, title: str | None, body_file: Any, target: str | None, close: bool
+) -> ExitCode:
+    """Open or update the drift issue (label envsync-drift), or close it with --close.
+
+    Example: envsync github issue --title "Drift in prod" --body-file drift.md -t prod
+    """
+    from envsync import github
+
+    if not close and (title is None or body_file is None):
+        raise click.UsageError("--title and --body-file are required (unless --close)")
+    name = _marker_target(app, target)
+    body = body_file.read() if body_file is not None else ""
+    client = github.GitHub.from_env()
+    done = client.upsert_issue(title or "", body, marker=github.drift_marker(name), close=close)
+    if done.url is None:
+        click.echo(f"no open drift issue for target {name}: nothing to close")
+    else:
+        click.echo(f"{done.action.value} issue {done.url}")
+    return ExitCode.OK
+
+
 def main() -> NoReturn:
     cli.main(prog_name="envsync")
