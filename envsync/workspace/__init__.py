@@ -121,6 +121,10 @@ class Workspace(Protocol):
 
     def get_environment(self, name: str) -> Container | None: ...
 
+    def update_environment(self, name: str, *, description: str | None, tags: Mapping[str, str]) -> Container:
+        """Replace a container's description and tags (envsync keeps its last-applied record in
+        the tags); its versions, latest/next version and archived flag stay as they are."""
+
     def list_versions(self, name: str, view: ListView = ListView.ACTIVE) -> list[RemoteVersion]:
         """Versions of one environment, newest first; empty if the environment does not exist."""
 

@@ -1,0 +1,45 @@
+"""The backends the Workspace contract suite runs against.
+
+`BACKENDS` maps a backend's name to the fixture that builds it: a fresh workspace holding
+nothing but the curated environments, closed at teardown. To add a backend, write such a fixture
+here and list it; every test in `test_workspace_contract.py` then runs against it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from envsync.workspace import Workspace
+from envsync.workspace.emulator import EmulatorHandle
+from envsync.workspace.local import LocalWorkspace
+from tests.workspace import emulator_fixtures
+
+emulator = emulator_fixtures.emulator  # the session emulator fixture, shared with tests/workspace
+
+
+@pytest.fixture
+def local_workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """The embedded SQLite workspace, on a file of its own."""
+    workspace = LocalWorkspace(tmp_path / "local" / "workspace.db")
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture
+def azureml_workspace(emulator: EmulatorHandle) -> Iterator[Workspace]:
+    """The Azure ML REST client over HTTP to the session's emulator, on a workspace of its own."""
+    workspace = emulator_fixtures.azureml_client(emulator)
+    yield workspace
+    workspace.close()
+
+
+BACKENDS = {"local": "local_workspace", "azureml": "azureml_workspace"}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def workspace(request: pytest.FixtureRequest) -> Workspace:
+    found: Workspace = request.getfixturevalue(BACKENDS[request.param])
+    return found
