@@ -1,0 +1,225 @@
+"""The GitHub Action and workflows: valid against SchemaStore's schemas, and every envsync
+command line they run uses commands and options that exist."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import click
+import jsonschema
+import pytest
+import yaml
+
+from envsync.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+ACTION = ROOT / "action.yml"
+# check-jsonschema vendors SchemaStore's schemas (github-workflow.json, github-action.json).
+VENDOR = files("check_jsonschema.builtin_schemas.vendor")
+OPAQUE = {"$ARGS"}  # the action's `args` input: the user's words, unknowable here
+_USES = re.compile(r"^(\./.*|[\w.-]+/[\w./-]+@(v\d+(\.\d+)*|[0-9a-f]{40}))$")
+
+
+class Yaml12Loader(yaml.SafeLoader):
+    """GitHub reads YAML 1.2: `on:` is a key there, not the boolean True of YAML 1.1."""
+
+
+Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load(path: Path) -> Any:
+    return yaml.load(path.read_text(), Loader=Yaml12Loader)  # noqa: S506  a SafeLoader subclass
+
+
+def schema(name: str) -> Any:
+    return json.loads(VENDOR.joinpath(name).read_text())
+
+
+def steps(doc: Any) -> list[dict[str, Any]]:
+    if "runs" in doc:
+        return list(doc["runs"].get("steps", []))
+    return [step for job in doc["jobs"].values() for step in job.get("steps", [])]
+
+
+def test_the_workflows_are_all_there() -> None:
+    assert [p.name for p in WORKFLOWS] == ["apply.yml", "ci.yml", "drift.yml", "plan.yml"]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_matches_schemastore(path: Path) -> None:
+    errors = list(jsonschema.Draft7Validator(schema("github-workflows.json")).iter_errors(load(path)))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+
+
+def test_action_matches_schemastore() -> None:
+    doc = load(ACTION)
+    errors = list(jsonschema.Draft7Validator(schema("github-actions.json")).iter_errors(doc))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+    assert doc["runs"]["using"] == "composite"
+    assert set(doc["inputs"]) >= {
+        "command",
+        "target",
+        "working-directory",
+        "args",
+        "python-version",
+        "comment",
+    }
+    assert set(doc["outputs"]) >= {"exit-code", "plan-path"}
+
+
+@pytest.mark.parametrize("path", [*WORKFLOWS, ACTION], ids=lambda p: p.name)
+def test_pinned_actions_no_secrets_no_expressions_in_scripts(path: Path) -> None:
+    text = path.read_text()
+    assert "secrets." not in text  # Azure through OIDC federated credentials only
+    for step in steps(load(path)):
+        if "uses" in step:
+            assert _USES.match(step["uses"]), step["uses"]
+        # ${{ }} pasted into a script is script injection; inputs travel through env instead.
+        assert "${{" not in step.get("run", ""), step["run"]
+
+
+def test_plan_apply_and_drift_wiring() -> None:
+    plan, apply, drift = (
+        load(ROOT / ".github" / "workflows" / n) for n in ("plan.yml", "apply.yml", "drift.yml")
+    )
+    assert plan["on"] == {"pull_request": None}
+    assert plan["permissions"]["pull-requests"] == "write" and plan["permissions"]["id-token"] == "write"
+    checkout = next(
+        s for s in plan["jobs"]["plan"]["steps"] if s.get("uses", "").startswith("actions/checkout")
+    )
+    assert checkout["with"]["fetch-depth"] == 0
+    assert apply["on"]["push"] == {"branches": ["main"]}
+    assert apply["jobs"]["apply"]["concurrency"]["cancel-in-progress"] is False
+    assert apply["jobs"]["apply"]["concurrency"]["group"].startswith("envsync-apply-")
+    assert set(drift["on"]) == {"schedule", "workflow_dispatch"} and drift["permissions"]["issues"] == "write"
+
+
+# --- every envsync command line uses commands and options that exist ---------------------------
+
+_KEYWORDS = {"then", "else", "do", "!", "if", "elif", "while", "until", "time"}
+
+
+def _lines(script: str) -> list[str]:
+    return script.replace("\\\n", " ").splitlines()
+
+
+def _tokens(line: str) -> list[str]:
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    return list(lexer)
+
+
+def _is_separator(token: str) -> bool:
+    return bool(token) and all(c in "();&|<>" for c in token)
+
+
+def _invocations(tokens: list[str]) -> list[list[str]]:
+    """The arguments of each `envsync ...` simple command on a line, up to its end or redirect."""
+    found = []
+    for i, token in enumerate(tokens):
+        if token != "envsync":
+            continue
+        before = tokens[i - 1] if i else None
+        assert before is None or _is_separator(before) or before in _KEYWORDS, f"unexpected: {tokens}"
+        args = []
+        for j, arg in enumerate(tokens[i + 1 :], i + 1):
+            redirect_fd = arg.isdigit() and j + 1 < len(tokens) and tokens[j + 1][:1] in "<>"
+            if _is_separator(arg) or redirect_fd:
+                break
+            args.append(arg)
+        found.append(args)
+    return found
+
+
+def _command_lines() -> list[Any]:
+    cases = []
+    for path in [*WORKFLOWS, ACTION]:
+        for step in steps(load(path)):
+            for line in _lines(step.get("run", "")):
+                for args in _invocations(_tokens(line)):
+                    cases.append(pytest.param(args, id=f"{path.name}: envsync {' '.join(args)}"))
+    return cases
+
+
+def _option(command: click.Command, name: str) -> click.Option | None:
+    for param in command.params:
+        if isinstance(param, click.Option) and name in (*param.opts, *param.secondary_opts):
+            return param
+    return None
+
+
+def check_args(args: list[str]) -> list[str]:
+    """Problems with an envsync argument list, resolved against the click commands as they are."""
+    command: click.Command = cli
+    where, problems, i = "envsync", [], 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg in OPAQUE:
+            continue
+        if arg.startswith("-") and arg != "-":
+            i = _check_option(command, where, args, i, problems)
+        elif isinstance(command, click.Group):
+            sub = command.commands.get(arg)
+            if sub is None:
+                return [*problems, f"`{where}` has no command '{arg}'"]
+            command, where = sub, f"{where} {arg}"
+        elif not any(isinstance(p, click.Argument) for p in command.params):
+            problems.append(f"`{where}` takes no argument '{arg}'")
+    if isinstance(command, click.Group):
+        problems.append(f"`{where}` needs a command")
+    return problems
+
+
+def _check_option(command: click.Command, where: str, args: list[str], i: int, problems: list[str]) -> int:
+    """Check the option args[i - 1] (and its value); returns the index after them."""
+    name, _, inline = args[i - 1].partition("=")
+    option = _option(command, name)
+    takes_value = option is None or not (option.is_flag or option.count)
+    has_next = not inline and i < len(args) and (option is not None or not args[i].startswith("-"))
+    value = inline or (args[i] if has_next else "")
+    if option is None:
+        problems.append(f"`{where}` has no option {name}")  # its value would read as a stray argument
+    elif takes_value:
+        choices = getattr(option.type, "choices", None)
+        if choices and "$" not in value and value not in choices:
+            problems.append(f"`{where} {name}`: '{value}' is not one of {list(choices)}")
+    return i + (1 if takes_value and has_next else 0)
+
+
+COMMAND_LINES = _command_lines()
+
+
+def test_command_lines_were_found() -> None:
+    # Each workflow but ci.yml runs envsync; a parser that finds nothing would pass vacuously.
+    shown = {case.id.split(":")[0] for case in COMMAND_LINES}
+    assert shown == {"action.yml", "apply.yml", "drift.yml", "plan.yml"}
+    assert len(COMMAND_LINES) >= 12
+
+
+@pytest.mark.parametrize("args", COMMAND_LINES)
+def test_command_line_uses_existing_options(args: list[str]) -> None:
+    assert check_args(args) == []
+
+
+def test_the_checker_catches_mistakes() -> None:
+    assert check_args(["plan", "--formt", "markdown"]) == ["`envsync plan` has no option --formt"]
+    assert check_args(["plan", "--format", "html"])[0].startswith("`envsync plan --format`: 'html'")
+    assert check_args(["nope"]) == ["`envsync` has no command 'nope'"]
+    assert check_args(["github"]) == ["`envsync github` needs a command"]
+    assert check_args(["github", "issue", "--close", "extra"]) == [
+        "`envsync github issue` takes no argument 'extra'"
+    ]
+    assert check_args(["-C", "infra", "validate", "environments/a.yml", "--format=json"]) == []
