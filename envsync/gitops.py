@@ -12,13 +12,16 @@ import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import git
 import yaml
 
 from envsync.config import DEFAULT_GLOBS
 from envsync.errors import GitError
-from envsync.spec import EnvironmentSpec
+
+if TYPE_CHECKING:
+    from envsync.spec import EnvironmentSpec
 
 DIRTY_SUFFIX = "-dirty"
 
@@ -78,7 +81,12 @@ def merge_base(repo: git.Repo, ref: str) -> git.Commit:
     head = resolve(repo, "HEAD")
     bases = repo.merge_base(target, head)
     if not bases or not isinstance(bases[0], git.Commit):
-        raise GitError(f"'{ref}' and HEAD have no common history")
+        hint = (
+            " (a shallow clone? check out with fetch-depth: 0)"
+            if repo.git.rev_parse("--is-shallow-repository") == "true"
+            else ""
+        )
+        raise GitError(f"'{ref}' and HEAD have no common history{hint}")
     return bases[0]
 
 

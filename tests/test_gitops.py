@@ -305,3 +305,18 @@ def test_provenance_outside_git(tmp_path: Path) -> None:
 )
 def test_glob_match(path: str, pattern: str, expected: bool) -> None:
     assert gitops.glob_match(path, pattern) is expected
+
+
+def test_a_shallow_clone_without_the_merge_base_says_so(repo: git.Repo, tmp_path: Path) -> None:
+    repo.git.checkout(b="feature")
+    write(top(repo), {"environments/base.yml": "name: base\nimage: other:1\n"})
+    commit(repo, "feature")
+    repo.git.checkout("main")
+    write(top(repo), {"environments/torch/requirements.txt": "numpy==2.0.0\n"})
+    commit(repo, "main moved on")
+    # What actions/checkout does by default: depth 1.
+    shallow = git.Repo.clone_from(
+        f"file://{top(repo)}", tmp_path / "shallow", depth=1, no_single_branch=True, branch="feature"
+    )
+    with pytest.raises(GitError, match="no common history .*fetch-depth: 0"):
+        gitops.changed_paths(shallow, "origin/main")
