@@ -2,6 +2,8 @@
 
 Paths that cross this module's API are repo-relative POSIX strings ("environments/a.yml")
 unless a parameter says otherwise. Nothing here checks anything out or writes to the repo.
+GitPython's Repo is not thread-safe: of these functions only `provenance` may be called from
+several threads at once (apply's workers do).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -24,6 +27,9 @@ if TYPE_CHECKING:
     from envsync.spec import EnvironmentSpec
 
 DIRTY_SUFFIX = "-dirty"
+# A Repo shares one `git cat-file` process between callers; apply asks for provenance from its
+# worker threads, and interleaved requests on that pipe deadlock.
+_LOCK = threading.Lock()
 
 
 def repo_at(root: Path) -> git.Repo | None:
@@ -302,14 +308,15 @@ def provenance(
     top = _top(repo)
     rel = _relative_to_top(absolute, top)
     source = rel if rel is not None else _relative(absolute, root)
-    if not repo.head.is_valid():  # a repository without commits yet
-        return Provenance(commit=None, source=source, dirty=True)
     folders = untracked_under if untracked_under is not None else (absolute.parent,)
     under = [
         r for r in (_relative_to_top(Path(os.path.abspath(root / f)), top) for f in folders) if r is not None
     ]
-    dirty = is_dirty(repo, untracked_under=under)
-    sha = repo.head.commit.hexsha
+    with _LOCK:
+        sha = _git(repo, "rev-parse", "-q", "--verify", "HEAD^{commit}", check=False).strip()
+        if not sha:  # a repository without commits yet
+            return Provenance(commit=None, source=source, dirty=True)
+        dirty = is_dirty(repo, untracked_under=under)
     return Provenance(commit=sha + DIRTY_SUFFIX if dirty else sha, source=source, dirty=dirty)
 
 
@@ -328,9 +335,9 @@ def is_dirty(repo: git.Repo, *, untracked_under: Sequence[str] | None = ()) -> b
     return bool(found.strip("\0"))
 
 
-def _git(repo: git.Repo, *args: str) -> str:
+def _git(repo: git.Repo, *args: str, check: bool = True) -> str:
     try:
-        return str(repo.git.execute(["git", *args]))
+        return str(repo.git.execute(["git", *args], with_exceptions=check))
     except git.GitCommandError as e:
         detail = " ".join(str(e.stderr).split()) or f"exit {e.status}"
         raise GitError(f"git {args[0]} failed: {detail}") from None

@@ -320,3 +320,16 @@ def test_a_shallow_clone_without_the_merge_base_says_so(repo: git.Repo, tmp_path
     )
     with pytest.raises(GitError, match="no common history .*fetch-depth: 0"):
         gitops.changed_paths(shallow, "origin/main")
+
+
+def test_provenance_from_many_threads_at_once(repo: git.Repo) -> None:
+    # apply records provenance from its worker threads; a shared git pipe used to deadlock here.
+    from concurrent.futures import ThreadPoolExecutor
+
+    yml = top(repo) / "environments/sk.yml"
+    pool = ThreadPoolExecutor(max_workers=8)
+    try:  # a deadlock fails the test after the timeout instead of hanging the run
+        found = list(pool.map(lambda _: gitops.provenance(repo, top(repo), yml), range(32), timeout=30))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    assert {p.commit for p in found} == {repo.head.commit.hexsha}
