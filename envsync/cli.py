@@ -108,39 +108,55 @@ def _color(no_color: bool) -> bool:
 @click.option(
     "--refresh", is_flag=True, help="Read every version, ignoring the last-applied records on containers."
 )
+@click.option("--changed-since", metavar="REF", help="Plan only environments changed since REF's merge base.")
+@click.option("--at", "at_ref", metavar="REF", help="Plan the environments as they are at REF (no checkout).")
+@click.option("--all-targets", is_flag=True, help="Plan every configured target, one section each.")
 @click.pass_obj
-def plan_cmd(
-    app: App,
-    target: str | None,
-    out: Path | None,
-    fmt: str,
-    detailed_exitcode: bool,
-    verbose: bool,
-    no_color: bool,
-    refresh: bool,
-) -> ExitCode:
+def plan_cmd(app: App, **opts: Any) -> ExitCode:
     """Show what apply would change in the target workspace.
 
-    Example: envsync plan --format markdown --out plan.json > plan.md
+    Example: envsync plan --changed-since origin/main --format markdown --out plan.json > plan.md
     """
+    from envsync import pipeline
+
+    if opts["at_ref"]:
+        with pipeline.specs_at(app.config, opts["at_ref"]) as specs:
+            return _plan_targets(app, pipeline.Selection(specs), opts)
+    specs = pipeline.load_specs(app.config)
+    selection = pipeline.Selection(specs)
+    if opts["changed_since"]:
+        selection = pipeline.changed_since(app.config, specs, opts["changed_since"])
+    return _plan_targets(app, selection, opts)
+
+
+def _plan_targets(app: App, selection: Any, opts: dict[str, Any]) -> ExitCode:
+    names = app.config.target_names() if opts["all_targets"] else [opts["target"]]
+    codes = [_plan_one(app, name, selection, opts, many=len(names) > 1) for name in names]
+    return max(codes, key=lambda c: (c == ExitCode.ERROR, c == ExitCode.CHANGES))
+
+
+def _plan_one(app: App, target: str | None, selection: Any, opts: dict[str, Any], *, many: bool) -> ExitCode:
     from envsync import pipeline
     from envsync.plan import render, saved
 
-    specs = pipeline.load_specs(app.config)
     chosen, workspace = _open(app, target)
-    result = pipeline.make_plan(app.config, chosen, workspace, specs, refresh=refresh)
+    result = pipeline.make_plan(
+        app.config, chosen, workspace, selection.specs, refresh=opts["refresh"], only=selection.only,
+        commit=pipeline.head_commit(app.config, selection.specs),
+    )
     result, bad_references = _check_references(app, workspace, result)
-    if out:
-        saved.write(result, out)
-    if fmt == "json":
+    if opts["out"]:
+        out = opts["out"]
+        saved.write(result, out.with_name(f"{out.stem}.{chosen.name}{out.suffix}") if many else out)
+    if opts["fmt"] == "json":
         click.echo(render.to_json(result), nl=False)
-    elif fmt == "markdown":
+    elif opts["fmt"] == "markdown":
         click.echo(render.markdown(result), nl=False)
     else:
-        click.echo(render.text(result, verbose=verbose, color=_color(no_color)), nl=False)
+        click.echo(render.text(result, verbose=opts["verbose"], color=_color(opts["no_color"])), nl=False)
     if result.errors or bad_references:
         return ExitCode.ERROR
-    return ExitCode.CHANGES if detailed_exitcode and result.has_changes else ExitCode.OK
+    return ExitCode.CHANGES if opts["detailed_exitcode"] and result.has_changes else ExitCode.OK
 
 
 @cli.command("apply")
@@ -155,47 +171,65 @@ def plan_cmd(
 @click.option(
     "--prune", is_flag=True, help="Archive orphans: versions envsync created that git no longer defines."
 )
+@click.option("--allow-dirty", is_flag=True, help="Apply from a working tree with uncommitted changes.")
+@click.option("--all-targets", is_flag=True, help="Apply to every configured target in turn.")
 @click.option("--no-color", is_flag=True, help="No colour.")
 @click.pass_obj
-def apply_cmd(
-    app: App,
-    plan_file: Path | None,
-    target: str | None,
-    auto_approve: bool,
-    concurrency: int | None,
-    prune: bool,
-    no_color: bool,
-) -> ExitCode:
+def apply_cmd(app: App, plan_file: Path | None, **opts: Any) -> ExitCode:
     """Apply a saved plan, or plan and apply after confirmation.
 
     Example: envsync apply plan.json    |    envsync apply --auto-approve
     """
     from envsync import pipeline
+
+    specs = pipeline.load_specs(app.config)
+    if not opts["allow_dirty"]:
+        pipeline.refuse_dirty(app.config, specs)
+    if plan_file is not None:
+        return _apply_saved(app, plan_file, specs, opts)
+    names = app.config.target_names() if opts["all_targets"] else [opts["target"]]
+    codes = [_plan_and_apply(app, name, specs, opts) for name in names]
+    return ExitCode.ERROR if ExitCode.ERROR in codes else ExitCode.OK
+
+
+def _apply_saved(app: App, plan_file: Path, specs: Any, opts: dict[str, Any]) -> ExitCode:
+    from envsync.plan import saved
+
+    result = saved.read(plan_file)
+    chosen, workspace = _open(app, opts["target"] or result.target)
+    if result.target != chosen.name:
+        raise EnvsyncError(f"{plan_file}: the plan is for target '{result.target}', not '{chosen.name}'")
+    return _execute(app, workspace, result, specs, opts)
+
+
+def _plan_and_apply(app: App, target: str | None, specs: Any, opts: dict[str, Any]) -> ExitCode:
+    from envsync import pipeline
+    from envsync.plan import render
+
+    chosen, workspace = _open(app, target)
+    result = pipeline.make_plan(
+        app.config, chosen, workspace, specs, commit=pipeline.head_commit(app.config, specs)
+    )
+    click.echo(render.text(result, color=_color(opts["no_color"])), nl=False)
+    if not (result.has_changes or result.errors):
+        return ExitCode.OK
+    if not result.errors and not _approved(opts["auto_approve"]):
+        click.echo("Apply cancelled.")
+        return ExitCode.ERROR
+    return _execute(app, workspace, result, specs, opts)
+
+
+def _execute(app: App, workspace: Any, result: Any, specs: Any, opts: dict[str, Any]) -> ExitCode:
+    from envsync import pipeline
     from envsync.apply.applier import ApplyOptions, apply
-    from envsync.plan import render, saved
 
     config = app.config
-    specs = pipeline.load_specs(config)
-    if plan_file is not None:
-        result = saved.read(plan_file)
-        chosen, workspace = _open(app, target or result.target)
-        if result.target != chosen.name:
-            raise EnvsyncError(f"{plan_file}: the plan is for target '{result.target}', not '{chosen.name}'")
-    else:
-        chosen, workspace = _open(app, target)
-        result = pipeline.make_plan(config, chosen, workspace, specs)
-        click.echo(render.text(result, color=_color(no_color)), nl=False)
-        if not (result.has_changes or result.errors):
-            return ExitCode.OK
-        if not result.errors and not _approved(auto_approve):
-            click.echo("Apply cancelled.")
-            return ExitCode.ERROR
     options = ApplyOptions(
-        prune=prune,
+        prune=opts["prune"],
         protected=config.protected,
         ignore_tags=config.ignore_tags,
-        concurrency=concurrency or config.concurrency,
-        provenance=pipeline.provenance_for(config),
+        concurrency=opts["concurrency"] or config.concurrency,
+        provenance=pipeline.provenance_for(config, specs),
     )
     progress = _Progress(sum(1 for c in result.changes if c.action.value != "noop"))
     outcome = apply(result, workspace, specs, options, on_result=progress)
@@ -209,8 +243,9 @@ def apply_cmd(
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
 )
+@click.option("--all-targets", is_flag=True, help="Check every configured target, one section each.")
 @click.pass_obj
-def drift_cmd(app: App, target: str | None, fmt: str) -> ExitCode:
+def drift_cmd(app: App, target: str | None, fmt: str, all_targets: bool) -> ExitCode:
     """Report what changed in the workspace outside git. Exit 2 when it drifted.
 
     Always reads every version: hand edits to a version's tags or description leave no other trace.
@@ -220,12 +255,15 @@ def drift_cmd(app: App, target: str | None, fmt: str) -> ExitCode:
 
     config = app.config
     specs = pipeline.load_specs(config)
-    chosen, workspace = _open(app, target)
-    observed = observe(workspace, specs, concurrency=config.concurrency, exclude=config.exclude)
-    report = drift.detect(specs, observed, pipeline.plan_options(config, chosen))
-    render = {"json": drift.to_json, "markdown": drift.markdown}.get(fmt, drift.text)
-    click.echo(render(report), nl=False)
-    return ExitCode.CHANGES if report.drifted else ExitCode.OK
+    drifted = False
+    for name in config.target_names() if all_targets else [target]:
+        chosen, workspace = _open(app, name)
+        observed = observe(workspace, specs, concurrency=config.concurrency, exclude=config.exclude)
+        report = drift.detect(specs, observed, pipeline.plan_options(config, chosen))
+        render = {"json": drift.to_json, "markdown": drift.markdown}.get(fmt, drift.text)
+        click.echo(render(report), nl=False)
+        drifted = drifted or report.drifted
+    return ExitCode.CHANGES if drifted else ExitCode.OK
 
 
 @cli.command("list")

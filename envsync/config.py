@@ -52,6 +52,11 @@ class Config:
     protected: frozenset[str] = frozenset()
     source: Path | None = None
 
+    def target_names(self) -> list[str]:
+        """The targets `--all-targets` covers: the configured ones, else the local workspace."""
+        declared = [n for n in self.targets if n != LOCAL or len(self.targets) == 1]
+        return declared or [LOCAL]
+
     def target(self, name: str | None) -> Target:
         chosen = name or os.environ.get("ENVSYNC_TARGET") or self.default_target
         if chosen not in self.targets:

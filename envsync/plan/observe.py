@@ -19,11 +19,13 @@ def observe(
     exclude: frozenset[str] = frozenset(),
     ignore_tags: frozenset[str] = frozenset(),
     refresh: bool = True,
+    only: frozenset[str] | None = None,
 ) -> ObservedState:
     """List every container (paged), then read the versions the plan needs, `concurrency`
     requests at a time. With `refresh`, that is every non-curated environment. Without it,
     environments whose last-applied record matches git are not read (they are unchanged), nor
-    are environments outside git that envsync never recorded applying (they hold no orphans)."""
+    are environments outside git that envsync never recorded applying (they hold no orphans).
+    `only` restricts the reads to those names."""
     containers = {c.name: c for c in workspace.list_environments(ListView.ALL)}
     by_name = {s.name: s for s in specs}
     unchanged = frozenset(
@@ -38,6 +40,7 @@ def observe(
         and n not in exclude
         and n not in unchanged
         and (refresh or n in by_name or last_applied.read(c) is not None)
+        and (only is None or n in only)
     )
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         found = pool.map(lambda n: workspace.list_versions(n, ListView.ALL), wanted)
