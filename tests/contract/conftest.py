@@ -18,6 +18,7 @@ from envsync.workspace.local import LocalWorkspace
 from tests.workspace import emulator_fixtures
 
 emulator = emulator_fixtures.emulator  # the session emulator fixture, shared with tests/workspace
+chaos_emulator = emulator_fixtures.chaos_emulator  # fault rate 0.2, throttle rate 0.2, fixed seed
 
 
 @pytest.fixture
@@ -36,7 +37,20 @@ def azureml_workspace(emulator: EmulatorHandle) -> Iterator[Workspace]:
     workspace.close()
 
 
-BACKENDS = {"local": "local_workspace", "azureml": "azureml_workspace"}
+@pytest.fixture
+def azureml_chaos_workspace(chaos_emulator: EmulatorHandle) -> Iterator[Workspace]:
+    """The same client against an emulator that fails or throttles 40% of requests: the
+    contract must hold through retries."""
+    workspace = emulator_fixtures.azureml_client(chaos_emulator, http=emulator_fixtures.CHAOS_HTTP)
+    yield workspace
+    workspace.close()
+
+
+BACKENDS = {
+    "local": "local_workspace",
+    "azureml": "azureml_workspace",
+    "azureml-chaos": "azureml_chaos_workspace",
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
