@@ -86,7 +86,7 @@ def _create(
     settled = _settled(change, workspace.get_version(change.name, change.version), spec)
     if settled:
         return settled
-    stale = _stale(change, workspace)
+    stale = _stale(change, workspace, lambda v: v is not None and spec.matches(v.body.content()))
     if stale:
         return stale
     body = _body(change, spec, workspace, options)
@@ -128,7 +128,7 @@ def _update(change: Change, workspace: Workspace) -> ChangeResult:
     existing = workspace.get_version(change.name, change.version)
     if existing is not None and _mutable_matches(existing, change):
         return ChangeResult(change, Outcome.ALREADY)
-    stale = _stale(change, workspace)
+    stale = _stale(change, workspace, lambda v: v is not None and _mutable_matches(v, change))
     if stale:
         return stale
     workspace.update_version(
@@ -149,7 +149,7 @@ def _archive(change: Change, workspace: Workspace, options: ApplyOptions) -> Cha
     existing = workspace.get_version(change.name, change.version)
     if existing is None or existing.archived:
         return ChangeResult(change, Outcome.ALREADY)
-    stale = _stale(change, workspace)
+    stale = _stale(change, workspace, lambda v: v is None or v.archived)
     if stale:
         return stale
     workspace.set_archived(change.name, change.version, True)
@@ -171,10 +171,17 @@ def _recorded(
     return result
 
 
-def _stale(change: Change, workspace: Workspace) -> ChangeResult | None:
-    """A refusal when the environment moved since the plan observed it, else None."""
-    if observed_digest(observe_environment(workspace, change.name)) == change.observed_digest:
+def _stale(
+    change: Change, workspace: Workspace, done: Callable[[RemoteVersion | None], bool]
+) -> ChangeResult | None:
+    """A refusal when the environment moved since the plan observed it, else None. A move that
+    already holds this change's result (another apply got there first) counts as done."""
+    env = observe_environment(workspace, change.name)
+    if observed_digest(env) == change.observed_digest:
         return None
+    # Read the version itself: the environment may have moved while it was being listed.
+    if change.version is not None and done(workspace.get_version(change.name, change.version)):
+        return ChangeResult(change, Outcome.ALREADY)
     return ChangeResult(
         change, Outcome.STALE, "the environment changed in the workspace since the plan; plan again"
     )
