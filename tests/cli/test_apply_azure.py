@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,24 +21,8 @@ from envsync.spec import load_all
 from envsync.workspace import ListView
 from envsync.workspace.emulator import EmulatorHandle, start_emulator
 from envsync.workspace.local import LocalWorkspace
+from tests.cli.conftest import TOKEN, azure_config
 from tests.helpers import IMAGE, run, sample_repo, write_env
-
-TOKEN = "test-token-not-a-secret"
-
-
-def azure_config(root: Path, url: str, workspace: str = "ws1") -> None:
-    (root / "envsync.yaml").write_text(
-        "default_target: emu\n"
-        "targets:\n"
-        f"  emu: {{type: azureml, subscription_id: sub, resource_group: rg, workspace: {workspace},"
-        f" endpoint: '{url}'}}\n"
-    )
-
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
-    with start_emulator(tmp_path / "emulator.db", page_size=50) as handle:
-        yield handle
 
 
 @pytest.fixture

@@ -21,7 +21,9 @@ from tests.helpers import run, write_env
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "environments"
 CORPUS = Path("/work/shared/corpus/Azure__azureml-examples")
-TFSERVING = CORPUS / "cli__endpoints__online__custom-container__tfserving__half-plus-two__tfserving-deployment.yml"
+TFSERVING = (
+    CORPUS / "cli__endpoints__online__custom-container__tfserving__half-plus-two__tfserving-deployment.yml"
+)
 ROUTES = {
     "liveness_route": {"path": "/health/live", "port": 8000},
     "readiness_route": {"path": "/health/ready", "port": 8000},
@@ -166,14 +168,18 @@ def test_show_latest_skips_archived_versions(applied: Path) -> None:
 def write_job(root: Path, rel: str, environment: str) -> None:
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
-                    f"command: python train.py\nenvironment: {environment}\n")
+    path.write_text(
+        f"$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+        f"command: python train.py\nenvironment: {environment}\n"
+    )
 
 
 def test_plan_lists_the_jobs_a_new_version_affects(applied: Path) -> None:
     write_job(applied, "jobs/train.yml", "azureml:lightgbm-cpu@latest")
     write_job(applied, "jobs/pinned.yml", "azureml:lightgbm-cpu:1")
-    write_job(applied, "jobs/curated.yml", "azureml://registries/azureml/environments/sklearn-1.5/labels/latest")
+    write_job(
+        applied, "jobs/curated.yml", "azureml://registries/azureml/environments/sklearn-1.5/labels/latest"
+    )
     write_env(applied, "lightgbm-cpu", image="mcr.microsoft.com/azureml/other:2")
     result = run(applied, "plan")
     assert result.exit_code == ExitCode.OK, result.output
@@ -188,7 +194,10 @@ def test_plan_fails_on_unknown_references_at_their_line(applied: Path) -> None:
     shutil.copy(TFSERVING, applied / "deploy" / "tfserving.yml")
     result = run(applied, "plan")
     assert result.exit_code == ExitCode.ERROR
-    assert "jobs/train.yml:3:14: azureml:lightgbm-cpu:7: 'lightgbm-cpu' has no version 7 (known versions: 1)" in result.output
+    assert (
+        "jobs/train.yml:3:14: azureml:lightgbm-cpu:7: 'lightgbm-cpu' has no version 7 (known versions: 1)"
+        in result.output
+    )
     assert "deploy/blue.yml:3:14: azureml:nope@latest: no environment 'nope'" in result.output
     assert "deploy/tfserving.yml:6:13: invalid YAML: found unhashable key" in result.output
     assert "Traceback" not in result.output

@@ -72,7 +72,10 @@ def test_json_lists_problems_with_a_count(tmp_path: Path) -> None:
     doc = json.loads(result.output)
     assert (doc["valid"], doc["count"], doc["errors"], doc["environments"]) == (False, 2, 1, 0)
     assert doc["problems"][0] == {
-        "path": "environments/a.yml", "line": 1, "col": 7, "severity": "error",
+        "path": "environments/a.yml",
+        "line": 1,
+        "col": 7,
+        "severity": "error",
         "message": "name 'AzureML-a' starts with a prefix Azure reserves for curated environments ('AzureML', 'Microsoft')",
     }
     assert doc["problems"][1]["severity"] == "warning"
@@ -83,7 +86,12 @@ def test_json_when_valid(tmp_path: Path) -> None:
     result = validate(tmp_path, "--format", "json")
     assert result.exit_code == 0
     assert json.loads(result.output) == {
-        "format_version": 1, "valid": True, "environments": 1, "count": 0, "errors": 0, "problems": [],
+        "format_version": 1,
+        "valid": True,
+        "environments": 1,
+        "count": 0,
+        "errors": 0,
+        "problems": [],
     }
 
 
