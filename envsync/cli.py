@@ -24,10 +24,10 @@ from envsync.errors import EnvsyncError, ExitCode
 class Cli(click.Group):
     """Maps every outcome to an exit code, in one place."""
 
-    def main(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
-        kwargs.pop("standalone_mode", None)
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
+        kwargs["standalone_mode"] = False  # errors come back here instead of exiting inside click
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(*args, **kwargs)
             code = ExitCode.OK if code is None else code
         except EnvsyncError as e:
             for line in e.details:
@@ -112,7 +112,7 @@ def _color(no_color: bool) -> bool:
 @click.option("--at", "at_ref", metavar="REF", help="Plan the environments as they are at REF (no checkout).")
 @click.option("--all-targets", is_flag=True, help="Plan every configured target, one section each.")
 @click.pass_obj
-def plan_cmd(app: App, **opts: Any) -> ExitCode:
+def plan_cmd(app: App, /, **opts: Any) -> ExitCode:
     """Show what apply would change in the target workspace.
 
     Example: envsync plan --changed-since origin/main --format markdown --out plan.json > plan.md
@@ -175,7 +175,7 @@ def _plan_one(app: App, target: str | None, selection: Any, opts: dict[str, Any]
 @click.option("--all-targets", is_flag=True, help="Apply to every configured target in turn.")
 @click.option("--no-color", is_flag=True, help="No colour.")
 @click.pass_obj
-def apply_cmd(app: App, plan_file: Path | None, **opts: Any) -> ExitCode:
+def apply_cmd(app: App, /, plan_file: Path | None, **opts: Any) -> ExitCode:
     """Apply a saved plan, or plan and apply after confirmation.
 
     Example: envsync apply plan.json    |    envsync apply --auto-approve

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envsync.config import Config, Target
 from envsync.errors import GitError, SpecError
@@ -18,6 +18,9 @@ from envsync.plan.observe import observe
 from envsync.plan.planner import PlanOptions, plan
 from envsync.spec import EnvironmentSpec, load_all
 from envsync.workspace import COMMIT_PROPERTY, SOURCE_PROPERTY, Workspace
+
+if TYPE_CHECKING:
+    from envsync.gitops import Provenance
 
 
 def load_specs(config: Config, paths: Sequence[Path] = ()) -> tuple[EnvironmentSpec, ...]:
@@ -102,7 +105,7 @@ def refuse_dirty(config: Config, specs: Sequence[EnvironmentSpec]) -> None:
         )
 
 
-def _git_state(config: Config, specs: Sequence[EnvironmentSpec]) -> Any:
+def _git_state(config: Config, specs: Sequence[EnvironmentSpec]) -> Provenance:
     from envsync import gitops
 
     repo = gitops.repo_at(config.root)

@@ -46,7 +46,7 @@ def apply(
     todo = [c for c in plan.changes if c.action is not Action.NOOP]
 
     # One name may have several explicit versions in git: a change is matched by its content.
-    by_content = {(s.name, s.fingerprint): s for s in specs}
+    by_content: dict[tuple[str, str | None], EnvironmentSpec] = {(s.name, s.fingerprint): s for s in specs}
 
     def run(change: Change) -> ChangeResult:
         result = _apply_one(change, workspace, by_content, options)
