@@ -125,14 +125,8 @@ def version_resource(workspace_id: str, version: RemoteVersion) -> dict[str, Any
     props = version_request(version.body)["properties"]
     props["environmentType"] = "Curated" if version.curated else "UserCreated"
     props["autoRebuild"] = "Disabled"
-    props["provisioningState"] = "Succeeded"
-    return {
-        "id": f"{workspace_id}/environments/{version.name}/versions/{version.version}",
-        "name": version.version,
-        "type": VERSION_TYPE,
-        "properties": props,
-        "systemData": system_data(version.created),
-    }
+    resource_id = f"{workspace_id}/environments/{version.name}/versions/{version.version}"
+    return _resource(resource_id, version.version, VERSION_TYPE, props, version.created)
 
 
 def container_resource(workspace_id: str, container: Container, created: str = "") -> dict[str, Any]:
@@ -146,12 +140,19 @@ def container_resource(workspace_id: str, container: Container, created: str = "
         props["latestVersion"] = container.latest_version
     if container.next_version is not None:
         props["nextVersion"] = container.next_version
-    props["provisioningState"] = "Succeeded"
+    resource_id = f"{workspace_id}/environments/{container.name}"
+    return _resource(resource_id, container.name, CONTAINER_TYPE, props, created)
+
+
+def _resource(
+    resource_id: str, name: str, kind: str, props: dict[str, Any], created: str
+) -> dict[str, Any]:
+    """ARM's envelope around a resource's properties."""
     return {
-        "id": f"{workspace_id}/environments/{container.name}",
-        "name": container.name,
-        "type": CONTAINER_TYPE,
-        "properties": props,
+        "id": resource_id,
+        "name": name,
+        "type": kind,
+        "properties": {**props, "provisioningState": "Succeeded"},
         "systemData": system_data(created),
     }
 
