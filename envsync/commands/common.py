@@ -1,0 +1,101 @@
+"""What the commands share: the App, opening targets, colour, confirmation, progress,
+and the job/deployment reference checks."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import click
+
+from envsync.errors import EnvsyncError
+
+
+@dataclass
+class App:
+    """What every command shares: the repository root and its config, loaded on first use."""
+
+    root: Path
+
+    @cached_property
+    def config(self) -> Any:
+        from envsync import config
+
+        return config.load(self.root)
+
+
+def open_target(app: App, target_name: str | None) -> tuple[Any, Any]:
+    from envsync.workspace.factory import open_workspace
+
+    target = app.config.target(target_name)
+    return target, open_workspace(target)
+
+
+def use_color(no_color: bool) -> bool:
+    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def check_references(app: App, workspace: Any, result: Any) -> tuple[Any, bool]:
+    """Job and deployment references, checked against the workspace and what the plan creates
+    (problems go to stderr), and listed under the new versions they pick up."""
+    from envsync import references
+
+    config = app.config
+    found = references.scan(config.root, config.references, config.environments)
+    known = references.workspace_known(result, references.read_versions(workspace, found.references))
+    problems = sorted([*found.problems, *references.check(found.references, known)])
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    return references.annotate(result, found.references), bool(problems)
+
+
+def with_references(app: App, result: Any) -> Any:
+    """Validate's repo-only reference check: names the repo defines, or Azure's curated naming
+    (there is no workspace to list versions from)."""
+    from dataclasses import replace
+
+    from envsync import references
+
+    config = app.config
+    found = references.scan(config.root, config.references, config.environments)
+    known = references.repo_known({s.name for s in result.specs})
+    problems = {*result.problems, *found.problems, *references.check(found.references, known)}
+    return replace(result, problems=tuple(sorted(problems)))
+
+
+def approved(auto_approve: bool) -> bool:
+    if auto_approve:
+        return True
+    if not sys.stdin.isatty():
+        raise EnvsyncError("not on a terminal: pass --auto-approve to apply without confirmation")
+    return click.confirm("Apply these changes?", default=False)
+
+
+class Progress:
+    """One line per finished change; on a terminal successes share one live line."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.live = total, 0, sys.stdout.isatty()
+        self.lock = threading.Lock()
+
+    def __call__(self, result: Any) -> None:
+        with self.lock:
+            self.done += 1
+            line = f"[{self.done}/{self.total}] {result.line()}"
+            if self.live and not result.failed:
+                click.echo(f"\r\033[K{line}", nl=False)
+            else:
+                click.echo(("\r\033[K" if self.live else "") + line)
+
+    def finish(self) -> None:
+        if self.live and self.done:
+            click.echo()
+
+
+_RATE = click.FloatRange(0, 1, max_open=True)
+_REFILL = click.FloatRange(0, min_open=True)
