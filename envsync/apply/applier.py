@@ -43,7 +43,7 @@ def apply(
     if plan.errors:
         names = ", ".join(c.name for c in plan.errors)
         raise EnvsyncError(f"the plan has errors ({names}); fix them and plan again")
-    todo = [c for c in plan.changes if c.action is not Action.NOOP]
+    todo = [c for c in plan.changes if c.action is not Action.NOOP or c.record_stale]
 
     # One name may have several explicit versions in git: a change is matched by its content.
     by_content: dict[tuple[str, str | None], EnvironmentSpec] = {(s.name, s.fingerprint): s for s in specs}
@@ -69,11 +69,12 @@ def _apply_one(
         spec = specs.get((change.name, change.fingerprint))
         if spec is None:
             return ChangeResult(change, Outcome.STALE, "its YAML changed since the plan was made; plan again")
-        done = (
-            _update(change, workspace)
-            if change.action is Action.UPDATE
-            else (_create(change, spec, workspace, options))
-        )
+        if change.action is Action.NOOP:  # only its last-applied record is missing
+            done = ChangeResult(change, Outcome.ALREADY)
+        elif change.action is Action.UPDATE:
+            done = _update(change, workspace)
+        else:
+            done = _create(change, spec, workspace, options)
         return _recorded(done, spec, workspace, options)
     except EnvsyncError as e:  # a workspace refusal, an unreadable build context
         return ChangeResult(change, Outcome.FAILED, str(e))

@@ -45,6 +45,7 @@ _VERBS = {
     (Action.NEW_VERSION, Outcome.ALREADY): "already created",
     (Action.UPDATE, Outcome.ALREADY): "already up to date",
     (Action.ORPHAN, Outcome.ALREADY): "already archived",
+    (Action.NOOP, Outcome.ALREADY): "unchanged; last-applied record written",
 }
 
 

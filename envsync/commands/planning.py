@@ -144,9 +144,10 @@ def _plan_and_apply(app: App, target: str | None, specs: Any, opts: dict[str, An
         app.config, chosen, workspace, specs, commit=pipeline.head_commit(app.config, specs)
     )
     click.echo(render.text(result, color=use_color(opts["no_color"])), nl=False)
-    if not (result.has_changes or result.errors):
+    if not (result.has_changes or result.errors or result.records_to_write):
         return ExitCode.OK
-    if not result.errors and not approved(opts["auto_approve"]):
+    # Writing only last-applied records is bookkeeping on container tags: no confirmation.
+    if result.has_changes and not result.errors and not approved(opts["auto_approve"]):
         click.echo("Apply cancelled.")
         return ExitCode.ERROR
     return _execute(app, workspace, result, specs, opts)

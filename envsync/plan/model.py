@@ -97,6 +97,9 @@ class Change:
     base_version: str | None = None  # the workspace version compared against
     message: str | None = None  # an error's reason, or a note
     references: tuple[str, ...] = ()  # jobs/deployments it affects: "path:line (reference)"
+    # A no-op whose container lacks an up-to-date last-applied record: apply writes it, so the
+    # next plan can skip reading this environment's versions.
+    record_stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,10 @@ class Plan:
     @property
     def errors(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action is Action.ERROR)
+
+    @property
+    def records_to_write(self) -> int:
+        return sum(1 for c in self.changes if c.record_stale)
 
     @property
     def has_changes(self) -> bool:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from envsync.fingerprint import Content
+from envsync.plan import last_applied
 from envsync.plan.diff import changed_fields
 from envsync.plan.model import (
     Action,
@@ -86,8 +87,22 @@ def _change_for(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOp
     if env.container is None and not env.versions:
         return base(action=Action.CREATE, version=spec.version or "1")
     if spec.version is not None:
-        return _explicit_version(spec, env, options, base)
-    return _auto_version(spec, env, options, base)
+        change = _explicit_version(spec, env, options, base)
+    else:
+        change = _auto_version(spec, env, options, base)
+    return replace(change, record_stale=_record_stale(change, spec, env, options))
+
+
+def _record_stale(
+    change: Change, spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOptions
+) -> bool:
+    container = env.container
+    if change.action is not Action.NOOP or container is None or change.version is None:
+        return False
+    if change.version != container.latest_version:  # the fast path only trusts latest versions
+        return False
+    expected = last_applied.record_for(spec, change.version, options.ignore_tags)
+    return last_applied.read(container) != expected
 
 
 def _unchanged(spec: EnvironmentSpec, observed: ObservedState, options: PlanOptions) -> Change:

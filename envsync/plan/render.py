@@ -55,6 +55,11 @@ def text(plan: Plan, *, verbose: bool = False, color: bool = False) -> str:
         lines += _block(change, style)
         lines.append("")
     lines.append(style(summary(plan), "bold"))
+    if plan.records_to_write:
+        lines.append(
+            f"{plan.records_to_write} unchanged environment(s) lack an up-to-date last-applied record; "
+            "apply writes it (no version changes), so later plans need not read their versions."
+        )
     return "\n".join(lines) + "\n"
 
 

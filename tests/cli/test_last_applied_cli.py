@@ -103,3 +103,23 @@ def test_apply_keeps_the_users_container_tags(applied: Path, db: LocalWorkspace)
     assert after is not None
     assert (after.description, after.tags["owner"]) == ("mine", "me")
     assert TAG in after.tags
+
+
+def test_apply_restores_a_missing_record_without_changing_versions(
+    applied: Path, db: LocalWorkspace, emulator: EmulatorHandle
+) -> None:
+    container = db.get_environment("sklearn")
+    assert container is not None
+    db.update_environment(
+        "sklearn", description=None, tags={k: v for k, v in container.tags.items() if k != TAG}
+    )
+    out = plan_output(applied)
+    assert "No changes." in out
+    assert "1 unchanged environment(s) lack an up-to-date last-applied record" in out
+    applied_again = run(applied, "apply")  # no confirmation needed for bookkeeping only
+    assert applied_again.exit_code == ExitCode.OK, applied_again.output
+    assert "sklearn:1: unchanged; last-applied record written" in applied_again.output
+    assert [v.version for v in db.list_versions("sklearn")] == ["1"]
+    emulator.reset_stats()
+    assert "No changes." in plan_output(applied)
+    assert emulator.stats().by_kind.get("versions.list", 0) == 0
