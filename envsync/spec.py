@@ -87,9 +87,7 @@ class EnvironmentSpec:
             image=self.image,
             conda=self.conda,
             context=(self.build.digest or context_from_uri(self.build.path)) if self.build else None,
-            dockerfile_path=(
-                normalize_dockerfile_path(self.build.dockerfile_path) if self.build else None
-            ),
+            dockerfile_path=(normalize_dockerfile_path(self.build.dockerfile_path) if self.build else None),
             os_type=normalize_os_type(self.os_type),
             inference_config=dict(self.inference_config) if self.inference_config else None,
         )
@@ -240,7 +238,7 @@ def _resolve(
         image=data.get("image"),
         conda=conda,
         conda_source=conda_source,
-        build=_with_digest(report, build),
+        build=_with_digest(report, build, path),
         os_type=normalize_os_type(data.get("os_type")),
         inference_config=spec_rules.inference_config(data.get("inference_config")),
         line=report.doc.key_where(("name",))[0],
@@ -248,7 +246,7 @@ def _resolve(
     )
 
 
-def _with_digest(report: Report, build: tuple[str, str] | None) -> BuildSpec | None:
+def _with_digest(report: Report, build: tuple[str, str] | None, yaml_path: Path) -> BuildSpec | None:
     # The digest reads every file of the context: only worth it once the rest is valid.
     if build is None:
         return None
@@ -259,11 +257,25 @@ def _with_digest(report: Report, build: tuple[str, str] | None) -> BuildSpec | N
 
     try:
         digests = context_digests(Path(location))
+        _warn_if_in_own_context(report, Path(location), yaml_path)
         return BuildSpec(location, dockerfile, digests.content, digests.aliases)
     except SpecError as e:
         key = ("build", "path" if "path" in report.doc.data["build"] else "local_path")
         report.error(key, f"build context: {e}")
         return None
+
+
+def _warn_if_in_own_context(report: Report, context: Path, yaml_path: Path) -> None:
+    """`build.path: .` uploads the YAML too, so a description-only edit is a new version."""
+    from envsync.context import context_files
+
+    if yaml_path.resolve() in {f.path for f in context_files(context)}:
+        key = ("build", "path" if "path" in report.doc.data["build"] else "local_path")
+        report.warn(
+            key,
+            "this YAML is inside its own build context: any edit to it, even to description or "
+            "tags, changes the context and makes a new version (move it out, or list it in .amlignore)",
+        )
 
 
 def find_spec_files(config: Config, paths: Sequence[Path] = ()) -> list[Path]:

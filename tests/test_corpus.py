@@ -42,6 +42,7 @@ EX = "Azure__azureml-examples/"
 MPT = "Azure__mlops-project-template/"
 SDK = "Azure__azure-sdk-for-python/sdk__ml__azure-ai-ml__tests__test_configs__environment__"
 ASSETS = "Azure__azureml-assets/assets__"
+OWN_CONTEXT = "inside its own build context"
 NUMBER_TAG = "kept as its source text"
 
 ROWS = [
@@ -63,7 +64,7 @@ ROWS = [
     Row(6, EX + "cli__jobs__pipelines-with-components__nyc_taxi_data_regression__env_train.yml", "SKLearnEnv",
         "1-<VERSION>", sent={"dockerfile_path": "Dockerfile"}, warnings=("template placeholder",)),
     Row(7, EX + "cli__jobs__single-step__gpu_perf__environments__nvidia__env.yml", "nccltests_nvidia_pytorch",
-        "22.02-py3", sent={"context_dir": "nvidia"},
+        "22.02-py3", sent={"context_dir": "nvidia"}, warnings=(OWN_CONTEXT,),
         reason="build.path '.': env.yml is part of its own context, so it is in the digest"),
     Row(8, EX + "best-practices__largescale-deep-learning__Training__Bert-Pretrain__src__environment__env.yml",
         "ACPT_Nebula", "1",
@@ -126,7 +127,7 @@ ROWS = [
     Row(27, "AI-UniSR__azureml-project-blueprint/environments__environment.yml", "blueprint-example-sklearn-env", "1",
         sent={"description_end": "Rename before using in production.\n"}),
     Row(28, "AI-UniSR__azureml-project-blueprint/environments__blueprint-env__env.yml", "blueprint-env", "1",
-        sent={"context_dir": "blueprint-env"}),
+        sent={"context_dir": "blueprint-env"}, warnings=(OWN_CONTEXT,)),
     Row(29, "wenyang__azureml-v2-preview/examples__environments__fastai-vision-env.yml",
         errors=(("4:1", "'docker:' is the 2021 preview schema"),),
         reason="2021 private-preview schema; az ml: docker: Unknown field (its dockerfile is not in the corpus)"),
