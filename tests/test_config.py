@@ -1,0 +1,106 @@
+"""envsync.yaml: defaults, targets, and a clear located error for every bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from envsync.config import DEFAULT_GLOBS, load
+from envsync.errors import ConfigError, ExitCode
+from tests.helpers import run, sample_repo
+
+
+def write(root: Path, text: str) -> Path:
+    (root / "envsync.yaml").write_text(text)
+    return root
+
+
+def test_no_config_means_defaults(tmp_path: Path) -> None:
+    config = load(tmp_path)
+    assert config.environments == DEFAULT_GLOBS
+    assert config.target(None).path == tmp_path / ".envsync" / "workspace.db"
+    assert config.target_names() == ["local"]
+
+
+def test_full_config(tmp_path: Path) -> None:
+    config = load(
+        write(
+            tmp_path,
+            """
+environments: envs/*.yml
+default_target: dev
+targets:
+  dev: {type: azureml, subscription_id: s, resource_group: rg, workspace: ws-dev, endpoint: "http://127.0.0.1:1"}
+  scratch: {type: local, path: /tmp/x.db}
+concurrency: 4
+ignore_tags: [costcenter]
+exclude: [old]
+protected: [base]
+""",
+        )
+    )
+    assert config.environments == ("envs/*.yml",)
+    dev = config.target(None)
+    assert (dev.kind, dev.workspace, dev.endpoint) == ("azureml", "ws-dev", "http://127.0.0.1:1")
+    assert dev.arm_id.endswith(
+        "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws-dev"
+    )
+    assert config.target("scratch").path == Path("/tmp/x.db")
+    assert config.target_names() == ["dev", "scratch"]
+    assert (config.concurrency, config.ignore_tags, config.exclude, config.protected) == (
+        4,
+        frozenset({"costcenter"}),
+        frozenset({"old"}),
+        frozenset({"base"}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("concurrency: 0\n", "envsync.yaml:1:14: concurrency: 0 is less than the minimum of 1"),
+        (
+            "concurency: 4\n",
+            "envsync.yaml:1:1: (top level): Additional properties are not allowed ('concurency'",
+        ),
+        (
+            "targets:\n  dev: {type: azureml}\n",
+            "envsync.yaml:2:8: targets.dev: 'subscription_id' is a required property",
+        ),
+        (
+            "targets:\n  dev: {type: azur}\n",
+            "envsync.yaml:2:15: targets.dev.type: 'azur' is not one of ['local', 'azureml']",
+        ),
+        (
+            "targets:\n  dev: {type: local, pth: x}\n",
+            "envsync.yaml:2:8: targets.dev: Additional properties are not allowed ('pth'",
+        ),
+        (
+            "targets:\n  dev: {type: azureml, subscription_id: s, resource_group: r, workspace: x}\n",
+            "envsync.yaml:2:74: targets.dev.workspace: 'x' does not match",
+        ),
+        ("default_target: prod\n", "envsync.yaml: default_target 'prod' is not a configured target"),
+        ("ignore_tags: costcenter\n", "envsync.yaml:1:14: ignore_tags: 'costcenter' is not of type 'array'"),
+        ("- a\n- b\n", "envsync.yaml:1:1: the config must be a mapping"),
+        ("targets: {dev: [\n", "envsync.yaml:2:1: invalid YAML"),
+    ],
+)
+def test_bad_config_is_a_located_error(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load(write(tmp_path, text))
+    assert str(error.value).startswith(message), str(error.value)
+
+
+def test_unknown_target_names_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"unknown target 'prod' \(configured: local\)"):
+        load(tmp_path).target("prod")
+
+
+def test_bad_config_through_the_cli_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    write(sample_repo(tmp_path), "concurrency: many\n")
+    result = run(tmp_path, "plan")
+    assert result.exit_code == ExitCode.ERROR
+    assert result.output.strip().splitlines() == [
+        "error: envsync.yaml:1:14: concurrency: 'many' is not of type 'integer'"
+    ]
