@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from envsync.workspace.emulator import EmulatorHandle, start_emulator
+from tests.helpers import sample_repo
 
 TOKEN = "test-token-not-a-secret"
 
@@ -25,3 +26,13 @@ def azure_config(root: Path, url: str, workspace: str = "ws1") -> None:
 def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
     with start_emulator(tmp_path / "emulator.db", page_size=50) as handle:
         yield handle
+
+
+@pytest.fixture
+def azure_repo(tmp_path: Path, emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample repository, targeting this test's emulator through the Azure ML client."""
+    root = tmp_path / "repo"
+    sample_repo(root)
+    azure_config(root, emulator.url)
+    monkeypatch.setenv("ENVSYNC_ARM_TOKEN", TOKEN)
+    return root

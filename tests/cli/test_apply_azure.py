@@ -26,12 +26,8 @@ from tests.helpers import IMAGE, run, sample_repo, write_env
 
 
 @pytest.fixture
-def repo(tmp_path: Path, emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    sample_repo(root)
-    azure_config(root, emulator.url)
-    monkeypatch.setenv("ENVSYNC_ARM_TOKEN", TOKEN)
-    return root
+def repo(azure_repo: Path) -> Path:
+    return azure_repo
 
 
 def versions_by_env(db: Path) -> dict[str, list[str]]:

@@ -12,19 +12,14 @@ from envsync.plan.last_applied import TAG
 from envsync.workspace import VersionBody
 from envsync.workspace.emulator import EmulatorHandle
 from envsync.workspace.local import LocalWorkspace
-from tests.cli.conftest import TOKEN, azure_config
-from tests.helpers import run, sample_repo
+from tests.helpers import run
 
 
 @pytest.fixture
-def applied(tmp_path: Path, emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    sample_repo(root)
-    azure_config(root, emulator.url)
-    monkeypatch.setenv("ENVSYNC_ARM_TOKEN", TOKEN)
-    assert run(root, "apply", "--auto-approve").exit_code == ExitCode.OK
+def applied(azure_repo: Path, emulator: EmulatorHandle) -> Path:
+    assert run(azure_repo, "apply", "--auto-approve").exit_code == ExitCode.OK
     emulator.reset_stats()
-    return root
+    return azure_repo
 
 
 @pytest.fixture
