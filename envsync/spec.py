@@ -305,19 +305,21 @@ def load_all(config: Config, paths: Sequence[Path] = ()) -> LoadResult:
     """
     root = _absolute(config.root)
     loaded = {p: _load(p, root=root, text=None, read_file=None) for p in find_spec_files(config, paths)}
-    kept = {p: one for p, one in loaded.items() if not _is_input(p, loaded)}
+    inputs = _inputs(loaded)
+    kept = {p: one for p, one in loaded.items() if p not in inputs}
     problems = {p for one in kept.values() for p in one.problems} | set(_duplicates(kept, root))
     specs = tuple(one.spec for one in kept.values() if one.spec is not None)
     return LoadResult(specs=specs, problems=tuple(sorted(problems)))
 
 
-def _is_input(path: Path, loaded: Mapping[Path, _Loaded]) -> bool:
-    return any(
-        path == used or (used.is_dir() and path.is_relative_to(used))
-        for owner, one in loaded.items()
-        if owner != path
-        for used in one.inputs
-    )
+def _inputs(loaded: Mapping[Path, _Loaded]) -> set[Path]:
+    """The loaded files that another environment uses: its conda file, or inside its context."""
+    owners: defaultdict[Path, set[Path]] = defaultdict(set)
+    for owner, one in loaded.items():
+        for used in one.inputs:
+            owners[used].add(owner)
+    # A file can only be an ancestor as a folder, so walking the parents finds contexts.
+    return {p for p in loaded if any(owners.get(q, set()) - {p} for q in (p, *p.parents))}
 
 
 def _duplicates(loaded: Mapping[Path, _Loaded], root: Path) -> list[Problem]:

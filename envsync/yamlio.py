@@ -16,6 +16,9 @@ import yaml
 from envsync.errors import SpecError
 
 MAX_BYTES = 1024 * 1024
+# libyaml's parser when PyYAML was built with it (the wheels are): the same safe constructor,
+# ~10x faster than the pure-Python scanner, which dominated planning 1,000 environments.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_EXPANDED_NODES = 100_000
 
 Key = tuple[Hashable, ...]
@@ -75,7 +78,7 @@ def _read_capped(path: Path, shown: str) -> bytes:
 
 
 def _compose(shown: str, text: str) -> YamlDocument:
-    loader = yaml.SafeLoader(text)
+    loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
         doc = YamlDocument(shown, None)
