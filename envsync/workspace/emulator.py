@@ -29,7 +29,7 @@ from envsync.errors import EnvsyncError
 from envsync.workspace.emulator_arm import handle_arm
 from envsync.workspace.emulator_blob import handle_blob
 from envsync.workspace.emulator_core import ARM_PATH, Backend, Reply, Request, arm_error
-from envsync.workspace.faults import Fault, FaultInjector, RateLimits, Snapshot, Stats
+from envsync.workspace.faults import Fault, FaultInjector, Snapshot, Stats, unlimited_headers
 from envsync.workspace.throttle import ArmThrottle, Decision, Limits, principal_of
 
 BLOB_PREFIX = "/_blob/"
@@ -66,7 +66,7 @@ class _Server(ThreadingHTTPServer):
         self.faults = FaultInjector(
             fault_rate=options.fault_rate, throttle_rate=options.throttle_rate, seed=options.seed
         )
-        self.limits, self.stats = RateLimits(), Stats()
+        self.stats = Stats()
         self.throttle = ArmThrottle(options.limits()) if options.arm_throttle else None
 
     @property
@@ -155,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
             message = "Authentication failed. The 'Authorization' header is missing or not a Bearer token."
             return arm_error(401, "AuthenticationFailed", message)
         reply = handle_arm(self.server.backend, req, match["ws"], match["rest"] or "")
-        limits = decision.headers() if decision else self.server.limits.headers(req.method)
+        limits = decision.headers() if decision else unlimited_headers(req.method)
         return Reply(reply.status, reply.payload, {**reply.headers, **limits})
 
     def _send(self, method: str, reply: Reply) -> None:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import enum
 import random
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-# ARM's default per-principal budgets per hour (request-limits-and-throttling.md).
-READS_PER_HOUR = 12_000
-WRITES_PER_HOUR = 1_200
+# What an unthrottled emulator reports left: ARM's pre-2024 hourly allowance, never spent.
+UNLIMITED_READS = 12_000
+UNLIMITED_WRITES = 1_200
 
 
 class Fault(str, enum.Enum):
@@ -51,25 +50,12 @@ class FaultInjector:
         return Fault.NONE
 
 
-class RateLimits:
-    """Remaining reads/writes in the current hour, for the x-ms-ratelimit-remaining-* headers."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._window, self._reads, self._writes = 0, 0, 0
-
-    def headers(self, method: str) -> dict[str, str]:
-        with self._lock:
-            window = int(time.time() // 3600)
-            if window != self._window:
-                self._window, self._reads, self._writes = window, 0, 0
-            if method in ("GET", "HEAD"):
-                self._reads += 1
-                left = READS_PER_HOUR - self._reads
-                return {"x-ms-ratelimit-remaining-subscription-reads": str(max(0, left))}
-            self._writes += 1
-            left = WRITES_PER_HOUR - self._writes
-            return {"x-ms-ratelimit-remaining-subscription-writes": str(max(0, left))}
+def unlimited_headers(method: str) -> dict[str, str]:
+    """The rate-limit header of a server that never throttles: always a full allowance, so a
+    client pacing itself from it never waits (`--arm-throttle` reports ARM's real buckets)."""
+    if method in ("GET", "HEAD"):
+        return {"x-ms-ratelimit-remaining-subscription-reads": str(UNLIMITED_READS)}
+    return {"x-ms-ratelimit-remaining-subscription-writes": str(UNLIMITED_WRITES)}
 
 
 @dataclass(frozen=True)

@@ -81,9 +81,10 @@ class TokenBucket:
         """Seconds until one whole token is available (0 if one is now)."""
         return max(0.0, (1 - self.level(now)) / self.refill)
 
-    def cap(self, ceiling: float, now: float) -> None:
-        """Never hold more than `ceiling` (may be negative: a debt repaid by the refill)."""
-        self.tokens = min(self.level(now), ceiling)
+    def sync(self, tokens: float, now: float) -> None:
+        """Hold exactly `tokens` from `now` (may be negative: a debt repaid by the refill)."""
+        self.level(now)
+        self.tokens = min(self.capacity, tokens)
 
 
 # -- server side (the emulator) ------------------------------------------------------------------
@@ -154,10 +155,10 @@ class PacerState:
             self.known = True  # no header (a server without limits): pace by the bucket alone
             return
         self.known = True
-        if remaining > self.bucket.capacity:  # ARM allows more than modelled: trust it
-            self.bucket.capacity = self.bucket.tokens = remaining
-        # ARM counted this request but maybe not the others still in flight: count them too.
-        self.bucket.cap(remaining - self.inflight, now)
+        # ARM's count is the truth, up or down (it may allow more than modelled); it counted
+        # this request but maybe not the others still in flight: count them too.
+        self.bucket.capacity = max(self.bucket.capacity, remaining)
+        self.bucket.sync(remaining - self.inflight, now)
 
 
 class Pacer:

@@ -44,10 +44,14 @@ def test_bucket_drains_then_refills_at_its_rate() -> None:
     assert bucket.level(100.0) == 3  # never above capacity
 
 
-def test_bucket_cap_can_leave_a_debt() -> None:
+def test_bucket_sync_can_leave_a_debt_or_refill() -> None:
     bucket = TokenBucket(capacity=10, refill=1.0, tokens=10, stamp=0.0)
-    bucket.cap(-2, 0.0)
+    bucket.sync(-2, 0.0)
     assert bucket.wait(0.0) == 3.0  # two to repay, one to spend
+    bucket.sync(7, 1.0)
+    assert bucket.level(1.0) == 7
+    bucket.sync(50, 1.0)
+    assert bucket.level(1.0) == 10  # never above capacity
 
 
 def test_operation_types() -> None:
@@ -120,6 +124,9 @@ def test_pacer_adopts_a_larger_budget_and_survives_missing_headers() -> None:
     state.delay(0.0)
     state.settle(11_999, 0.0)  # an hourly budget: far more than the bucket modelled
     assert all(state.delay(0.0) == 0.0 for _ in range(100))
+    for _ in range(20_000):  # a server that keeps saying so is never waited on
+        assert state.delay(0.0) == 0.0
+        state.settle(11_999, 0.0)
     fresh = PacerState(TokenBucket(capacity=5, refill=1.0, tokens=5, stamp=0.0))
     fresh.delay(0.0)
     fresh.settle(None, 0.0)
