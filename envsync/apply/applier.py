@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from envsync.apply.result import ApplyResult, ChangeResult, Outcome
-from envsync.errors import ConflictError, EnvsyncError
+from envsync.errors import ConflictError, EnvsyncError, NotFoundError
 from envsync.fingerprint import fingerprint
 from envsync.plan import last_applied
-from envsync.plan.model import Action, Change, Plan, observed_digest
+from envsync.plan.model import Action, Change, ObservedEnvironment, Plan, observed_digest
 from envsync.plan.observe import observe_environment
 from envsync.spec import EnvironmentSpec
 from envsync.workspace import FINGERPRINT_PROPERTY, RemoteVersion, VersionBody, Workspace
@@ -84,10 +85,11 @@ def _create(
     change: Change, spec: EnvironmentSpec, workspace: Workspace, options: ApplyOptions
 ) -> ChangeResult:
     assert change.version is not None
-    settled = _settled(change, workspace.get_version(change.name, change.version), spec)
+    env = observe_environment(workspace, change.name)
+    settled = _settled(change, env.get(change.version), spec)
     if settled:
         return settled
-    stale = _stale(change, workspace, lambda v: v is not None and spec.matches(v.body.content()))
+    stale = _stale(change, env, workspace, lambda v: v is not None and spec.matches(v.body.content()))
     if stale:
         return stale
     body = _body(change, spec, workspace, options)
@@ -126,10 +128,11 @@ def _body(change: Change, spec: EnvironmentSpec, workspace: Workspace, options: 
 def _update(change: Change, workspace: Workspace) -> ChangeResult:
     assert change.version is not None
     assert change.after is not None
-    existing = workspace.get_version(change.name, change.version)
+    env = observe_environment(workspace, change.name)
+    existing = env.get(change.version)
     if existing is not None and _mutable_matches(existing, change):
         return ChangeResult(change, Outcome.ALREADY)
-    stale = _stale(change, workspace, lambda v: v is not None and _mutable_matches(v, change))
+    stale = _stale(change, env, workspace, lambda v: v is not None and _mutable_matches(v, change))
     if stale:
         return stale
     workspace.update_version(
@@ -147,10 +150,11 @@ def _archive(change: Change, workspace: Workspace, options: ApplyOptions) -> Cha
     if change.name in options.protected:
         return ChangeResult(change, Outcome.SKIPPED, "protected in envsync.yaml: never archived")
     assert change.version is not None
-    existing = workspace.get_version(change.name, change.version)
+    env = observe_environment(workspace, change.name)
+    existing = env.get(change.version)
     if existing is None or existing.archived:
         return ChangeResult(change, Outcome.ALREADY)
-    stale = _stale(change, workspace, lambda v: v is None or v.archived)
+    stale = _stale(change, env, workspace, lambda v: v is None or v.archived)
     if stale:
         return stale
     workspace.set_archived(change.name, change.version, True)
@@ -163,21 +167,21 @@ def _recorded(
     """Write the last-applied record on the container, keeping the user's own tags."""
     if result.outcome not in (Outcome.DONE, Outcome.ALREADY) or result.change.version is None:
         return result
-    container = workspace.get_environment(spec.name)
     record = last_applied.record_for(spec, result.change.version, options.ignore_tags).encode()
-    if container is None or container.tags.get(last_applied.TAG) == record:
-        return result
-    tags = {**container.tags, last_applied.TAG: record}
-    workspace.update_environment(spec.name, description=container.description, tags=tags)
+    with suppress(NotFoundError):  # deleted by hand meanwhile: nothing to record on
+        workspace.tag_environment(spec.name, last_applied.TAG, record)
     return result
 
 
 def _stale(
-    change: Change, workspace: Workspace, done: Callable[[RemoteVersion | None], bool]
+    change: Change,
+    env: ObservedEnvironment,
+    workspace: Workspace,
+    done: Callable[[RemoteVersion | None], bool],
 ) -> ChangeResult | None:
-    """A refusal when the environment moved since the plan observed it, else None. A move that
-    already holds this change's result (another apply got there first) counts as done."""
-    env = observe_environment(workspace, change.name)
+    """A refusal when the environment (`env`, as re-read now) moved since the plan observed it,
+    else None. A move that already holds this change's result (another apply got there first)
+    counts as done."""
     if observed_digest(env) == change.observed_digest:
         return None
     # Read the version itself: the environment may have moved while it was being listed.

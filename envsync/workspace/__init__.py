@@ -125,6 +125,10 @@ class Workspace(Protocol):
         """Replace a container's description and tags (envsync keeps its last-applied record in
         the tags); its versions, latest/next version and archived flag stay as they are."""
 
+    def tag_environment(self, name: str, key: str, value: str) -> Container:
+        """Set one tag on a container, keeping its description and other tags; no write when
+        it already holds that value."""
+
     def list_versions(self, name: str, view: ListView = ListView.ACTIVE) -> list[RemoteVersion]:
         """Versions of one environment, newest first; empty if the environment does not exist."""
 

@@ -98,6 +98,14 @@ class AzureMLWorkspace:
         body = armjson.resend_container(current, **_mutable(description, tags))
         return armjson.container_from_json(self.session.put(_env(name), body))
 
+    def tag_environment(self, name: str, key: str, value: str) -> Container:
+        current = self._require(_env(name))
+        tags = dict((current.get("properties") or {}).get("tags") or {})
+        if tags.get(key) == value:
+            return armjson.container_from_json(current)
+        body = armjson.resend_container(current, tags={**tags, key: value})
+        return armjson.container_from_json(self.session.put(_env(name), body))
+
     # -- versions -------------------------------------------------------------------------------
 
     def list_versions(self, name: str, view: ListView = ListView.ACTIVE) -> list[RemoteVersion]:

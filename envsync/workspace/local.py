@@ -79,6 +79,19 @@ class LocalWorkspace:
         assert found is not None
         return found
 
+    def tag_environment(self, name: str, key: str, value: str) -> Container:
+        with self._write() as db:
+            _writable_container(db, name)
+            current = localdb.select_container(db, name, next_version)
+            assert current is not None
+            if current.tags.get(key) == value:
+                return current
+            tags = localdb.dump({**current.tags, key: value})
+            db.execute("UPDATE containers SET tags = ? WHERE name = ?", (tags, name))
+            found = localdb.select_container(db, name, next_version)
+        assert found is not None
+        return found
+
     # -- versions -------------------------------------------------------------------------------
 
     def list_versions(self, name: str, view: ListView = ListView.ACTIVE) -> list[RemoteVersion]:

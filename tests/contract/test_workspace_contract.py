@@ -240,6 +240,18 @@ def test_update_environment_replaces_description_and_tags_only(workspace: Worksp
 def test_update_environment_of_a_missing_one_is_not_found(workspace: Workspace) -> None:
     with pytest.raises(NotFoundError):
         workspace.update_environment("nowhere", description=None, tags={})
+    with pytest.raises(NotFoundError):
+        workspace.tag_environment("nowhere", "k", "v")
+
+
+def test_tag_environment_sets_one_tag_and_keeps_the_rest(workspace: Workspace) -> None:
+    workspace.create_version("tagged", "1", body())
+    workspace.set_archived("tagged", None, True)
+    workspace.update_environment("tagged", description="team env", tags={"owner": "me", "k": "old"})
+    updated = workspace.tag_environment("tagged", "k", "new")
+    assert (updated.description, dict(updated.tags)) == ("team env", {"owner": "me", "k": "new"})
+    assert (updated.latest_version, updated.archived) == ("1", True)
+    assert workspace.tag_environment("tagged", "k", "new") == updated == workspace.get_environment("tagged")
 
 
 # -- archive and restore ----------------------------------------------------------------------
