@@ -12,7 +12,7 @@ from envsync.plan.last_applied import TAG
 from envsync.workspace import VersionBody
 from envsync.workspace.emulator import EmulatorHandle
 from envsync.workspace.local import LocalWorkspace
-from tests.helpers import run
+from tests.helpers import run, write_env
 
 
 @pytest.fixture
@@ -118,3 +118,16 @@ def test_apply_restores_a_missing_record_without_changing_versions(
     emulator.reset_stats()
     assert "No changes." in plan_output(applied)
     assert emulator.stats().by_kind.get("versions.list", 0) == 0
+
+
+def test_changed_since_reads_only_the_changed_environments(applied: Path, emulator: EmulatorHandle) -> None:
+    import git
+
+    repo = git.Repo.init(applied)
+    repo.git.add(A=True)
+    repo.git.commit(m="applied", author="t <t@example.invalid>")
+    write_env(applied, "sklearn", image="python:3.12-slim")
+    out = plan_output(applied, "--changed-since", "HEAD")
+    assert "sklearn" in out and "Plan: 0 to create, 1 new version" in out
+    # One container GET for the one changed name, no paging through every container.
+    assert emulator.stats().by_kind == {"containers.get": 1, "versions.list": 1}
