@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from envsync.yamlio import safe_load
+
 FINGERPRINT_VERSION = "envsync-fp-1"
 DEFAULT_DOCKERFILE = "Dockerfile"
 
@@ -53,7 +55,7 @@ def parse_conda_text(text: str | None) -> Any:
     if text is None:
         return None
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
     except yaml.YAMLError:
         return text
 

@@ -22,6 +22,7 @@ import yaml
 
 from envsync.config import DEFAULT_GLOBS
 from envsync.errors import GitError
+from envsync.yamlio import safe_load
 
 if TYPE_CHECKING:
     from envsync.spec import EnvironmentSpec
@@ -155,7 +156,7 @@ def deleted_environment_names(
 
 def _environment_name(text: str | None) -> str | None:
     try:
-        doc = yaml.safe_load(text) if text is not None else None
+        doc = safe_load(text) if text is not None else None
     except yaml.YAMLError:
         return None
     is_env = isinstance(doc, dict) and ("image" in doc or "build" in doc)

@@ -18,7 +18,7 @@ import yaml
 from envsync.conda import check_conda
 from envsync.fingerprint import normalize_dockerfile_path
 from envsync.problems import TEMPLATE_HINT, Finding, Problem, Report, is_templated, with_hint, yaml_kind
-from envsync.yamlio import Key, YamlError, load_yaml
+from envsync.yamlio import Key, SafeLoader, YamlError, load_yaml
 
 ReadFile = Callable[[Path], str]
 SourceText = Callable[[Key], str | None]
@@ -36,7 +36,7 @@ def source_text(read: Callable[[], str]) -> SourceText:
 
     def lookup(key: Key) -> str | None:
         if not root:
-            root.append(yaml.compose(read(), Loader=yaml.SafeLoader))
+            root.append(yaml.compose(read(), Loader=SafeLoader))
         node = root[0]
         for part in key:
             pairs = node.value if isinstance(node, yaml.MappingNode) else []

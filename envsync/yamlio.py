@@ -18,7 +18,7 @@ from envsync.errors import SpecError
 MAX_BYTES = 1024 * 1024
 # libyaml's parser when PyYAML was built with it (the wheels are): the same safe constructor,
 # ~10x faster than the pure-Python scanner, which dominated planning 1,000 environments.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_EXPANDED_NODES = 100_000
 
 Key = tuple[Hashable, ...]
@@ -52,6 +52,11 @@ class YamlDocument:
         return self.key_marks.get(key) or self.where(key)
 
 
+def safe_load(text: str) -> Any:
+    """`yaml.safe_load`, through libyaml when available."""
+    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader or CSafeLoader only
+
+
 def load_yaml(path: Path, *, display: str | None = None, text: str | None = None) -> YamlDocument:
     """Load one YAML document from `path` (or from `text`, read at a git ref, say)."""
     shown = display or str(path)
@@ -78,7 +83,7 @@ def _read_capped(path: Path, shown: str) -> bytes:
 
 
 def _compose(shown: str, text: str) -> YamlDocument:
-    loader = _SafeLoader(text)
+    loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
         doc = YamlDocument(shown, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -56,6 +57,10 @@ class VersionBody:
 
     def content(self) -> Content:
         """The immutable part, normalised the way the service compares it."""
+        return self._content
+
+    @cached_property
+    def _content(self) -> Content:  # parsing the conda text is the cost; a plan asks often
         return Content(
             image=self.image,
             conda=parse_conda_text(self.conda_file),
