@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -17,7 +17,7 @@ from envsync.plan.model import Plan
 from envsync.plan.observe import observe
 from envsync.plan.planner import PlanOptions, plan
 from envsync.spec import EnvironmentSpec, load_all
-from envsync.workspace import COMMIT_PROPERTY, SOURCE_PROPERTY, Workspace
+from envsync.workspace import COMMIT_PROPERTY, SOURCE_PROPERTY, Container, Workspace
 
 if TYPE_CHECKING:
     from envsync.gitops import Provenance
@@ -53,9 +53,10 @@ def make_plan(
     commit: str | None = None,
     refresh: bool = False,
     only: frozenset[str] | None = None,
+    listed: Callable[[], Iterable[Container]] | None = None,
 ) -> Plan:
     """Plan `specs` against `workspace`; `only` limits what is observed (and so the orphans
-    found) to those names."""
+    found) to those names; `listed` is an `EarlyListing` of its containers."""
     observed = observe(
         workspace,
         specs,
@@ -64,6 +65,7 @@ def make_plan(
         ignore_tags=config.ignore_tags,
         refresh=refresh,
         only=only,
+        listed=listed,
     )
     result = plan(specs, observed, plan_options(config, target))
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")

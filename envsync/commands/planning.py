@@ -47,27 +47,39 @@ def plan_cmd(app: App, /, **opts: Any) -> ExitCode:
     """
     from envsync import pipeline
 
+    names = app.config.target_names() if opts["all_targets"] else [opts["target"]]
+    targets = [_Opened(*open_target(app, name), early=not opts["changed_since"]) for name in names]
     if opts["at_ref"]:
         with pipeline.specs_at(app.config, opts["at_ref"]) as specs:
-            return _plan_targets(app, pipeline.Selection(specs), opts)
+            return _plan_targets(app, targets, pipeline.Selection(specs), opts)
     specs = pipeline.load_specs(app.config)
     selection = pipeline.Selection(specs)
     if opts["changed_since"]:
         selection = pipeline.changed_since(app.config, specs, opts["changed_since"])
-    return _plan_targets(app, selection, opts)
+    return _plan_targets(app, targets, selection, opts)
 
 
-def _plan_targets(app: App, selection: Any, opts: dict[str, Any]) -> ExitCode:
-    names = app.config.target_names() if opts["all_targets"] else [opts["target"]]
-    codes = [_plan_one(app, name, selection, opts, many=len(names) > 1) for name in names]
+class _Opened:
+    """A target opened before git's YAMLs load, its containers already being listed (unless a
+    --changed-since selection will read just its own), so the listing overlaps the parsing."""
+
+    def __init__(self, target: Any, workspace: Any, *, early: bool):
+        from envsync.plan.observe import EarlyListing
+
+        self.target, self.workspace = target, workspace
+        self.listed = EarlyListing(workspace) if early else None
+
+
+def _plan_targets(app: App, targets: list[_Opened], selection: Any, opts: dict[str, Any]) -> ExitCode:
+    codes = [_plan_one(app, t, selection, opts, many=len(targets) > 1) for t in targets]
     return max(codes, key=lambda c: (c == ExitCode.ERROR, c == ExitCode.CHANGES))
 
 
-def _plan_one(app: App, target: str | None, selection: Any, opts: dict[str, Any], *, many: bool) -> ExitCode:
+def _plan_one(app: App, opened: _Opened, selection: Any, opts: dict[str, Any], *, many: bool) -> ExitCode:
     from envsync import pipeline
     from envsync.plan import render, saved
 
-    chosen, workspace = open_target(app, target)
+    chosen, workspace = opened.target, opened.workspace
     result = pipeline.make_plan(
         app.config,
         chosen,
@@ -75,6 +87,7 @@ def _plan_one(app: App, target: str | None, selection: Any, opts: dict[str, Any]
         selection.specs,
         refresh=opts["refresh"],
         only=selection.only,
+        listed=opened.listed,
         commit=pipeline.head_commit(app.config, selection.specs),
     )
     result, bad_references = check_references(app, workspace, result)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from envsync.plan import last_applied
@@ -20,14 +21,16 @@ def observe(
     ignore_tags: frozenset[str] = frozenset(),
     refresh: bool = True,
     only: frozenset[str] | None = None,
+    listed: Callable[[], Iterable[Container]] | None = None,
 ) -> ObservedState:
     """List the containers (paged), then read the versions the plan needs, `concurrency`
     requests at a time. With `refresh`, that is every non-curated environment. Without it,
     environments whose last-applied record matches git are not read (they are unchanged), nor
     are environments outside git that envsync never recorded applying (they hold no orphans).
-    `only` restricts the reads to those names."""
+    `only` restricts the reads to those names. `listed` gives the listing when it was started
+    early (see `EarlyListing`)."""
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        containers = _containers(workspace, only, pool, concurrency)
+        containers = _containers(workspace, only, pool, concurrency, listed)
         by_name = {s.name: s for s in specs}
         unchanged = frozenset(
             ()
@@ -52,13 +55,44 @@ def observe(
 
 
 def _containers(
-    workspace: Workspace, only: frozenset[str] | None, pool: ThreadPoolExecutor, concurrency: int
+    workspace: Workspace,
+    only: frozenset[str] | None,
+    pool: ThreadPoolExecutor,
+    concurrency: int,
+    listed: Callable[[], Iterable[Container]] | None,
 ) -> dict[str, Container]:
     """Every container; for a selection of at most `concurrency` names, just theirs: one round
     of concurrent GETs costs no more than the first page of a full listing."""
     if only is not None and len(only) <= concurrency:
         return {c.name: c for c in pool.map(workspace.get_environment, sorted(only)) if c is not None}
-    return {c.name: c for c in workspace.list_environments(ListView.ALL)}
+    found = listed() if listed is not None else workspace.list_environments(ListView.ALL)
+    return {c.name: c for c in found}
+
+
+class EarlyListing:
+    """A workspace's containers, listed in a background thread while git's YAMLs load, so the
+    listing's pages and the parsing overlap instead of adding up. A daemon thread: a run that
+    fails to load its specs exits without waiting for it."""
+
+    def __init__(self, workspace: Workspace):
+        self._done = threading.Event()
+        self._found: list[Container] = []
+        self._error: BaseException | None = None
+        threading.Thread(target=self._list, args=(workspace,), daemon=True, name="early-listing").start()
+
+    def _list(self, workspace: Workspace) -> None:
+        try:
+            self._found = list(workspace.list_environments(ListView.ALL))
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            self._error = e
+        finally:
+            self._done.set()
+
+    def __call__(self) -> list[Container]:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._found
 
 
 def observe_environment(workspace: Workspace, name: str) -> ObservedEnvironment:
