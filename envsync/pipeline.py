@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from envsync.config import Config, Target
 from envsync.errors import GitError, SpecError
 from envsync.plan.model import Plan
-from envsync.plan.observe import observe
+from envsync.plan.observe import Early, observe
 from envsync.plan.planner import PlanOptions, plan
 from envsync.spec import EnvironmentSpec, load_all
-from envsync.workspace import COMMIT_PROPERTY, SOURCE_PROPERTY, Container, Workspace
+from envsync.workspace import COMMIT_PROPERTY, SOURCE_PROPERTY, ListView, Workspace
 
 if TYPE_CHECKING:
     from envsync.gitops import Provenance
@@ -53,23 +53,34 @@ def make_plan(
     commit: str | None = None,
     refresh: bool = False,
     only: frozenset[str] | None = None,
-    listed: Callable[[], Iterable[Container]] | None = None,
+    early: Early[Any] | None = None,
 ) -> Plan:
     """Plan `specs` against `workspace`; `only` limits what is observed (and so the orphans
-    found) to those names; `listed` is an `EarlyListing` of its containers."""
-    observed = observe(
-        workspace,
-        specs,
-        concurrency=config.concurrency,
-        exclude=config.exclude,
-        ignore_tags=config.ignore_tags,
-        refresh=refresh,
-        only=only,
-        listed=listed,
-    )
+    found) to those names. `early` is what `start_early` began for this target."""
+    if early is not None and refresh and only is None:
+        observed = early()
+    else:
+        observed = observe(
+            workspace,
+            specs,
+            concurrency=config.concurrency,
+            exclude=config.exclude,
+            ignore_tags=config.ignore_tags,
+            refresh=refresh,
+            only=only,
+            listed=early,
+        )
     result = plan(specs, observed, plan_options(config, target))
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return replace(result, commit=commit, created=now)
+
+
+def start_early(config: Config, workspace: Workspace, *, refresh: bool) -> Early[Any]:
+    """Begin reading `workspace` before git's YAMLs are loaded, for `make_plan(early=...)`:
+    with `refresh` the whole observation (it needs no specs), else the container listing."""
+    if refresh:
+        return Early(lambda: observe(workspace, concurrency=config.concurrency, exclude=config.exclude))
+    return Early(lambda: list(workspace.list_environments(ListView.ALL)))
 
 
 def provenance_for(

@@ -48,7 +48,7 @@ def plan_cmd(app: App, /, **opts: Any) -> ExitCode:
     from envsync import pipeline
 
     names = app.config.target_names() if opts["all_targets"] else [opts["target"]]
-    targets = [_Opened(*open_target(app, name), early=not opts["changed_since"]) for name in names]
+    targets = [_Opened(app, *open_target(app, name), opts) for name in names]
     if opts["at_ref"]:
         with pipeline.specs_at(app.config, opts["at_ref"]) as specs:
             return _plan_targets(app, targets, pipeline.Selection(specs), opts)
@@ -60,14 +60,16 @@ def plan_cmd(app: App, /, **opts: Any) -> ExitCode:
 
 
 class _Opened:
-    """A target opened before git's YAMLs load, its containers already being listed (unless a
-    --changed-since selection will read just its own), so the listing overlaps the parsing."""
+    """A target opened before git's YAMLs load, already being read (unless a --changed-since
+    selection will read just its own names), so the reading overlaps the parsing."""
 
-    def __init__(self, target: Any, workspace: Any, *, early: bool):
-        from envsync.plan.observe import EarlyListing
+    def __init__(self, app: App, target: Any, workspace: Any, opts: dict[str, Any]):
+        from envsync import pipeline
 
         self.target, self.workspace = target, workspace
-        self.listed = EarlyListing(workspace) if early else None
+        self.early = None
+        if not opts["changed_since"]:
+            self.early = pipeline.start_early(app.config, workspace, refresh=opts["refresh"])
 
 
 def _plan_targets(app: App, targets: list[_Opened], selection: Any, opts: dict[str, Any]) -> ExitCode:
@@ -87,7 +89,7 @@ def _plan_one(app: App, opened: _Opened, selection: Any, opts: dict[str, Any], *
         selection.specs,
         refresh=opts["refresh"],
         only=selection.only,
-        listed=opened.listed,
+        early=opened.early,
         commit=pipeline.head_commit(app.config, selection.specs),
     )
     result, bad_references = check_references(app, workspace, result)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from envsync.errors import WorkspaceError
-from envsync.plan.observe import EarlyListing, observe
+from envsync.plan.observe import Early, observe
 from envsync.workspace import Container, ListView, VersionBody
 from envsync.workspace.local import LocalWorkspace
 
@@ -51,7 +51,7 @@ def test_a_larger_selection_lists_once(workspace: Counting) -> None:
 
 
 def test_an_early_listing_is_used_instead_of_listing_again(workspace: Counting) -> None:
-    early = EarlyListing(workspace)
+    early = Early(lambda: list(workspace.list_environments(ListView.ALL)))
     state = observe(workspace, listed=early)
     assert workspace.calls == ["list"]  # the early one
     assert {c.name for c in state.containers.values() if not c.curated} == {"a", "b", "c"}
@@ -62,6 +62,12 @@ def test_an_early_listing_raises_its_error_where_it_is_used(workspace: Counting)
         raise WorkspaceError("GET environments: 401 AuthenticationFailed")
 
     workspace.list_environments = broken  # type: ignore[method-assign]
-    early = EarlyListing(workspace)
+    early = Early(lambda: list(workspace.list_environments(ListView.ALL)))
     with pytest.raises(WorkspaceError, match="401"):
         observe(workspace, listed=early)
+
+
+def test_refresh_reads_every_managed_environment_without_specs(workspace: Counting) -> None:
+    state = observe(workspace, refresh=True, exclude=frozenset({"b"}))
+    assert set(state.environments) == {"a", "c"}  # curated and excluded ones are never read
+    assert [v.version for v in state.environments["a"].versions] == ["1"]
