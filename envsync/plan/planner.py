@@ -176,7 +176,7 @@ def _mutable_change(
     return base(
         action=Action.UPDATE if diff else Action.NOOP,
         version=existing.version,
-        before=before,
+        before=after if before == after else before,  # one copy for the no-ops of a large plan
         after=after,
         diff=diff,
         base_version=existing.version,
