@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -322,9 +323,7 @@ def test_broken_symlink_is_reported(tmp_path):
         context_files(root)
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads everything")
-def test_unreadable_file_and_directory_are_errors(tmp_path):
-    root = make(tmp_path / "ctx", {"ok": b"1", "locked": b"2", "dir/f": b"3"})
+def _check_unreadable(root):
     (root / "locked").chmod(0)
     try:
         with pytest.raises(SpecError, match="cannot read 'locked'"):
@@ -337,6 +336,27 @@ def test_unreadable_file_and_directory_are_errors(tmp_path):
             context_files(root)
     finally:
         (root / "dir").chmod(0o755)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_unreadable_file_and_directory_are_errors(tmp_path):
+    if os.geteuid() != 0:
+        _check_unreadable(make(tmp_path / "ctx", {"ok": b"1", "locked": b"2", "dir/f": b"3"}))
+        return
+    # Root reads everything: check as `nobody`, in a forked child, in a folder it may enter.
+    with tempfile.TemporaryDirectory() as shared:
+        os.chmod(shared, 0o777)  # noqa: S103 - a private temp folder the child must write
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit status
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                _check_unreadable(make(Path(shared) / "ctx", {"ok": b"1", "locked": b"2", "dir/f": b"3"}))
+                os._exit(0)
+            except BaseException:
+                os._exit(1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
