@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from envsync.config import Config, Target
 from envsync.errors import GitError, SpecError
-from envsync.plan.model import Plan
+from envsync.plan.model import ObservedState, Plan
 from envsync.plan.observe import Early, observe
 from envsync.plan.planner import PlanOptions, plan
 from envsync.spec import EnvironmentSpec, load_all
-from envsync.workspace import COMMIT_PROPERTY, SOURCE_PROPERTY, ListView, Workspace
+from envsync.workspace import COMMIT_PROPERTY, SOURCE_PROPERTY, Container, ListView, Workspace
 
 if TYPE_CHECKING:
     from envsync.gitops import Provenance
@@ -53,12 +53,12 @@ def make_plan(
     commit: str | None = None,
     refresh: bool = False,
     only: frozenset[str] | None = None,
-    early: Early[Any] | None = None,
+    early: EarlyRead | None = None,
 ) -> Plan:
     """Plan `specs` against `workspace`; `only` limits what is observed (and so the orphans
     found) to those names. `early` is what `start_early` began for this target."""
-    if early is not None and refresh and only is None:
-        observed = early()
+    if early is not None and early.observed is not None and only is None:
+        observed = early.observed()
     else:
         observed = observe(
             workspace,
@@ -68,19 +68,29 @@ def make_plan(
             ignore_tags=config.ignore_tags,
             refresh=refresh,
             only=only,
-            listed=early,
+            listed=early.listed if early is not None else None,
         )
     result = plan(specs, observed, plan_options(config, target))
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return replace(result, commit=commit, created=now)
 
 
-def start_early(config: Config, workspace: Workspace, *, refresh: bool) -> Early[Any]:
+@dataclass(frozen=True)
+class EarlyRead:
+    """What `start_early` began: a whole --refresh observation, or the container listing."""
+
+    observed: Early[ObservedState] | None = None
+    listed: Early[list[Container]] | None = None
+
+
+def start_early(config: Config, workspace: Workspace, *, refresh: bool) -> EarlyRead:
     """Begin reading `workspace` before git's YAMLs are loaded, for `make_plan(early=...)`:
     with `refresh` the whole observation (it needs no specs), else the container listing."""
     if refresh:
-        return Early(lambda: observe(workspace, concurrency=config.concurrency, exclude=config.exclude))
-    return Early(lambda: list(workspace.list_environments(ListView.ALL)))
+        return EarlyRead(
+            observed=Early(lambda: observe(workspace, concurrency=config.concurrency, exclude=config.exclude))
+        )
+    return EarlyRead(listed=Early(lambda: list(workspace.list_environments(ListView.ALL))))
 
 
 def provenance_for(

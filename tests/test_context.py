@@ -4,6 +4,7 @@ import hashlib
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
@@ -323,19 +324,20 @@ def test_broken_symlink_is_reported(tmp_path):
         context_files(root)
 
 
+@contextmanager
+def _locked(path, restore):
+    path.chmod(0)
+    try:
+        yield
+    finally:
+        path.chmod(restore)
+
+
 def _check_unreadable(root):
-    (root / "locked").chmod(0)
-    try:
-        with pytest.raises(SpecError, match="cannot read 'locked'"):
-            context_digest(root)
-    finally:
-        (root / "locked").chmod(0o644)
-    (root / "dir").chmod(0)
-    try:
-        with pytest.raises(SpecError, match="cannot list 'dir'"):
-            context_files(root)
-    finally:
-        (root / "dir").chmod(0o755)
+    with _locked(root / "locked", 0o644), pytest.raises(SpecError, match="cannot read 'locked'"):
+        context_digest(root)
+    with _locked(root / "dir", 0o755), pytest.raises(SpecError, match="cannot list 'dir'"):
+        context_files(root)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
