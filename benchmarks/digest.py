@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from envsync.context import context_digest, context_files
+from envsync.content.context import context_digest, context_files
 
 MB = 1 << 20
 # (share of the bytes, smallest, largest file): many small files, some medium, a few large.

@@ -273,16 +273,36 @@ def plan_rows(count: int, work: Path) -> Iterator[Row]:
     changed_since = "--changed-since" in _help(repo, "plan")
     for throttle in (False, True):
         tag = f"{count:,} envs" + (", throttled" if throttle else "")
-        yield measured(f"plan, fresh ({tag})", repo, work, ["plan"], throttle=throttle, state=None,
-                       budget=rss_budget(count))
-        yield measured(f"plan --refresh, all applied ({tag})", repo, work, ["plan", "--refresh"],
-                       throttle=throttle, state=applied, budget=rss_budget(count))
+        yield measured(
+            f"plan, fresh ({tag})",
+            repo,
+            work,
+            ["plan"],
+            throttle=throttle,
+            state=None,
+            budget=rss_budget(count),
+        )
+        yield measured(
+            f"plan --refresh, all applied ({tag})",
+            repo,
+            work,
+            ["plan", "--refresh"],
+            throttle=throttle,
+            state=applied,
+            budget=rss_budget(count),
+        )
         if not changed_since:
             yield Row(f"plan --changed-since, 5 changed ({tag})", math.nan, note="n/a (not implemented)")
             continue
         with five_changed(repo):
-            yield measured(f"plan --changed-since, 5 changed ({tag})", repo, work,
-                           ["plan", "--changed-since", "HEAD"], throttle=throttle, state=applied)
+            yield measured(
+                f"plan --changed-since, 5 changed ({tag})",
+                repo,
+                work,
+                ["plan", "--changed-since", "HEAD"],
+                throttle=throttle,
+                state=applied,
+            )
 
 
 @contextmanager
@@ -302,8 +322,14 @@ def apply_rows(work: Path) -> Iterator[Row]:
     repo = make_repo(work / "repo-apply", 1000)
     for throttle in (False, True):
         tag = "1,000 new versions" + (", throttled" if throttle else "")
-        yield measured(f"apply --auto-approve ({tag})", repo, work, ["apply", "--auto-approve"],
-                       throttle=throttle, state=None)
+        yield measured(
+            f"apply --auto-approve ({tag})",
+            repo,
+            work,
+            ["apply", "--auto-approve"],
+            throttle=throttle,
+            state=None,
+        )
 
 
 def no_change_row(work: Path) -> Row:
@@ -313,22 +339,33 @@ def no_change_row(work: Path) -> Row:
     def budget(row: Row) -> list[tuple[str, bool]]:
         return [(f"{row.reads} reads", row.reads <= 20), (f"{row.wall:.2f} s", row.wall < 2.0)]
 
-    return measured("plan, no changes, last-applied (1,000 envs, throttled)", repo, work, ["plan"],
-                    throttle=True, state=applied, budget=budget)
+    return measured(
+        "plan, no changes, last-applied (1,000 envs, throttled)",
+        repo,
+        work,
+        ["plan"],
+        throttle=True,
+        state=applied,
+        budget=budget,
+    )
 
 
 def digest_row(work: Path) -> Row:
     root = work / "context"
     digest_bench.generate(root, 1024 * MB, random.Random(0))  # noqa: S311 - a file layout
-    from envsync.context import context_digests, context_files
+    from envsync.content.context import context_digests, context_files
 
     total = sum(f.size for f in context_files(root))
     # Both digests, as loading a spec computes them: envsync's and az ml's object hash.
     seconds = digest_bench.best(lambda: context_digests(root), 3)
     shutil.rmtree(root)
     rate = total / MB / seconds
-    return Row("build-context digests (1 GB, best of 3)", seconds, note=f"{rate:.0f} MB/s",
-               checks=[(f"{rate:.0f} MB/s", rate >= 300)])
+    return Row(
+        "build-context digests (1 GB, best of 3)",
+        seconds,
+        note=f"{rate:.0f} MB/s",
+        checks=[(f"{rate:.0f} MB/s", rate >= 300)],
+    )
 
 
 def startup_rows() -> Iterator[Row]:
@@ -343,13 +380,18 @@ def startup_rows() -> Iterator[Row]:
         ours_times.append(timed([PYTHON, "-m", "envsync", "--help"]))
     bare, ours = statistics.median(bare_times), statistics.median(ours_times)
     yield Row("python -c pass (median of 10)", bare)
-    yield Row("envsync --help (median of 10)", ours, note=f"{ours / bare:.1f}x python -c pass",
-              checks=[(f"{ours:.3f} s", ours < 0.3)])
+    yield Row(
+        "envsync --help (median of 10)",
+        ours,
+        note=f"{ours / bare:.1f}x python -c pass",
+        checks=[(f"{ours:.3f} s", ours < 0.3)],
+    )
 
 
 def _help(repo: Path, command: str) -> str:
-    got = subprocess.run([PYTHON, "-m", "envsync", command, "--help"], cwd=repo, capture_output=True,
-                         text=True, check=True)
+    got = subprocess.run(
+        [PYTHON, "-m", "envsync", command, "--help"], cwd=repo, capture_output=True, text=True, check=True
+    )
     return got.stdout
 
 
@@ -357,27 +399,40 @@ def _help(repo: Path, command: str) -> str:
 
 
 def render(rows: Sequence[Row]) -> str:
-    head = ("row", "wall s", "floor s", "×floor", "requests", "reads", "writes", "429s", "RSS MB",
-            "cpu s", "result")
+    head = (
+        "row",
+        "wall s",
+        "floor s",
+        "×floor",
+        "requests",
+        "reads",
+        "writes",
+        "429s",
+        "RSS MB",
+        "cpu s",
+        "result",
+    )
     lines = [head]
     for r in rows:
         if r.note.startswith("n/a"):
             lines.append((r.name, r.note, "", "", "", "", "", "", "", "", ""))
             continue
         network = r.floor is not None
-        lines.append((
-            r.name,
-            f"{r.wall:.2f}",
-            f"{r.floor:.2f}" if network else "",
-            f"{r.ratio:.2f}" if r.ratio else "",
-            str(r.requests) if network else "",
-            str(r.reads) if network else "",
-            str(r.writes) if network else "",
-            str(r.throttled) if network else "",
-            f"{r.rss_mb:.0f}" if r.rss_mb else "",
-            f"{r.cpu:.2f}" if r.cpu else "",
-            (r.verdict + (f" ({r.note})" if r.note else "")).strip(),
-        ))
+        lines.append(
+            (
+                r.name,
+                f"{r.wall:.2f}",
+                f"{r.floor:.2f}" if network else "",
+                f"{r.ratio:.2f}" if r.ratio else "",
+                str(r.requests) if network else "",
+                str(r.reads) if network else "",
+                str(r.writes) if network else "",
+                str(r.throttled) if network else "",
+                f"{r.rss_mb:.0f}" if r.rss_mb else "",
+                f"{r.cpu:.2f}" if r.cpu else "",
+                (r.verdict + (f" ({r.note})" if r.note else "")).strip(),
+            )
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = [" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
     out.insert(1, "-|-".join("-" * w for w in widths))
@@ -387,13 +442,17 @@ def render(rows: Sequence[Row]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 10,000-environment rows")
-    parser.add_argument("--only", help="run only the groups whose name contains this (plan, apply, "
-                        "no-change, digest, startup)")
+    parser.add_argument(
+        "--only",
+        help="run only the groups whose name contains this (plan, apply, no-change, digest, startup)",
+    )
     args = parser.parse_args()
     sizes = (100, 1000) if args.quick else (100, 1000, 10_000)
     started = time.perf_counter()
-    print(f"# {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, latency {LATENCY * 1000:.0f} ms, concurrency {CONCURRENCY}")
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, latency {LATENCY * 1000:.0f} ms, concurrency {CONCURRENCY}"
+    )
     groups: list[tuple[str, Callable[[Path], Iterator[Row]]]] = [
         ("plan", lambda w: (row for n in sizes for row in plan_rows(n, w))),
         ("no-change", lambda w: iter([no_change_row(w)])),

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from envsync.errors import ConfigError
-from envsync.schemas_io import validator
-from envsync.yamlio import YamlError, load_yaml
+from envsync.spec.schemas import validator
+from envsync.spec.yamlio import YamlError, load_yaml
 
 CONFIG_FILE = "envsync.yaml"
 DEFAULT_GLOBS = ("environments/**/*.yml", "environments/**/*.yaml")

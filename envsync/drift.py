@@ -11,7 +11,7 @@ from typing import Any
 from envsync.plan.diff import changed_fields
 from envsync.plan.model import ObservedEnvironment, ObservedState
 from envsync.plan.planner import PlanOptions, desired_tags, remote_view
-from envsync.spec import EnvironmentSpec
+from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import FINGERPRINT_PROPERTY, RemoteVersion
 
 

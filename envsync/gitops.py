@@ -21,11 +21,11 @@ import git
 import yaml
 
 from envsync.config import DEFAULT_GLOBS
+from envsync.content.fingerprint import safe_load
 from envsync.errors import GitError
-from envsync.yamlio import safe_load
 
 if TYPE_CHECKING:
-    from envsync.spec import EnvironmentSpec
+    from envsync.spec.load import EnvironmentSpec
 
 DIRTY_SUFFIX = "-dirty"
 # A Repo shares one `git cat-file` process between callers; apply asks for provenance from its

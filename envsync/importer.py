@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
+from envsync.content.fingerprint import DEFAULT_DOCKERFILE, context_from_uri, normalize_dockerfile_path
 from envsync.errors import EnvsyncError
-from envsync.fingerprint import DEFAULT_DOCKERFILE, context_from_uri, normalize_dockerfile_path
 from envsync.inspect import inference_yaml, latest
 from envsync.workspace import ListView, RemoteVersion, Workspace
 
@@ -142,7 +142,7 @@ def write(workspace: Workspace, out: Path, item: Imported) -> None:
 
 
 def _download(workspace: Workspace, uri: str, dest: Path) -> None:
-    from envsync.context import context_digest
+    from envsync.content.context import context_digest
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".envsync-import-") as tmp:

@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
+from envsync.content.fingerprint import parse_conda_text
 from envsync.errors import EnvsyncError
-from envsync.fingerprint import parse_conda_text
 from envsync.references import PREFIX, BadReference, parse_reference
 from envsync.workspace import Container, RemoteVersion
 

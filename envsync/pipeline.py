@@ -16,7 +16,7 @@ from envsync.errors import GitError, SpecError
 from envsync.plan.model import ObservedState, Plan
 from envsync.plan.observe import Early, observe
 from envsync.plan.planner import PlanOptions, plan
-from envsync.spec import EnvironmentSpec, load_all
+from envsync.spec.load import EnvironmentSpec, load_all
 from envsync.workspace import COMMIT_PROPERTY, SOURCE_PROPERTY, Container, ListView, Workspace
 
 if TYPE_CHECKING:

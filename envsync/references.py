@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from envsync.plan.model import Action, Plan
-from envsync.problems import TEMPLATE_HINT, Problem, is_templated
-from envsync.spec import load_inline
+from envsync.spec.load import load_inline
+from envsync.spec.problems import TEMPLATE_HINT, Problem, is_templated
+from envsync.spec.yamlio import YamlDocument, YamlError, load_yaml
 from envsync.workspace import ListView, RemoteVersion, Workspace
-from envsync.yamlio import YamlDocument, YamlError, load_yaml
 
 PREFIX = "azureml:"
 CURATED_PREFIXES = ("AzureML", "Microsoft")  # names Azure reserves for its curated environments

@@ -40,8 +40,13 @@ def sample_repo(root: Path) -> Path:
     """Three environments: an image, image + conda, and a build context."""
     write_env(root, "base-cpu", version="1", description="Base image", tags={"team": "ml"})
     write_env(
-        root, "sklearn", conda_file={"name": "sk", "channels": ["conda-forge"],
-                                     "dependencies": ["python=3.10", {"pip": ["scikit-learn==1.5.0"]}]},
+        root,
+        "sklearn",
+        conda_file={
+            "name": "sk",
+            "channels": ["conda-forge"],
+            "dependencies": ["python=3.10", {"pip": ["scikit-learn==1.5.0"]}],
+        },
     )
     write_context(root, "torch")
     write_env(root, "torch", build={"path": "torch"})

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from envsync import context
-from envsync.context import (
+from envsync.content import context
+from envsync.content.context import (
     ContextDigests,
     ContextFile,
     blob_prefix,
@@ -20,8 +20,8 @@ from envsync.context import (
     context_files,
     context_uri,
 )
+from envsync.content.fingerprint import context_from_uri
 from envsync.errors import SpecError
-from envsync.fingerprint import context_from_uri
 
 # Observed from azure-ai-ml 1.35.2 (azureml-api.md §4.3).
 KNOWN = {"Dockerfile": b"FROM python:3.10\n", "requirements.txt": b"numpy\n", "sub/A.txt": b"x"}

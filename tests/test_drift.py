@@ -23,9 +23,24 @@ def managed(v: str, **body: object):  # type: ignore[no-untyped-def]
 
 CASES = [
     ("in sync", [GIT], observed(managed("1")), []),
-    ("tags edited by hand", [GIT], observed(managed("1").with_body(tags={"team": "x"})), [(DriftKind.EDITED, "1")]),
-    ("description edited", [GIT], observed(managed("1").with_body(description="hand")), [(DriftKind.EDITED, "1")]),
-    ("version created by hand", [GIT], observed(managed("1"), version("2", image="byhand")), [(DriftKind.UNMANAGED_VERSION, "2")]),
+    (
+        "tags edited by hand",
+        [GIT],
+        observed(managed("1").with_body(tags={"team": "x"})),
+        [(DriftKind.EDITED, "1")],
+    ),
+    (
+        "description edited",
+        [GIT],
+        observed(managed("1").with_body(description="hand")),
+        [(DriftKind.EDITED, "1")],
+    ),
+    (
+        "version created by hand",
+        [GIT],
+        observed(managed("1"), version("2", image="byhand")),
+        [(DriftKind.UNMANAGED_VERSION, "2")],
+    ),
     ("managed version archived", [GIT], observed(managed("1", archived=True)), [(DriftKind.ARCHIVED, "1")]),
     ("git content missing", [replace(GIT, image="new")], observed(managed("1")), [(DriftKind.MISSING, None)]),
     ("orphan", [], observed(managed("1")), [(DriftKind.ORPHAN, "1")]),

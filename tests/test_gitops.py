@@ -10,9 +10,9 @@ import git
 import pytest
 
 from envsync import config, gitops
-from envsync.context import context_digest
+from envsync.content.context import context_digest
 from envsync.errors import GitError
-from envsync.spec import load_all, load_spec
+from envsync.spec.load import load_all, load_spec
 
 ENVS = {
     "environments/base.yml": "name: base\nimage: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04\n",

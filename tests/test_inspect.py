@@ -31,7 +31,9 @@ ROUTES = {
 }
 
 
-def version(name: str = "py", v: str = "1", created: str = "2026-01-01T00:00:00Z", **body: object) -> RemoteVersion:
+def version(
+    name: str = "py", v: str = "1", created: str = "2026-01-01T00:00:00Z", **body: object
+) -> RemoteVersion:
     body.setdefault("image", "mcr.microsoft.com/azureml/base:1")
     return RemoteVersion(name, v, VersionBody(**body), created=created)  # type: ignore[arg-type]
 
@@ -112,11 +114,11 @@ def test_visible_hides_curated_and_archived_unless_asked() -> None:
 
 
 def test_table_aligns_columns() -> None:
-    rows = environment_rows([Container("sklearn", "12", "13"), Container("py", "1", "2", archived=True)], {"py": "2026"})
+    rows = environment_rows(
+        [Container("sklearn", "12", "13"), Container("py", "1", "2", archived=True)], {"py": "2026"}
+    )
     assert table(rows, ("name", "latest_version", "created", "archived")) == (
-        "NAME     LATEST VERSION  CREATED  ARCHIVED\n"
-        "sklearn  12\n"
-        "py       1               2026     yes\n"
+        "NAME     LATEST VERSION  CREATED  ARCHIVED\nsklearn  12\npy       1               2026     yes\n"
     )
 
 
@@ -130,11 +132,17 @@ def test_version_rows_newest_first() -> None:
 
 def test_environment_yaml_quotes_the_version_and_uses_yaml_names() -> None:
     text = environment_yaml(
-        version(v="1", tags={"b": "2.10", "a": ""}, description="Base\n", inference_config=ROUTES, os_type="windows"),
+        version(
+            v="1",
+            tags={"b": "2.10", "a": ""},
+            description="Base\n",
+            inference_config=ROUTES,
+            os_type="windows",
+        ),
         conda_file=None,
         build_path=None,
     )
-    assert text.startswith(f"$schema: {SCHEMA}\nname: py\nversion: \"1\"\n")
+    assert text.startswith(f'$schema: {SCHEMA}\nname: py\nversion: "1"\n')
     doc = yaml.safe_load(text)
     assert doc["tags"] == {"a": "", "b": "2.10"}  # strings stay strings
     assert doc["description"] == "Base\n"
@@ -146,7 +154,10 @@ def test_files_for_conda_and_context() -> None:
     conda = "dependencies:\n- python=3.10\n"
     item = files_for(version(conda_file=conda))
     assert (item.yaml_path, item.conda_path, item.conda_text, item.context_path) == (
-        "py.yml", "py.conda.yml", conda, None,
+        "py.yml",
+        "py.conda.yml",
+        conda,
+        None,
     )
     assert yaml.safe_load(item.yaml_text)["conda_file"] == "py.conda.yml"
     built = files_for(version(name="torch", image=None, build=BuildContext(CONTEXT_URI, "/Dockerfile")))

@@ -27,7 +27,9 @@ from envsync.workspace import RemoteVersion, VersionBody
 
 CORPUS = Path("/work/shared/corpus/Azure__azureml-examples")
 CURATED_DEPLOYMENT = CORPUS / "cli__endpoints__online__managed__sample__blue-deployment-with-curated-env.yml"
-TFSERVING = CORPUS / "cli__endpoints__online__custom-container__tfserving__half-plus-two__tfserving-deployment.yml"
+TFSERVING = (
+    CORPUS / "cli__endpoints__online__custom-container__tfserving__half-plus-two__tfserving-deployment.yml"
+)
 ENV_GLOBS = ("environments/**/*.yml", "environments/**/*.yaml")
 DIGEST = "0" * 64
 
@@ -106,9 +108,13 @@ def test_configured_globs_replace_the_scan(tmp_path: Path) -> None:
 
 
 def test_references_carry_file_and_line(tmp_path: Path) -> None:
-    root = _repo(tmp_path, {"jobs/train.yml": "# a job\ncommand: python train.py\nenvironment: azureml:py@latest\n"})
+    root = _repo(
+        tmp_path, {"jobs/train.yml": "# a job\ncommand: python train.py\nenvironment: azureml:py@latest\n"}
+    )
     found = load_references(root, [root / "jobs/train.yml"])
-    assert found == Found(references=(Reference("jobs/train.yml", 3, 14, "azureml:py@latest", Target(Kind.LATEST, "py")),))
+    assert found == Found(
+        references=(Reference("jobs/train.yml", 3, 14, "azureml:py@latest", Target(Kind.LATEST, "py")),)
+    )
 
 
 def test_corpus_deployments(tmp_path: Path) -> None:
@@ -181,7 +187,10 @@ KNOWN = workspace_known(
         ("azureml:py:9", "'py' has no version 9 (known versions: 1, 2, 3)"),
         ("azureml:gone@latest", "'gone' has no active version for @latest"),
         ("azureml:missing:1", "no environment 'missing' in the repo, the workspace or the curated set"),
-        ("azureml:AzureML-other:1", "no environment 'AzureML-other' in the repo, the workspace or the curated set"),
+        (
+            "azureml:AzureML-other:1",
+            "no environment 'AzureML-other' in the repo, the workspace or the curated set",
+        ),
     ],
 )
 def test_check_against_the_workspace(text: str, error: str | None) -> None:
@@ -192,7 +201,12 @@ def test_check_against_the_workspace(text: str, error: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "ok"),
-    [("azureml:py:7", True), ("azureml:py@latest", True), ("azureml:AzureML-x:1", True), ("azureml:other:1", False)],
+    [
+        ("azureml:py:7", True),
+        ("azureml:py@latest", True),
+        ("azureml:AzureML-x:1", True),
+        ("azureml:other:1", False),
+    ],
 )
 def test_repo_only_check_knows_names_not_versions(text: str, ok: bool) -> None:
     problems = check([_ref(text)], repo_known({"py"}))
@@ -210,7 +224,12 @@ def test_annotate_lists_latest_refs_and_pins_under_new_versions() -> None:
             _change("other", Action.UPDATE, "1"),
         ),
     )
-    refs = [_ref("azureml:py@latest", 4), _ref("azureml:py:3", 5), _ref("azureml:py:2", 6), _ref("azureml:other@latest")]
+    refs = [
+        _ref("azureml:py@latest", 4),
+        _ref("azureml:py:3", 5),
+        _ref("azureml:py:2", 6),
+        _ref("azureml:other@latest"),
+    ]
     annotated = annotate(plan, refs)
     assert [c.references for c in annotated.changes] == [
         ("jobs/train.yml:4 (azureml:py@latest)", "jobs/train.yml:5 (azureml:py:3)"),
@@ -228,7 +247,7 @@ def test_plan_renders_and_saves_the_references() -> None:
     import json
 
     from envsync.plan import render
-    from envsync.schemas_io import validator
+    from envsync.spec.schemas import validator
 
     plan = annotate(Plan("local", (_change("py", Action.NEW_VERSION, "3"),)), [_ref("azureml:py@latest", 12)])
     assert "    # used by jobs/train.yml:12 (azureml:py@latest)\n" in render.text(plan)

@@ -9,14 +9,16 @@ import jsonschema
 import pytest
 import yaml
 
-from envsync.conda import conda_packages
 from envsync.config import Config
-from envsync.context import context_digest
-from envsync.spec import EnvironmentSpec, Severity, find_spec_files, load_all, load_spec
+from envsync.content.context import context_digest
+from envsync.spec.conda import conda_packages
+from envsync.spec.load import EnvironmentSpec, Severity, find_spec_files, load_all, load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20240709.v1"
-CONDA = "name: c\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.11\n  - pip:\n      - numpy==1.26.4\n"
+CONDA = (
+    "name: c\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.11\n  - pip:\n      - numpy==1.26.4\n"
+)
 
 
 def write(root: Path, rel: str, text: str) -> Path:
@@ -57,11 +59,15 @@ def test_schema_is_valid_2020_12_and_accepts_the_examples() -> None:
 
 
 def test_every_field_is_resolved(tmp_path: Path) -> None:
-    path = write(tmp_path, "environments/e.yml", (
-        "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
-        f"name: e\nversion: 7\ndescription: >\n  folded\ntags: {{a: b}}\nimage: {IMAGE}\n"
-        "os_type: Windows\ndatastore: blobs\nconda_file:\n  dependencies: [python=3.11]\n"
-    ))
+    path = write(
+        tmp_path,
+        "environments/e.yml",
+        (
+            "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+            f"name: e\nversion: 7\ndescription: >\n  folded\ntags: {{a: b}}\nimage: {IMAGE}\n"
+            "os_type: Windows\ndatastore: blobs\nconda_file:\n  dependencies: [python=3.11]\n"
+        ),
+    )
     spec = load_ok(path, tmp_path)
     assert (spec.name, spec.version, spec.description, dict(spec.tags)) == ("e", "7", "folded\n", {"a": "b"})
     assert (spec.image, spec.os_type, spec.datastore, spec.line) == (IMAGE, "windows", "blobs", 2)
@@ -71,16 +77,24 @@ def test_every_field_is_resolved(tmp_path: Path) -> None:
 
 def test_remote_build_context_is_not_checked_locally(tmp_path: Path) -> None:
     url = "https://acct.blob.core.windows.net/azureml/LocalUpload/" + "a" * 64 + "/ctx/"
-    path = write(tmp_path, "environments/e.yml", f"name: e\nbuild:\n  path: {url}\n  dockerfile_path: ./Dockerfile\n")
+    path = write(
+        tmp_path, "environments/e.yml", f"name: e\nbuild:\n  path: {url}\n  dockerfile_path: ./Dockerfile\n"
+    )
     build = load_ok(path, tmp_path).build
-    assert build is not None and (build.path, build.dockerfile_path, build.remote) == (url, "Dockerfile", True)
+    assert build is not None and (build.path, build.dockerfile_path, build.remote) == (
+        url,
+        "Dockerfile",
+        True,
+    )
 
 
 def test_build_local_path_is_accepted_with_a_deprecation_warning(tmp_path: Path) -> None:
     write(tmp_path, "environments/ctx/Dockerfile", "FROM python:3.11\n")
     path = write(tmp_path, "environments/e.yml", "name: e\nbuild:\n  local_path: ctx\n")
     spec, problems = load_spec(path, root=tmp_path)
-    assert spec is not None and spec.build is not None and spec.build.path == str(tmp_path / "environments/ctx")
+    assert (
+        spec is not None and spec.build is not None and spec.build.path == str(tmp_path / "environments/ctx")
+    )
     assert [str(p) for p in problems] == [
         "environments/e.yml:3:3: warning: build.local_path is the pre-GA name of build.path, which current "
         "az ml rejects: rename it to path (envsync accepts both)"
@@ -92,12 +106,18 @@ def test_legacy_file_prefix_on_conda_file_is_a_warning(tmp_path: Path) -> None:
     path = write(tmp_path, "environments/e.yml", f"name: e\nimage: {IMAGE}\nconda_file: file:conda.yml\n")
     spec, problems = load_spec(path, root=tmp_path)
     assert spec is not None and spec.conda_source == tmp_path / "environments/conda.yml"
-    assert [p.severity for p in problems] == [Severity.WARNING] and "write conda_file: conda.yml" in problems[0].message
+    assert [p.severity for p in problems] == [Severity.WARNING] and "write conda_file: conda.yml" in problems[
+        0
+    ].message
 
 
 def test_conda_file_may_escape_the_yaml_folder(tmp_path: Path) -> None:
     write(tmp_path, "data-science/env/conda.yml", CONDA)
-    path = write(tmp_path, "mlops/train/env.yml", f"name: e\nimage: {IMAGE}\nconda_file: ../../data-science/env/conda.yml\n")
+    path = write(
+        tmp_path,
+        "mlops/train/env.yml",
+        f"name: e\nimage: {IMAGE}\nconda_file: ../../data-science/env/conda.yml\n",
+    )
     assert load_ok(path, tmp_path).conda["dependencies"][0] == "python=3.11"
 
 
@@ -119,8 +139,12 @@ def test_read_file_failure_is_a_missing_conda_file(tmp_path: Path) -> None:
     def missing(p: Path) -> str:
         raise FileNotFoundError(p)
 
-    spec, problems = load_spec(tmp_path / "e.yml", root=tmp_path, text=f"name: e\nimage: {IMAGE}\nconda_file: c.yml\n",
-                               read_file=missing)
+    spec, problems = load_spec(
+        tmp_path / "e.yml",
+        root=tmp_path,
+        text=f"name: e\nimage: {IMAGE}\nconda_file: c.yml\n",
+        read_file=missing,
+    )
     assert spec is None and [str(p) for p in problems] == ["e.yml:3:13: conda file 'c.yml' not found"]
 
 
@@ -134,7 +158,13 @@ def test_paths_outside_the_root_are_shown_as_given(tmp_path: Path) -> None:
 
 
 def test_find_spec_files_is_sorted_and_deduplicated(tmp_path: Path) -> None:
-    for rel in ("environments/b.yml", "environments/a.yaml", "environments/sub/c.yml", "other/d.yml", "environments/x.txt"):
+    for rel in (
+        "environments/b.yml",
+        "environments/a.yaml",
+        "environments/sub/c.yml",
+        "other/d.yml",
+        "environments/x.txt",
+    ):
         write(tmp_path, rel, "")
     config = Config(root=tmp_path)
     rel = [p.relative_to(tmp_path).as_posix() for p in find_spec_files(config)]
@@ -172,7 +202,9 @@ def test_same_name_with_different_versions_is_fine(tmp_path: Path) -> None:
 def test_a_conda_file_shared_by_two_environments_reports_its_problem_once(tmp_path: Path) -> None:
     write(tmp_path, "environments/c/conda.yml", "dependencies: python\n")
     for name in ("a", "b"):
-        write(tmp_path, f"environments/{name}.yml", f"name: {name}\nimage: {IMAGE}\nconda_file: c/conda.yml\n")
+        write(
+            tmp_path, f"environments/{name}.yml", f"name: {name}\nimage: {IMAGE}\nconda_file: c/conda.yml\n"
+        )
     errors = load_all(Config(root=tmp_path)).errors
     assert [f"{p.path}:{p.line}:{p.col}" for p in errors] == ["environments/c/conda.yml:1:15"]
 
@@ -203,24 +235,36 @@ BASE = f"name: e\nimage: {IMAGE}\nconda_file:\n  name: c\n  channels: [conda-for
             None,
             id="reordered-commented-reformatted",
         ),
-        pytest.param(BASE.replace("conda_file:\n", "description: new\ntags: {a: b}\nversion: '9'\nconda_file:\n"),
-                     None, id="description-tags-version-are-not-content"),
-        pytest.param(f"name: e\nimage: {IMAGE}\nconda_file: conda.yml\n", {"conda.yml": CONDA}, id="conda-file"),
-        pytest.param(f"name: e\nimage: {IMAGE}\nconda_file: conda.yml\n",
-                     {"conda.yml": CONDA.replace("\n", "\r\n").encode()}, id="conda-file-crlf"),
+        pytest.param(
+            BASE.replace("conda_file:\n", "description: new\ntags: {a: b}\nversion: '9'\nconda_file:\n"),
+            None,
+            id="description-tags-version-are-not-content",
+        ),
+        pytest.param(
+            f"name: e\nimage: {IMAGE}\nconda_file: conda.yml\n", {"conda.yml": CONDA}, id="conda-file"
+        ),
+        pytest.param(
+            f"name: e\nimage: {IMAGE}\nconda_file: conda.yml\n",
+            {"conda.yml": CONDA.replace("\n", "\r\n").encode()},
+            id="conda-file-crlf",
+        ),
         pytest.param(BASE.replace("name: e", "name: other"), None, id="name-is-not-content"),
         pytest.param(BASE + "os_type: LINUX\n", None, id="default-os-type"),
     ],
 )
-def test_same_content_same_fingerprint(tmp_path: Path, body: str, files: dict[str, str | bytes] | None) -> None:
+def test_same_content_same_fingerprint(
+    tmp_path: Path, body: str, files: dict[str, str | bytes] | None
+) -> None:
     assert fingerprint_of(tmp_path, body, files) == fingerprint_of(tmp_path, BASE)
 
 
 @pytest.mark.parametrize(
     "body",
     [
-        pytest.param(BASE.replace("[python=3.11, {pip: [numpy==1.26.4]}]", "[{pip: [numpy==1.26.4]}, python=3.11]"),
-                     id="dependency-order"),
+        pytest.param(
+            BASE.replace("[python=3.11, {pip: [numpy==1.26.4]}]", "[{pip: [numpy==1.26.4]}, python=3.11]"),
+            id="dependency-order",
+        ),
         pytest.param(BASE.replace("python=3.11", "python=3.12"), id="dependency-pin"),
         pytest.param(BASE.replace(":20240709.v1", ":20240801.v1"), id="image-tag"),
         pytest.param(BASE + "os_type: windows\n", id="os-type"),

@@ -13,13 +13,14 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from envsync.apply.bodies import version_body
 from envsync.apply.result import ApplyResult, ChangeResult, Outcome
+from envsync.content.fingerprint import fingerprint
 from envsync.errors import ConflictError, EnvsyncError, NotFoundError
-from envsync.fingerprint import fingerprint
 from envsync.plan import last_applied
 from envsync.plan.model import Action, Change, ObservedEnvironment, Plan, observed_digest
 from envsync.plan.observe import observe_environment
-from envsync.spec import EnvironmentSpec
+from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import FINGERPRINT_PROPERTY, RemoteVersion, VersionBody, Workspace
 
 
@@ -120,7 +121,7 @@ def _body(change: Change, spec: EnvironmentSpec, workspace: Workspace, options: 
     if spec.build is not None and spec.build.digest is not None:
         context_uri = workspace.upload_context(Path(spec.build.path), spec.build.digest)
     properties = {**options.provenance(spec), FINGERPRINT_PROPERTY: spec.fingerprint}
-    body = spec.body(context_uri=context_uri, properties=properties)
+    body = version_body(spec, context_uri=context_uri, properties=properties)
     tags = (change.after or {}).get("tags")
     return VersionBody(**{**body.__dict__, "tags": dict(tags)}) if tags is not None else body
 

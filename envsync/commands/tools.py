@@ -87,7 +87,7 @@ def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str) -> ExitCode:
     """
     import json
 
-    from envsync.spec import load_all
+    from envsync.spec.load import load_all
 
     result = load_all(app.config, paths)
     result = result if paths else with_references(app, result)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from envsync.spec import EnvironmentSpec
+from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import Container
 
 TAG = "envsync.last-applied"

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from envsync.fingerprint import canonical_json
+from envsync.content.fingerprint import canonical_json
 from envsync.workspace import Container, RemoteVersion
 
 

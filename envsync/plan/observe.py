@@ -9,7 +9,7 @@ from typing import Generic, TypeVar, cast
 
 from envsync.plan import last_applied
 from envsync.plan.model import ObservedEnvironment, ObservedState
-from envsync.spec import EnvironmentSpec
+from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import Container, ListView, RemoteVersion, Workspace
 
 T = TypeVar("T")

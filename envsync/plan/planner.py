@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from envsync.fingerprint import Content
+from envsync.content.fingerprint import Content
 from envsync.plan import last_applied
 from envsync.plan.diff import changed_fields
 from envsync.plan.model import (
@@ -20,7 +20,7 @@ from envsync.plan.model import (
     Plan,
     observed_digest,
 )
-from envsync.spec import EnvironmentSpec
+from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import SOURCE_PROPERTY, RemoteVersion
 
 

@@ -188,7 +188,7 @@ def conda_diff(before: Any, after: Any) -> list[str]:
 
 
 def _packages(conda: Any) -> dict[str, str]:
-    from envsync.conda import conda_packages
+    from envsync.spec.conda import conda_packages
 
     return conda_packages(conda) if isinstance(conda, Mapping) else {}
 

@@ -9,7 +9,7 @@ from typing import Any
 from envsync.errors import EnvsyncError
 from envsync.plan import render
 from envsync.plan.model import Action, Change, Plan
-from envsync.schemas_io import validator
+from envsync.spec.schemas import validator
 
 
 def write(plan: Plan, path: Path) -> None:

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-from envsync.fingerprint import (
+from envsync.content.fingerprint import (
     Content,
     context_from_uri,
     normalize_dockerfile_path,
@@ -65,9 +65,7 @@ class VersionBody:
             image=self.image,
             conda=parse_conda_text(self.conda_file),
             context=context_from_uri(self.build.context_uri) if self.build else None,
-            dockerfile_path=(
-                normalize_dockerfile_path(self.build.dockerfile_path) if self.build else None
-            ),
+            dockerfile_path=(normalize_dockerfile_path(self.build.dockerfile_path) if self.build else None),
             os_type=normalize_os_type(self.os_type),
             inference_config=dict(self.inference_config) if self.inference_config else None,
         )

@@ -13,7 +13,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from envsync.fingerprint import normalize_os_type
+from envsync.content.fingerprint import normalize_os_type
 from envsync.workspace import BuildContext, Container, RemoteVersion, VersionBody
 
 CONTAINER_TYPE = "Microsoft.MachineLearningServices/workspaces/environments"
@@ -144,9 +144,7 @@ def container_resource(workspace_id: str, container: Container, created: str = "
     return _resource(resource_id, container.name, CONTAINER_TYPE, props, created)
 
 
-def _resource(
-    resource_id: str, name: str, kind: str, props: dict[str, Any], created: str
-) -> dict[str, Any]:
+def _resource(resource_id: str, name: str, kind: str, props: dict[str, Any], created: str) -> dict[str, Any]:
     """ARM's envelope around a resource's properties."""
     return {
         "id": resource_id,

@@ -88,7 +88,7 @@ class ContextUpload:
 
 def plan_upload(directory: Path, digest: str) -> ContextUpload:
     """Read `directory` the way az ml uploads it (its files in hash order, under its digest)."""
-    from envsync.context import blob_prefix, context_files, context_uri
+    from envsync.content.context import blob_prefix, context_files, context_uri
 
     files = context_files(directory)
     if not files:

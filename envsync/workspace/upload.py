@@ -72,7 +72,7 @@ class BlobStore:
 
 def upload_context(session: ArmSession, store: BlobStore, directory: Path, digest: str) -> str:
     """Upload `directory` under its content digest unless already there; return contextUri."""
-    from envsync.context import blob_prefix, context_files, context_uri
+    from envsync.content.context import blob_prefix, context_files, context_uri
 
     prefix = blob_prefix(digest, directory)
     files = context_files(directory)

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from envsync.apply.bodies import version_body
 from envsync.config import Config
+from envsync.content.fingerprint import fingerprint
 from envsync.errors import ExitCode
-from envsync.fingerprint import fingerprint
-from envsync.spec import load_all
+from envsync.spec.load import load_all
 from envsync.workspace import ListView
 from envsync.workspace.emulator import EmulatorHandle, start_emulator
 from envsync.workspace.local import LocalWorkspace
@@ -72,7 +73,7 @@ def test_plan_reads_at_most_one_request_per_environment_plus_pages(
     monkeypatch.setenv("ENVSYNC_ARM_TOKEN", TOKEN)
     ws = LocalWorkspace(tmp_path / "emulator.db")
     for spec in load_all(Config(root=root)).specs:
-        ws.create_version(spec.name, "1", spec.body())
+        ws.create_version(spec.name, "1", version_body(spec))
     ws.close()
     pages = -(-(1000 + 4) // 50)  # 1,000 environments and the curated ones, 50 a page
     emulator.reset_stats()

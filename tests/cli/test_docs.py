@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from envsync.cli import cli
-from envsync.schemas_io import validator
+from envsync.spec.schemas import validator
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
 

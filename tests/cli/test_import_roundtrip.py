@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from envsync.context import context_digest
+from envsync.content.context import context_digest
 from envsync.errors import ExitCode
 from envsync.workspace import ListView
 from envsync.workspace.local import LocalWorkspace

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from envsync.errors import ExitCode
-from envsync.schemas_io import validator
+from envsync.spec.schemas import validator
 from envsync.workspace import COMMIT_PROPERTY, FINGERPRINT_PROPERTY, SOURCE_PROPERTY, ListView
 from envsync.workspace.local import LocalWorkspace
 from tests.helpers import run, sample_repo, write_env

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from envsync.context import context_digest
+from envsync.content.context import context_digest
+from envsync.content.fingerprint import context_from_uri
 from envsync.errors import ConflictError, NotFoundError, WorkspaceError
-from envsync.fingerprint import context_from_uri
 from envsync.workspace import BuildContext, ListView, VersionBody, Workspace
 
 IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"

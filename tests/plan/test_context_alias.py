@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from envsync.context import context_digests
+from envsync.content.context import context_digests
 from envsync.plan.model import Action, ObservedEnvironment, ObservedState
 from envsync.plan.planner import PlanOptions, plan
-from envsync.spec import EnvironmentSpec, load_spec
+from envsync.spec.load import EnvironmentSpec, load_spec
 from envsync.workspace import BuildContext, Container, RemoteVersion, VersionBody
 
 YAML = "name: py\nbuild:\n  path: ctx\n"

@@ -35,7 +35,12 @@ CASES = [
     ("tags changed in git", replace(GIT, tags={"team": "ai"}), container(), False),
     ("description changed in git", replace(GIT, description="new"), container(), False),
     ("explicit version differs", replace(GIT, version="4"), container(), False),
-    ("explicit version matches", replace(GIT, version="3"), container(record=record_for(replace(GIT, version="3"), "3", frozenset()).encode()), True),
+    (
+        "explicit version matches",
+        replace(GIT, version="3"),
+        container(record=record_for(replace(GIT, version="3"), "3", frozenset()).encode()),
+        True,
+    ),
     ("archived container", GIT, container(archived=True), False),
     ("curated container", GIT, container(curated=True), False),
 ]

@@ -7,15 +7,19 @@ from typing import Any
 
 import pytest
 
-from envsync.fingerprint import conda_text
+from envsync.content.fingerprint import conda_text
 from envsync.plan.model import Action, ObservedEnvironment, ObservedState, observed_digest
 from envsync.plan.planner import PlanOptions, next_version, plan
-from envsync.spec import BuildSpec, EnvironmentSpec
+from envsync.spec.load import BuildSpec, EnvironmentSpec
 from envsync.workspace import FINGERPRINT_PROPERTY, BuildContext, Container, RemoteVersion, VersionBody
 
 ROOT = Path("/repo")
 OPTS = PlanOptions(root=ROOT)
-CONDA = {"name": "py", "channels": ["conda-forge"], "dependencies": ["python=3.10", {"pip": ["numpy==1.26.4"]}]}
+CONDA = {
+    "name": "py",
+    "channels": ["conda-forge"],
+    "dependencies": ["python=3.10", {"pip": ["numpy==1.26.4"]}],
+}
 
 
 def spec(name: str = "py", version: str | None = None, **fields: Any) -> EnvironmentSpec:
@@ -28,23 +32,28 @@ def version(
 ) -> RemoteVersion:
     body.setdefault("image", "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:1")
     props = {FINGERPRINT_PROPERTY: "x" * 64} if managed else {}
-    return RemoteVersion(name, v, VersionBody(properties=props, archived=archived, **body), created or f"2026-01-{int(v) if v.isdigit() else 1:02d}")
+    return RemoteVersion(
+        name,
+        v,
+        VersionBody(properties=props, archived=archived, **body),
+        created or f"2026-01-{int(v) if v.isdigit() else 1:02d}",
+    )
 
 
 def observed(*versions: RemoteVersion, next_hint: str | None = None) -> ObservedState:
     envs: dict[str, list[RemoteVersion]] = {}
     for v in sorted(versions, key=lambda v: v.created, reverse=True):
         envs.setdefault(v.name, []).append(v)
-    containers = {
-        n: Container(n, vs[0].version, next_hint or str(len(vs) + 1)) for n, vs in envs.items()
-    }
+    containers = {n: Container(n, vs[0].version, next_hint or str(len(vs) + 1)) for n, vs in envs.items()}
     return ObservedState(
         containers=containers,
         environments={n: ObservedEnvironment(n, containers[n], tuple(vs)) for n, vs in envs.items()},
     )
 
 
-def actions(desired: list[EnvironmentSpec], state: ObservedState, options: PlanOptions = OPTS) -> list[tuple[str, Action, str | None]]:
+def actions(
+    desired: list[EnvironmentSpec], state: ObservedState, options: PlanOptions = OPTS
+) -> list[tuple[str, Action, str | None]]:
     return [(c.name, c.action, c.version) for c in plan(desired, state, options).changes]
 
 
@@ -52,22 +61,82 @@ CASES = [
     ("new environment, no version", [spec()], observed(), [("py", Action.CREATE, "1")]),
     ("new environment, explicit version", [spec(version="5")], observed(), [("py", Action.CREATE, "5")]),
     ("same content is a no-op", [spec()], observed(version("1")), [("py", Action.NOOP, "1")]),
-    ("tags differ: update in place", [spec(tags={"team": "ml"})], observed(version("1")), [("py", Action.UPDATE, "1")]),
-    ("description differs: update in place", [spec(description="d")], observed(version("1")), [("py", Action.UPDATE, "1")]),
-    ("image changed: next version", [spec(image="other:2")], observed(version("1"), version("2")), [("py", Action.NEW_VERSION, "3")]),
-    ("nextVersion hint wins when higher", [spec(image="other:2")], observed(version("1"), next_hint="7"), [("py", Action.NEW_VERSION, "7")]),
-    ("non-numeric versions only: 1", [spec(image="x")], observed(version("22.02-py3"), next_hint="1"), [("py", Action.NEW_VERSION, "1")]),
-    ("explicit version absent: new version", [spec(version="3", image="x")], observed(version("1"), version("2")), [("py", Action.NEW_VERSION, "3")]),
-    ("explicit version same content: no-op", [spec(version="2")], observed(version("1", image="x"), version("2")), [("py", Action.NOOP, "2")]),
-    ("explicit version changed content: error", [spec(version="2", image="x")], observed(version("2")), [("py", Action.ERROR, "2")]),
-    ("explicit version, tags differ: update", [spec(version="1", tags={"a": "b"})], observed(version("1")), [("py", Action.UPDATE, "1")]),
-    ("orphan: managed env no longer in git", [], observed(version("1", name="gone", managed=True)), [("gone", Action.ORPHAN, "1")]),
+    (
+        "tags differ: update in place",
+        [spec(tags={"team": "ml"})],
+        observed(version("1")),
+        [("py", Action.UPDATE, "1")],
+    ),
+    (
+        "description differs: update in place",
+        [spec(description="d")],
+        observed(version("1")),
+        [("py", Action.UPDATE, "1")],
+    ),
+    (
+        "image changed: next version",
+        [spec(image="other:2")],
+        observed(version("1"), version("2")),
+        [("py", Action.NEW_VERSION, "3")],
+    ),
+    (
+        "nextVersion hint wins when higher",
+        [spec(image="other:2")],
+        observed(version("1"), next_hint="7"),
+        [("py", Action.NEW_VERSION, "7")],
+    ),
+    (
+        "non-numeric versions only: 1",
+        [spec(image="x")],
+        observed(version("22.02-py3"), next_hint="1"),
+        [("py", Action.NEW_VERSION, "1")],
+    ),
+    (
+        "explicit version absent: new version",
+        [spec(version="3", image="x")],
+        observed(version("1"), version("2")),
+        [("py", Action.NEW_VERSION, "3")],
+    ),
+    (
+        "explicit version same content: no-op",
+        [spec(version="2")],
+        observed(version("1", image="x"), version("2")),
+        [("py", Action.NOOP, "2")],
+    ),
+    (
+        "explicit version changed content: error",
+        [spec(version="2", image="x")],
+        observed(version("2")),
+        [("py", Action.ERROR, "2")],
+    ),
+    (
+        "explicit version, tags differ: update",
+        [spec(version="1", tags={"a": "b"})],
+        observed(version("1")),
+        [("py", Action.UPDATE, "1")],
+    ),
+    (
+        "orphan: managed env no longer in git",
+        [],
+        observed(version("1", name="gone", managed=True)),
+        [("gone", Action.ORPHAN, "1")],
+    ),
     ("unmanaged env not in git is left alone", [], observed(version("1", name="byhand")), []),
-    ("archived managed version is no orphan", [], observed(version("1", name="gone", managed=True, archived=True)), []),
+    (
+        "archived managed version is no orphan",
+        [],
+        observed(version("1", name="gone", managed=True, archived=True)),
+        [],
+    ),
     (
         "conda compares semantically",
         [spec(conda=CONDA)],
-        observed(version("1", conda_file="dependencies:\n- python=3.10\n- pip:\n  - numpy==1.26.4\nchannels: [conda-forge]\nname: py\n")),
+        observed(
+            version(
+                "1",
+                conda_file="dependencies:\n- python=3.10\n- pip:\n  - numpy==1.26.4\nchannels: [conda-forge]\nname: py\n",
+            )
+        ),
         [("py", Action.NOOP, "1")],
     ),
     (
@@ -79,16 +148,36 @@ CASES = [
     (
         "defaults applied: /Dockerfile and Linux",
         [spec(image=None, build=BuildSpec("/repo/ctx", "Dockerfile", "a" * 64))],
-        observed(version("1", image=None, os_type="Linux", build=BuildContext(f"https://acct.blob.core.windows.net/c/LocalUpload/{'a' * 64}/ctx/", "/Dockerfile"))),
+        observed(
+            version(
+                "1",
+                image=None,
+                os_type="Linux",
+                build=BuildContext(
+                    f"https://acct.blob.core.windows.net/c/LocalUpload/{'a' * 64}/ctx/", "/Dockerfile"
+                ),
+            )
+        ),
         [("py", Action.NOOP, "1")],
     ),
     (
         "build context digest changed",
         [spec(image=None, build=BuildSpec("/repo/ctx", "Dockerfile", "b" * 64))],
-        observed(version("1", image=None, build=BuildContext(f"https://a.blob.core.windows.net/c/LocalUpload/{'a' * 64}/ctx/"))),
+        observed(
+            version(
+                "1",
+                image=None,
+                build=BuildContext(f"https://a.blob.core.windows.net/c/LocalUpload/{'a' * 64}/ctx/"),
+            )
+        ),
         [("py", Action.NEW_VERSION, "2")],
     ),
-    ("windows differs from linux", [spec(os_type="windows")], observed(version("1")), [("py", Action.NEW_VERSION, "2")]),
+    (
+        "windows differs from linux",
+        [spec(os_type="windows")],
+        observed(version("1")),
+        [("py", Action.NEW_VERSION, "2")],
+    ),
 ]
 
 
@@ -139,7 +228,9 @@ def test_excluded_names_are_never_planned() -> None:
 
 
 def test_update_diff_names_tag_fields() -> None:
-    change = plan([spec(tags={"a": "1", "b": "2"})], observed(version("1", tags={"a": "0", "c": "3"})), OPTS).changes[0]
+    change = plan(
+        [spec(tags={"a": "1", "b": "2"})], observed(version("1", tags={"a": "0", "c": "3"})), OPTS
+    ).changes[0]
     assert change.diff == ("tags.a", "tags.b", "tags.c")
 
 
@@ -161,8 +252,16 @@ def test_observed_digest_moves_when_tags_change() -> None:
 
 @pytest.mark.parametrize(
     ("versions", "hint", "expected"),
-    [((), None, "1"), (("1", "2"), "3", "3"), (("1", "9"), "3", "10"), (("a", "b"), None, "1"), (("2",), "5", "5")],
+    [
+        ((), None, "1"),
+        (("1", "2"), "3", "3"),
+        (("1", "9"), "3", "10"),
+        (("a", "b"), None, "1"),
+        (("2",), "5", "5"),
+    ],
 )
 def test_next_version(versions: tuple[str, ...], hint: str | None, expected: str) -> None:
-    env = ObservedEnvironment("py", Container("py", None, hint) if hint else None, tuple(version(v) for v in versions))
+    env = ObservedEnvironment(
+        "py", Container("py", None, hint) if hint else None, tuple(version(v) for v in versions)
+    )
     assert next_version(env) == expected

@@ -11,7 +11,7 @@ import pytest
 from envsync.plan import render, saved
 from envsync.plan.model import Plan
 from envsync.plan.planner import PlanOptions, plan
-from envsync.schemas_io import validator
+from envsync.spec.schemas import validator
 from tests.plan.test_planner import CONDA, observed, spec, version
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -21,13 +21,20 @@ ROOT = Path("/repo")
 def sample_plan() -> Plan:
     desired = [
         spec("new-env", tags={"team": "ml"}, conda=CONDA),
-        spec("bumped", conda={**CONDA, "dependencies": ["python=3.11", {"pip": ["numpy==1.26.4", "pandas==2.2.0"]}]}),
+        spec(
+            "bumped",
+            conda={**CONDA, "dependencies": ["python=3.11", {"pip": ["numpy==1.26.4", "pandas==2.2.0"]}]},
+        ),
         spec("retagged", "2", tags={"team": "ai", "tier": "gold"}, description="Now described"),
         spec("pinned", "1", image="changed:1"),
         spec("same"),
     ]
     state = observed(
-        version("1", name="bumped", conda_file="name: py\ndependencies:\n- python=3.10\n- pip:\n  - numpy==1.24.0\n"),
+        version(
+            "1",
+            name="bumped",
+            conda_file="name: py\ndependencies:\n- python=3.10\n- pip:\n  - numpy==1.24.0\n",
+        ),
         version("2", name="retagged", tags={"team": "ml", "old": "x"}),
         version("1", name="pinned"),
         version("1", name="same"),
@@ -80,7 +87,9 @@ def test_no_changes() -> None:
 
 
 def test_markdown_is_capped_with_a_note() -> None:
-    many = plan([spec(f"env-{i:04d}", tags={"k": "v" * 200}) for i in range(600)], observed(), PlanOptions(root=ROOT))
+    many = plan(
+        [spec(f"env-{i:04d}", tags={"k": "v" * 200}) for i in range(600)], observed(), PlanOptions(root=ROOT)
+    )
     out = render.markdown(many)
     assert len(out) <= render.MARKDOWN_LIMIT
     assert "environments not shown" in out

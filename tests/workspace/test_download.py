@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from envsync.context import context_digest
+from envsync.content.context import context_digest
 from envsync.errors import WorkspaceError
 from envsync.workspace.arm import HttpOptions, StaticTokenCredential
 from envsync.workspace.azureml import AzureMLWorkspace
@@ -59,12 +59,19 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[EmulatorHandle]:
 def test_upload_then_download_gives_the_same_digest(emulator: EmulatorHandle, tmp_path: Path) -> None:
     context = tmp_path / "torch"
     (context / "sub").mkdir(parents=True)
-    files = {"Dockerfile": "FROM python:3.10\n", "requirements.txt": "numpy\n", "sub/A.txt": "x", ".gitignore": "*.log\n"}
+    files = {
+        "Dockerfile": "FROM python:3.10\n",
+        "requirements.txt": "numpy\n",
+        "sub/A.txt": "x",
+        ".gitignore": "*.log\n",
+    }
     for rel, text in files.items():
         (context / rel).write_text(text)
     (context / "debug.log").write_text("ignored, never uploaded\n")
     digest = context_digest(context)
-    client = AzureMLWorkspace(emulator.url + WORKSPACE, StaticTokenCredential("t"), http=HttpOptions(retries=1))
+    client = AzureMLWorkspace(
+        emulator.url + WORKSPACE, StaticTokenCredential("t"), http=HttpOptions(retries=1)
+    )
     uri = client.upload_context(context, digest)
     dest = tmp_path / "downloaded"
     dest.mkdir()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from envsync.context import context_digest, context_files
+from envsync.content.context import context_digest, context_files
 from envsync.errors import ConflictError, WorkspaceError
 from envsync.workspace import ListView, VersionBody
 from envsync.workspace.curated import CATALOG

@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from envsync.conda import check_conda
-from envsync.fingerprint import normalize_dockerfile_path
-from envsync.problems import TEMPLATE_HINT, Finding, Problem, Report, is_templated, with_hint, yaml_kind
-from envsync.yamlio import Key, SafeLoader, YamlError, load_yaml
+from envsync.content.fingerprint import SafeLoader, normalize_dockerfile_path
+from envsync.spec.conda import check_conda
+from envsync.spec.problems import TEMPLATE_HINT, Finding, Problem, Report, is_templated, with_hint, yaml_kind
+from envsync.spec.yamlio import Key, YamlError, load_yaml
 
 ReadFile = Callable[[Path], str]
 SourceText = Callable[[Key], str | None]
@@ -107,7 +107,7 @@ def resolve_conda(
         report.warn(
             ("conda_file",),
             f"the '{LEGACY_FILE_PREFIX}' prefix is 2021 preview syntax that current az ml does not "
-            f"understand: write conda_file: {value[len(LEGACY_FILE_PREFIX):]}",
+            f"understand: write conda_file: {value[len(LEGACY_FILE_PREFIX) :]}",
         )
     doc = _load_conda(report, value, path, display, read_file)
     if doc is None:

@@ -1,7 +1,7 @@
 """Environment YAMLs (the `az ml environment create --file` format) → validated specs.
 
 `load_spec` checks one file against `schemas/environment.schema.json` (worded by
-`spec_schema`) and the rules a schema cannot express (`spec_rules`, `conda`), then resolves
+`spec.schema`) and the rules a schema cannot express (`spec.rules`, `spec.conda`), then resolves
 its conda file and build context. `load_all` does that for every file the config names and
 adds the cross-file rule: one file per (name, version). Every problem of every file is
 reported in one run; nothing here raises for a bad file.
@@ -12,25 +12,19 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envsync import spec_rules
-from envsync.errors import SpecError
-from envsync.fingerprint import (
-    Content,
-    conda_text,
-    context_from_uri,
-    fingerprint,
-    normalize_dockerfile_path,
+from envsync.content.fingerprint import (
     normalize_os_type,
 )
-from envsync.problems import Problem, Report, Severity, yaml_kind
-from envsync.spec_schema import schema_findings
-from envsync.workspace import BuildContext, VersionBody
-from envsync.yamlio import Key, YamlDocument, YamlError, load_yaml
+from envsync.errors import SpecError
+from envsync.spec import rules
+from envsync.spec.model import BuildSpec, EnvironmentSpec
+from envsync.spec.problems import Problem, Report, Severity, yaml_kind
+from envsync.spec.schema import schema_findings
+from envsync.spec.yamlio import Key, YamlDocument, YamlError, load_yaml
 
 if TYPE_CHECKING:
     from envsync.config import Config
@@ -48,91 +42,6 @@ __all__ = [
 ]
 
 ReadFile = Callable[[Path], str]
-
-
-@dataclass(frozen=True)
-class BuildSpec:
-    path: str  # an absolute local folder, or the URL of a context already uploaded
-    dockerfile_path: str = "Dockerfile"
-    digest: str | None = None  # az ml's content hash of a local context
-    # Other digests naming the same local context: az ml's object hash, under which
-    # `az ml environment create` uploads a named environment's context.
-    aliases: tuple[str, ...] = ()
-
-    @property
-    def remote(self) -> bool:
-        return self.digest is None
-
-
-@dataclass(frozen=True, eq=False)
-class EnvironmentSpec:
-    """One environment as git defines it: validated, resolved, fingerprinted."""
-
-    name: str
-    source: Path  # the YAML file
-    version: str | None = None
-    description: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-    image: str | None = None
-    conda: Any = None  # the parsed conda spec (inline or from conda_source)
-    conda_source: Path | None = None  # the conda file, when given as a path
-    build: BuildSpec | None = None
-    os_type: str = "linux"
-    inference_config: Mapping[str, Any] | None = None  # REST shape (camelCase)
-    line: int = 1  # of the `name:` key
-    datastore: str | None = None  # where to upload a local build context (None: the default)
-
-    def content(self) -> Content:
-        return Content(
-            image=self.image,
-            conda=self.conda,
-            context=(self.build.digest or context_from_uri(self.build.path)) if self.build else None,
-            dockerfile_path=(normalize_dockerfile_path(self.build.dockerfile_path) if self.build else None),
-            os_type=normalize_os_type(self.os_type),
-            inference_config=dict(self.inference_config) if self.inference_config else None,
-        )
-
-    def matches(self, content: Content) -> bool:
-        """Whether a workspace version's `content` is this spec's, its context named by any alias."""
-        mine = self.content()
-        if content == mine:
-            return True
-        if self.build is None or content.context is None or content.context not in self.build.aliases:
-            return False
-        return replace(content, context=mine.context) == mine
-
-    @cached_property
-    def fingerprint(self) -> str:
-        return fingerprint(self.content())
-
-    @property
-    def inputs(self) -> tuple[Path, ...]:
-        """Files and folders whose content this spec depends on (for change detection)."""
-        found = [self.source]
-        if self.conda_source:
-            found.append(self.conda_source)
-        if self.build and not self.build.remote:
-            found.append(Path(self.build.path))
-        return tuple(found)
-
-    def body(
-        self, *, context_uri: str | None = None, properties: Mapping[str, str] | None = None
-    ) -> VersionBody:
-        """The PUT body that creates this spec's version (context_uri once uploaded)."""
-        build = None
-        if self.build:
-            uri = context_uri or self.build.path
-            build = BuildContext(uri, normalize_dockerfile_path(self.build.dockerfile_path))
-        return VersionBody(
-            image=self.image,
-            conda_file=conda_text(self.conda) if self.conda is not None else None,
-            build=build,
-            os_type=normalize_os_type(self.os_type),
-            inference_config=self.inference_config,
-            description=self.description,
-            tags=dict(self.tags),
-            properties=dict(properties or {}),
-        )
 
 
 @dataclass(frozen=True)
@@ -181,7 +90,7 @@ def _load(path: Path, *, root: Path, text: str | None, read_file: ReadFile | Non
     try:
         doc = load_yaml(path, display=shown, text=text)
     except YamlError as e:
-        reason = spec_rules.yaml_reason(e, lambda: text if text is not None else _read_text(path))
+        reason = rules.yaml_reason(e, lambda: text if text is not None else _read_text(path))
         return _Loaded(None, (Problem(e.path, e.line, e.col, reason),))
     if not isinstance(doc.data, dict):
         message = f"the file must be a mapping (name, image or build, ...), not {yaml_kind(doc.data)}"
@@ -190,8 +99,8 @@ def _load(path: Path, *, root: Path, text: str | None, read_file: ReadFile | Non
     for finding in schema_findings(doc.data):
         report.add(finding)
     spec = _resolve(report, path, text, lambda p: _display(p, root), read_file)
-    identity, at = spec_rules.identity(doc.data), doc.where(("name",))
-    return _Loaded(spec, tuple(report.problems), identity, at, spec_rules.inputs(doc.data, path.parent))
+    identity, at = rules.identity(doc.data), doc.where(("name",))
+    return _Loaded(spec, tuple(report.problems), identity, at, rules.inputs(doc.data, path.parent))
 
 
 ANONYMOUS_NAME = "CliV2AnonymousEnvironment"  # the name az ml gives an environment a job defines
@@ -218,15 +127,15 @@ def _resolve(
     report: Report, path: Path, text: str | None, display: Callable[[Path], str], read_file: ReadFile | None
 ) -> EnvironmentSpec | None:
     data, base = report.doc.data, path.parent
-    source = spec_rules.source_text(lambda: text if text is not None else _read_text(path))
-    version = spec_rules.version_of(report, data.get("version"), source)
-    tags = spec_rules.tags_of(report, data.get("tags"), source)
+    source = rules.source_text(lambda: text if text is not None else _read_text(path))
+    version = rules.version_of(report, data.get("version"), source)
+    tags = rules.tags_of(report, data.get("tags"), source)
     conda, conda_source = None, None
     if "conda_file" in data and "build" not in data:
-        conda, conda_source = spec_rules.resolve_conda(
+        conda, conda_source = rules.resolve_conda(
             report, data["conda_file"], base, display=display, read_file=read_file
         )
-    build = spec_rules.resolve_build(report, data.get("build"), base)
+    build = rules.resolve_build(report, data.get("build"), base)
     if report.has_errors:
         return None
     return EnvironmentSpec(
@@ -240,7 +149,7 @@ def _resolve(
         conda_source=conda_source,
         build=_with_digest(report, build, path),
         os_type=normalize_os_type(data.get("os_type")),
-        inference_config=spec_rules.inference_config(data.get("inference_config")),
+        inference_config=rules.inference_config(data.get("inference_config")),
         line=report.doc.key_where(("name",))[0],
         datastore=data.get("datastore"),
     )
@@ -251,9 +160,9 @@ def _with_digest(report: Report, build: tuple[str, str] | None, yaml_path: Path)
     if build is None:
         return None
     location, dockerfile = build
-    if spec_rules.is_remote(location):
+    if rules.is_remote(location):
         return BuildSpec(location, dockerfile)
-    from envsync.context import context_digests  # the hashes az ml names uploads by
+    from envsync.content.context import context_digests  # the hashes az ml names uploads by
 
     try:
         digests = context_digests(Path(location))
@@ -267,7 +176,7 @@ def _with_digest(report: Report, build: tuple[str, str] | None, yaml_path: Path)
 
 def _warn_if_in_own_context(report: Report, context: Path, yaml_path: Path) -> None:
     """`build.path: .` uploads the YAML too, so a description-only edit is a new version."""
-    from envsync.context import context_files
+    from envsync.content.context import context_files
 
     if yaml_path.resolve() in {f.path for f in context_files(context)}:
         key = ("build", "path" if "path" in report.doc.data["build"] else "local_path")

@@ -10,7 +10,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 
-from envsync.yamlio import Key, YamlDocument
+from envsync.spec.yamlio import Key, YamlDocument
 
 # Placeholders that templating tools fill in before az ml sees the file: Jinja/azureml-assets
 # `{{...}}`, envsubst `${...}`, sed-style `<VERSION>` (INDEX.md "Things the corpus shows" 6).

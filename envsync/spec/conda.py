@@ -10,8 +10,8 @@ import difflib
 import re
 from typing import Any
 
-from envsync.problems import Finding, Severity, dotted, yaml_kind
-from envsync.yamlio import Key
+from envsync.spec.problems import Finding, Severity, dotted, yaml_kind
+from envsync.spec.yamlio import Key
 
 # `conda env create` reads these; anything else is ignored by conda, so a typo silently drops
 # packages (`dependecies:`): worth a warning, not an error.

@@ -13,12 +13,12 @@ from typing import Any
 
 import yaml
 
+from envsync.content.fingerprint import SafeLoader
 from envsync.errors import SpecError
 
 MAX_BYTES = 1024 * 1024
 # libyaml's parser when PyYAML was built with it (the wheels are): the same safe constructor,
 # ~10x faster than the pure-Python scanner, which dominated planning 1,000 environments.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_EXPANDED_NODES = 100_000
 
 Key = tuple[Hashable, ...]
@@ -50,11 +50,6 @@ class YamlDocument:
     def key_where(self, key: Key) -> tuple[int, int]:
         """(line, col) of the mapping key itself (for unknown or misplaced keys)."""
         return self.key_marks.get(key) or self.where(key)
-
-
-def safe_load(text: str) -> Any:
-    """`yaml.safe_load`, through libyaml when available."""
-    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader or CSafeLoader only
 
 
 def load_yaml(path: Path, *, display: str | None = None, text: str | None = None) -> YamlDocument:
@@ -119,7 +114,9 @@ def _check_expansion(shown: str, root: yaml.Node) -> None:
     if size(root) > MAX_EXPANDED_NODES:
         mark = root.start_mark
         raise YamlError(
-            shown, mark.line + 1, mark.column + 1,
+            shown,
+            mark.line + 1,
+            mark.column + 1,
             f"aliases expand to over {MAX_EXPANDED_NODES:,} nodes (a YAML alias bomb?)",
         )
 
@@ -135,7 +132,9 @@ def _record_marks(doc: YamlDocument, node: yaml.Node, key: Key) -> None:
             name = k.value if isinstance(k, yaml.ScalarNode) else repr(k.value)
             if name in seen and k.tag != "tag:yaml.org,2002:merge":
                 raise YamlError(
-                    doc.path, k.start_mark.line + 1, k.start_mark.column + 1,
+                    doc.path,
+                    k.start_mark.line + 1,
+                    k.start_mark.column + 1,
                     f"duplicate key '{name}'",
                 )
             seen.add(name)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from envsync.problems import Finding, dotted, with_hint, yaml_kind
-from envsync.schemas_io import validator
-from envsync.yamlio import Key
+from envsync.spec.problems import Finding, dotted, with_hint, yaml_kind
+from envsync.spec.schemas import validator
+from envsync.spec.yamlio import Key
 
 # Top-level keys that belong elsewhere, and what to write instead.
 _MISPLACED = {
@@ -40,7 +40,7 @@ _TYPE_NAMES = {
     "array": "a list",
     "null": "empty",
 }
-# What content errors under conda_file are worded by envsync.conda (same rules as conda files).
+# What content errors under conda_file are worded by envsync.spec.conda (same rules as conda files).
 _CONDA_CONTENT = ("conda_file",)
 
 

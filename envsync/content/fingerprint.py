@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from envsync.yamlio import safe_load
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
 
 FINGERPRINT_VERSION = "envsync-fp-1"
 DEFAULT_DOCKERFILE = "Dockerfile"
@@ -81,3 +82,8 @@ def context_from_uri(uri: str | None) -> str | None:
         return None
     match = _CONTEXT_DIGEST.search(uri if uri.endswith("/") else uri + "/")
     return match.group(1) if match else uri.rstrip("/")
+
+
+def safe_load(text: str) -> Any:
+    """`yaml.safe_load`, through libyaml when available."""
+    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader or CSafeLoader only
