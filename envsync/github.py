@@ -21,8 +21,8 @@ from urllib3.util.retry import Retry
 
 from envsync import __version__
 from envsync.errors import EnvsyncError
-from envsync.workspace.arm import is_loopback
-from envsync.workspace.redact import install_log_redaction, one_line, redact
+from envsync.http.redact import install_log_redaction, one_line, redact
+from envsync.http.session import is_loopback
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"

@@ -58,7 +58,7 @@ def emulator_cmd(host: str, port: int, db: Path | None, **options: Any) -> ExitC
     """
     import signal
 
-    from envsync.workspace.emulator import start_emulator
+    from envsync.emulator.server import start_emulator
 
     handle = start_emulator(db, host=host, port=port, **options)
     stop = threading.Event()

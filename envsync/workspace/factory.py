@@ -11,10 +11,10 @@ if TYPE_CHECKING:
 
 def open_workspace(target: Target) -> Workspace:
     if target.kind == "local":
-        from envsync.workspace.local import LocalWorkspace
+        from envsync.workspace.local.workspace import LocalWorkspace
 
         assert target.path is not None
         return LocalWorkspace(target.path)
-    from envsync.workspace.azureml import AzureMLWorkspace
+    from envsync.workspace.azure.workspace import AzureMLWorkspace
 
     return AzureMLWorkspace.from_target(target)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from envsync.workspace.emulator import EmulatorHandle, start_emulator
+from envsync.emulator.server import EmulatorHandle, start_emulator
 from tests.helpers import sample_repo
 
 TOKEN = "test-token-not-a-secret"

@@ -17,11 +17,11 @@ import pytest
 from envsync.apply.bodies import version_body
 from envsync.config import Config
 from envsync.content.fingerprint import fingerprint
+from envsync.emulator.server import EmulatorHandle, start_emulator
 from envsync.errors import ExitCode
 from envsync.spec.load import load_all
 from envsync.workspace import ListView
-from envsync.workspace.emulator import EmulatorHandle, start_emulator
-from envsync.workspace.local import LocalWorkspace
+from envsync.workspace.local.workspace import LocalWorkspace
 from tests.cli.conftest import TOKEN, azure_config
 from tests.helpers import IMAGE, run, sample_repo, write_env
 

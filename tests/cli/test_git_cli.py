@@ -11,7 +11,7 @@ import pytest
 
 from envsync.errors import ExitCode
 from envsync.workspace import COMMIT_PROPERTY, SOURCE_PROPERTY
-from envsync.workspace.local import LocalWorkspace
+from envsync.workspace.local.workspace import LocalWorkspace
 from tests.helpers import run, sample_repo, write_env
 
 BOT = git.Actor("envsync test", "test@envsync.invalid")

@@ -16,7 +16,7 @@ import yaml
 from envsync.content.context import context_digest
 from envsync.errors import ExitCode
 from envsync.workspace import ListView
-from envsync.workspace.local import LocalWorkspace
+from envsync.workspace.local.workspace import LocalWorkspace
 from tests.helpers import run, write_env
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "environments"

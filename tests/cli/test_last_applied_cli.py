@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from envsync.emulator.server import EmulatorHandle
 from envsync.errors import ExitCode
 from envsync.plan.last_applied import TAG
 from envsync.workspace import VersionBody
-from envsync.workspace.emulator import EmulatorHandle
-from envsync.workspace.local import LocalWorkspace
+from envsync.workspace.local.workspace import LocalWorkspace
 from tests.helpers import run, write_env
 
 

@@ -10,7 +10,7 @@ import pytest
 from envsync.errors import ExitCode
 from envsync.spec.schemas import validator
 from envsync.workspace import COMMIT_PROPERTY, FINGERPRINT_PROPERTY, SOURCE_PROPERTY, ListView
-from envsync.workspace.local import LocalWorkspace
+from envsync.workspace.local.workspace import LocalWorkspace
 from tests.helpers import run, sample_repo, write_env
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from envsync.emulator.server import EmulatorHandle
 from envsync.workspace import Workspace
-from envsync.workspace.emulator import EmulatorHandle
-from envsync.workspace.local import LocalWorkspace
+from envsync.workspace.local.workspace import LocalWorkspace
 from tests.workspace import emulator_fixtures
 
 emulator = emulator_fixtures.emulator  # the session emulator fixture, shared with tests/workspace

@@ -10,7 +10,7 @@ import pytest
 from envsync.errors import WorkspaceError
 from envsync.plan.observe import Early, observe
 from envsync.workspace import Container, ListView, VersionBody
-from envsync.workspace.local import LocalWorkspace
+from envsync.workspace.local.workspace import LocalWorkspace
 
 
 class Counting(LocalWorkspace):

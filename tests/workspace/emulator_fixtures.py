@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from envsync.workspace.arm import HttpOptions, StaticTokenCredential
-from envsync.workspace.azureml import AzureMLWorkspace
-from envsync.workspace.emulator import EmulatorHandle, start_emulator
+from envsync.emulator.server import EmulatorHandle, start_emulator
+from envsync.http.session import HttpOptions, StaticTokenCredential
+from envsync.workspace.azure.workspace import AzureMLWorkspace
 
 WORKSPACE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/{}"
 # Fast but patient: with 20% faults and 20% throttling a request fails ~36% of the time, so

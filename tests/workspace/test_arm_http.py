@@ -7,9 +7,9 @@ import time
 import pytest
 
 from envsync.errors import ConflictError, NotFoundError, WorkspaceError
+from envsync.http.session import HttpOptions, StaticTokenCredential, check_endpoint
 from envsync.workspace import ListView
-from envsync.workspace.arm import HttpOptions, StaticTokenCredential, check_endpoint
-from envsync.workspace.azureml import AzureMLWorkspace
+from envsync.workspace.azure.workspace import AzureMLWorkspace
 from tests.workspace.recorder import Answer, Seen, recording, sequence
 
 WS = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w"

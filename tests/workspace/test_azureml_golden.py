@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from envsync.http.session import HttpOptions, StaticTokenCredential
 from envsync.workspace import BuildContext, VersionBody
-from envsync.workspace.arm import HttpOptions, StaticTokenCredential
-from envsync.workspace.azureml import AzureMLWorkspace
-from envsync.workspace.upload import string_to_sign
+from envsync.workspace.azure.upload import string_to_sign
+from envsync.workspace.azure.workspace import AzureMLWorkspace
 from tests.workspace.recorder import Answer, Seen, recording, sequence
 
 GOLDEN = Path(__file__).parent.parent / "data" / "golden"

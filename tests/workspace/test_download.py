@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from envsync.content.context import context_digest
+from envsync.emulator.server import EmulatorHandle, start_emulator
 from envsync.errors import WorkspaceError
-from envsync.workspace.arm import HttpOptions, StaticTokenCredential
-from envsync.workspace.azureml import AzureMLWorkspace
-from envsync.workspace.download import blob_prefix, safe_target
-from envsync.workspace.emulator import EmulatorHandle, start_emulator
-from envsync.workspace.upload import BlobStore
+from envsync.http.session import HttpOptions, StaticTokenCredential
+from envsync.workspace.azure.download import blob_prefix, safe_target
+from envsync.workspace.azure.upload import BlobStore
+from envsync.workspace.azure.workspace import AzureMLWorkspace
 
 STORE = BlobStore("acct", "azureml", "core.windows.net", "https://acct.blob.core.windows.net")
 WORKSPACE = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws"

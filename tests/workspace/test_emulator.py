@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import requests
 
-pytest.importorskip("envsync.workspace.local")  # the emulator's store, landing separately
+pytest.importorskip("envsync.workspace.local.workspace")  # the emulator's store, landing separately
 
+from envsync.emulator.server import EmulatorHandle, start_emulator  # noqa: E402
 from envsync.errors import EnvsyncError  # noqa: E402
+from envsync.http.session import HttpOptions, StaticTokenCredential  # noqa: E402
 from envsync.workspace import ListView, VersionBody  # noqa: E402
-from envsync.workspace.arm import HttpOptions, StaticTokenCredential  # noqa: E402
-from envsync.workspace.azureml import AzureMLWorkspace  # noqa: E402
-from envsync.workspace.emulator import EmulatorHandle, start_emulator  # noqa: E402
+from envsync.workspace.azure.workspace import AzureMLWorkspace  # noqa: E402
 
 WS = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/{}"
 AUTH = {"Authorization": "Bearer anything"}

@@ -17,8 +17,8 @@ import pytest
 from envsync.content.context import context_digest, context_files
 from envsync.errors import ConflictError, WorkspaceError
 from envsync.workspace import ListView, VersionBody
-from envsync.workspace.curated import CATALOG
-from envsync.workspace.local import LocalWorkspace
+from envsync.workspace.local.curated import CATALOG
+from envsync.workspace.local.workspace import LocalWorkspace
 
 PROCESSES, CREATES = 4, 50
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")

@@ -8,10 +8,11 @@ import pytest
 import requests
 
 from envsync.errors import WorkspaceError
-from envsync.workspace.arm import ArmSession, HttpOptions, StaticTokenCredential
-from envsync.workspace.azureml import AzureMLWorkspace
-from envsync.workspace.redact import MASK, RedactingFilter, redact
-from envsync.workspace.upload import BlobStore
+from envsync.http.redact import MASK, RedactingFilter, redact
+from envsync.http.session import HttpOptions, StaticTokenCredential
+from envsync.workspace.azure.arm import ArmSession
+from envsync.workspace.azure.upload import BlobStore
+from envsync.workspace.azure.workspace import AzureMLWorkspace
 
 SAS = "sv=2023-11-03&ss=b&sp=racwl&se=2099-01-01T00%3A00%3A00Z&sig=AbC%2Bdef%2F123%3D"
 
@@ -92,7 +93,7 @@ def test_error_from_response_redacts_echoed_secrets() -> None:
     response._content = (
         b'{"error": {"code": "AuthorizationFailed", "message": "token Bearer abc.def.ghi denied"}}'
     )
-    from envsync.workspace.arm import error_from_response
+    from envsync.workspace.azure.arm import error_from_response
 
     error = error_from_response("GET environments", response)
     assert "abc.def.ghi" not in str(error)

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from envsync.errors import EnvsyncError
-from envsync.workspace.throttle import (
+from envsync.http.throttle import (
     ArmThrottle,
     Limits,
     PacerState,
@@ -135,10 +135,10 @@ def test_pacer_adopts_a_larger_budget_and_survives_missing_headers() -> None:
 
 # -- the emulator over HTTP -----------------------------------------------------------------------
 
-pytest.importorskip("envsync.workspace.local")  # the emulator's store
-from envsync.workspace.arm import HttpOptions, StaticTokenCredential  # noqa: E402
-from envsync.workspace.azureml import AzureMLWorkspace  # noqa: E402
-from envsync.workspace.emulator import start_emulator  # noqa: E402
+pytest.importorskip("envsync.workspace.local.workspace")  # the emulator's store
+from envsync.emulator.server import start_emulator  # noqa: E402
+from envsync.http.session import HttpOptions, StaticTokenCredential  # noqa: E402
+from envsync.workspace.azure.workspace import AzureMLWorkspace  # noqa: E402
 
 
 def _get(session: requests.Session, url: str, token: str = "t") -> requests.Response:  # noqa: S107

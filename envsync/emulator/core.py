@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from envsync.workspace import armjson
-from envsync.workspace.local import LocalWorkspace
+from envsync.workspace.azure import armjson
+from envsync.workspace.local.workspace import LocalWorkspace
 
 API_VERSIONS = frozenset({"2023-04-01-preview", "2024-10-01", "2025-06-01", "2025-09-01", "2025-12-01"})
 ARM_PATH = re.compile(

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from envsync.emulator.arm import handle_arm
+from envsync.emulator.blob import handle_blob
+from envsync.emulator.core import ARM_PATH, Backend, Reply, Request, arm_error
+from envsync.emulator.faults import Fault, FaultInjector, Snapshot, Stats, unlimited_headers
 from envsync.errors import EnvsyncError
-from envsync.workspace.emulator_arm import handle_arm
-from envsync.workspace.emulator_blob import handle_blob
-from envsync.workspace.emulator_core import ARM_PATH, Backend, Reply, Request, arm_error
-from envsync.workspace.faults import Fault, FaultInjector, Snapshot, Stats, unlimited_headers
-from envsync.workspace.throttle import ArmThrottle, Decision, Limits, principal_of
+from envsync.http.throttle import ArmThrottle, Decision, Limits, principal_of
 
 BLOB_PREFIX = "/_blob/"
 STATS_PATH = "/_emulator/stats"

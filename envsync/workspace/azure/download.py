@@ -14,8 +14,8 @@ from urllib.parse import quote, unquote, urlsplit
 from xml.etree import ElementTree
 
 from envsync.errors import WorkspaceError
-from envsync.workspace.arm import ArmSession, error_from_response
-from envsync.workspace.upload import (
+from envsync.workspace.azure.arm import ArmSession, error_from_response
+from envsync.workspace.azure.upload import (
     BLOB_API_VERSION,
     BlobStore,
     _blob_call,

@@ -9,9 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from envsync.errors import NotFoundError, WorkspaceError
-from envsync.workspace import ListView, armjson
-from envsync.workspace.emulator_core import (
+from envsync.emulator.core import (
     API_VERSIONS,
     BLOB_CONTAINER,
     DATASTORE,
@@ -21,7 +19,10 @@ from envsync.workspace.emulator_core import (
     arm_error,
     page,
 )
-from envsync.workspace.local import LocalWorkspace
+from envsync.errors import NotFoundError, WorkspaceError
+from envsync.workspace import ListView
+from envsync.workspace.azure import armjson
+from envsync.workspace.local.workspace import LocalWorkspace
 
 Handler = Callable[[Backend, Request, str, LocalWorkspace, list[str]], Reply]
 _ORDERS = {"createdtime desc": False, "createdtime asc": True}  # value → reverse newest-first

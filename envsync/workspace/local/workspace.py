@@ -21,8 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from envsync.errors import ConflictError, NotFoundError, WorkspaceError
-from envsync.workspace import Container, ListView, RemoteVersion, VersionBody, blobstore, localdb
-from envsync.workspace.localdb import errors, transaction
+from envsync.workspace import Container, ListView, RemoteVersion, VersionBody
+from envsync.workspace.local import blobstore
+from envsync.workspace.local import db as localdb
+from envsync.workspace.local.db import errors, transaction
 
 DEFAULT_PATH = Path(".envsync/workspace.db")
 NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}")  # mfe.json; enforced when a name is created

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from envsync.errors import WorkspaceError
-from envsync.workspace import BuildContext, Container, ListView, RemoteVersion, VersionBody, blobstore
-from envsync.workspace.curated import CATALOG, CURATED_SEED
+from envsync.workspace import BuildContext, Container, ListView, RemoteVersion, VersionBody
+from envsync.workspace.local import blobstore
+from envsync.workspace.local.curated import CATALOG, CURATED_SEED
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's transaction

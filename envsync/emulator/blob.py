@@ -16,9 +16,9 @@ from email.utils import formatdate
 from urllib.parse import parse_qs, unquote
 from xml.sax.saxutils import escape
 
-from envsync.workspace.emulator_core import Backend, Reply, Request
-from envsync.workspace.local import LocalWorkspace
-from envsync.workspace.upload import string_to_sign
+from envsync.emulator.core import Backend, Reply, Request
+from envsync.workspace.azure.upload import string_to_sign
+from envsync.workspace.local.workspace import LocalWorkspace
 
 META = "x-ms-meta-"
 

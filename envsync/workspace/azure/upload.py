@@ -31,7 +31,8 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import requests
 
 from envsync.errors import WorkspaceError
-from envsync.workspace.arm import ArmSession, error_from_response, is_loopback
+from envsync.http.session import is_loopback
+from envsync.workspace.azure.arm import ArmSession, error_from_response
 
 BLOB_API_VERSION = "2023-11-03"  # x-ms-version sent to storage
 UPLOAD_PREFIX = "LocalUpload"

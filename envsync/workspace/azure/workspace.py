@@ -16,21 +16,20 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from envsync.errors import NotFoundError
-from envsync.workspace import Container, ListView, RemoteVersion, VersionBody, armjson
-from envsync.workspace.arm import (
-    ARM_SCOPE,
-    DEFAULT_ENDPOINT,
-    ArmSession,
+from envsync.http.session import (
     HttpOptions,
     StaticTokenCredential,
     TokenCredential,
     check_endpoint,
     is_loopback,
 )
+from envsync.workspace import Container, ListView, RemoteVersion, VersionBody
+from envsync.workspace.azure import armjson
+from envsync.workspace.azure.arm import ARM_SCOPE, DEFAULT_ENDPOINT, ArmSession
 
 if TYPE_CHECKING:
     from envsync.config import Target
-    from envsync.workspace.upload import BlobStore
+    from envsync.workspace.azure.upload import BlobStore
 
 DEFAULT_API_VERSION = "2025-12-01"
 DEFAULT_DATASTORE = "workspaceblobstore"
@@ -140,7 +139,7 @@ class AzureMLWorkspace:
     # -- build contexts -------------------------------------------------------------------------
 
     def upload_context(self, directory: Path, digest: str) -> str:
-        from envsync.workspace.upload import open_blob_store, upload_context
+        from envsync.workspace.azure.upload import open_blob_store, upload_context
 
         with self._store_lock:  # one datastore GET + listSecrets per run, not per context
             if self._store is None:
@@ -148,8 +147,8 @@ class AzureMLWorkspace:
         return upload_context(self.session, self._store, Path(directory), digest)
 
     def download_context(self, context_uri: str, dest: Path) -> None:
-        from envsync.workspace.download import download_context
-        from envsync.workspace.upload import open_blob_store
+        from envsync.workspace.azure.download import download_context
+        from envsync.workspace.azure.upload import open_blob_store
 
         with self._store_lock:
             if self._store is None:

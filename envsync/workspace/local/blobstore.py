@@ -117,8 +117,8 @@ def store_upload(db: sqlite3.Connection, upload: ContextUpload) -> None:
 
 def download(db: sqlite3.Connection, context_uri: str, dest: Path) -> list[tuple[Path, bytes]]:
     """The files a contextUri of this store names, as (target under `dest`, content)."""
-    from envsync.workspace.download import blob_prefix, safe_target
-    from envsync.workspace.upload import BlobStore
+    from envsync.workspace.azure.download import blob_prefix, safe_target
+    from envsync.workspace.azure.upload import BlobStore
 
     store = BlobStore(LOCAL_ACCOUNT, LOCAL_CONTAINER, LOCAL_SUFFIX, request_root="")
     prefix = blob_prefix(store, context_uri)

@@ -1,0 +1,148 @@
+"""What every HTTP client of envsync shares: credentials, transport options, retries, endpoints.
+
+Retries are urllib3's `Retry` (honouring `Retry-After`, capped); sessions never read .netrc or
+proxy credentials from the environment and always verify TLS.
+"""
+
+from __future__ import annotations
+
+import inspect
+import ipaddress
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from envsync.errors import WorkspaceError
+from envsync.http.redact import redact
+from envsync.http.throttle import Limits
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Every request envsync makes is idempotent (PUTs replace a whole body, listSecrets reads), so a
+# lost response may be retried whatever the method.
+RETRY_METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"})
+
+
+class AccessTokenLike(Protocol):
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def expires_on(self) -> int: ...
+
+
+class TokenCredential(Protocol):
+    """What azure-identity credentials provide (`DefaultAzureCredential` included)."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessTokenLike: ...
+
+
+@dataclass(frozen=True)
+class StaticToken:
+    token: str
+    expires_on: int
+
+    def __repr__(self) -> str:
+        return f"StaticToken(token='<redacted>', expires_on={self.expires_on})"
+
+
+class StaticTokenCredential:
+    """A fixed bearer token (ENVSYNC_ARM_TOKEN, or any token for the local emulator)."""
+
+    def __init__(self, token: str):
+        if not token:
+            raise WorkspaceError("an empty ARM token was given")
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> StaticToken:
+        return StaticToken(self._token, int(time.time()) + 3600)
+
+    def __repr__(self) -> str:
+        return "StaticTokenCredential(token='<redacted>')"
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """Transport knobs. The defaults suit ARM; tests shrink the backoff."""
+
+    concurrency: int = 8
+    retries: int = 6
+    backoff: float = 0.5  # seconds; doubles per attempt
+    backoff_max: float = 30.0
+    jitter: float = 0.5  # up to this many seconds added to each backoff
+    retry_after_max: float = 120.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    # Client-side pacing: before each ARM request take a token from a bucket mirroring ARM's
+    # (sizes and refill rates below), synced down to the x-ms-ratelimit-remaining-* headers;
+    # with none left, wait for the refill instead of sending into a 429. Blob requests are not
+    # ARM's and are never paced. The emulator without --arm-throttle reports ARM's hourly
+    # budget (thousands), which the pacer adopts as its bucket size: no waiting there.
+    pacing: bool = True
+    read_bucket: int = 250
+    read_refill: float = 25.0  # tokens a second
+    write_bucket: int = 200  # writes; deletes have a bucket of their own, the same size
+    write_refill: float = 10.0
+
+    def limits(self) -> Limits:
+        return Limits(self.read_bucket, self.read_refill, self.write_bucket, self.write_refill)
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(url: str) -> str:
+    """`url` without a trailing slash; refuses plain http except on a loopback address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise WorkspaceError(f"invalid ARM endpoint '{redact(url)}': expected https://host")
+    if parts.scheme == "http" and not is_loopback(url):
+        raise WorkspaceError(
+            f"refusing plain http to {parts.hostname}: use https (http is allowed only for a "
+            "loopback endpoint such as the local emulator on 127.0.0.1)"
+        )
+    return url.rstrip("/")
+
+
+def make_retry(options: HttpOptions) -> Retry:
+    kwargs: dict[str, Any] = {
+        "total": options.retries,
+        "connect": options.retries,
+        "read": options.retries,
+        "status": options.retries,
+        "other": 0,
+        "backoff_factor": options.backoff,
+        "backoff_max": options.backoff_max,
+        "backoff_jitter": options.jitter,
+        "status_forcelist": RETRY_STATUSES,
+        "allowed_methods": RETRY_METHODS,
+        "respect_retry_after_header": True,
+        "raise_on_status": False,  # the last response is mapped to a WorkspaceError below
+        "raise_on_redirect": False,
+    }
+    if "retry_after_max" in inspect.signature(Retry.__init__).parameters:  # urllib3 >= 2.5
+        kwargs["retry_after_max"] = options.retry_after_max
+    return Retry(**kwargs)
+
+
+def new_session(options: HttpOptions) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(
+        pool_connections=4, pool_maxsize=max(options.concurrency, 10), max_retries=make_retry(options)
+    )
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.trust_env = False  # no .netrc credentials or proxy auth picked up behind our back
+    session.verify = True
+    return session
