@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from envsync import drift
-from envsync.drift import DriftKind
+from envsync.plan import drift
+from envsync.plan.drift import DriftKind
 from envsync.plan.planner import PlanOptions
 from envsync.workspace import FINGERPRINT_PROPERTY
 from tests.plan.test_planner import ROOT, observed, spec, version

@@ -14,10 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from envsync import github
 from envsync.cli import cli
 from envsync.errors import ExitCode
-from envsync.github import Action, GitHub, GitHubError, Settings
+from envsync.gitops import github
+from envsync.gitops.github import Action, GitHub, GitHubError, Settings
 
 TOKEN = "ghs_fake0123456789abcdefTOKEN"
 REPO = "octo/envs"

@@ -9,9 +9,10 @@ from pathlib import Path
 import git
 import pytest
 
-from envsync import config, gitops
+from envsync import config
 from envsync.content.context import context_digest
 from envsync.errors import GitError
+from envsync.gitops import git as gitops
 from envsync.spec.load import load_all, load_spec
 
 ENVS = {

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from envsync.errors import EnvsyncError
-from envsync.importer import SCHEMA, environment_yaml, files_for
-from envsync.inspect import (
+from envsync.inventory.importer import SCHEMA, environment_yaml, files_for
+from envsync.inventory.inspect import (
     Wanted,
     environment_rows,
     latest,

@@ -8,20 +8,19 @@ from pathlib import Path
 import pytest
 
 from envsync.plan.model import Action, Change, Plan
-from envsync.references import (
+from envsync.plan.references import annotate, workspace_known
+from envsync.spec.references import (
     BadReference,
     Found,
     Kind,
     Known,
     Reference,
     Target,
-    annotate,
     check,
     load_references,
     parse_reference,
     reference_files,
     repo_known,
-    workspace_known,
 )
 from envsync.workspace import RemoteVersion, VersionBody
 

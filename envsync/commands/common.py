@@ -9,11 +9,18 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from envsync.errors import EnvsyncError
+
+if TYPE_CHECKING:
+    from envsync.apply.result import ChangeResult
+    from envsync.config import Config, Target
+    from envsync.plan.model import Plan
+    from envsync.spec.load import LoadResult
+    from envsync.workspace import Workspace
 
 
 @dataclass
@@ -23,43 +30,52 @@ class App:
     root: Path
 
     @cached_property
-    def config(self) -> Any:
+    def config(self) -> Config:
         from envsync import config
 
         return config.load(self.root)
 
 
-def open_target(app: App, target_name: str | None) -> tuple[Any, Any]:
+@dataclass(frozen=True)
+class Opened:
+    """A configured target and the workspace it names, opened."""
+
+    target: Target
+    workspace: Workspace
+
+
+def open_target(app: App, target_name: str | None) -> Opened:
     from envsync.workspace.factory import open_workspace
 
     target = app.config.target(target_name)
-    return target, open_workspace(target)
+    return Opened(target, open_workspace(target))
 
 
 def use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def check_references(app: App, workspace: Any, result: Any) -> tuple[Any, bool]:
+def check_references(app: App, workspace: Workspace, result: Plan) -> tuple[Plan, bool]:
     """Job and deployment references, checked against the workspace and what the plan creates
     (problems go to stderr), and listed under the new versions they pick up."""
-    from envsync import references
+    from envsync.plan import references as planned
+    from envsync.spec import references
 
     config = app.config
     found = references.scan(config.root, config.references, config.environments)
-    known = references.workspace_known(result, references.read_versions(workspace, found.references))
+    known = planned.workspace_known(result, planned.read_versions(workspace, found.references))
     problems = sorted([*found.problems, *references.check(found.references, known)])
     for problem in problems:
         click.echo(str(problem), err=True)
-    return references.annotate(result, found.references), bool(problems)
+    return planned.annotate(result, found.references), bool(problems)
 
 
-def with_references(app: App, result: Any) -> Any:
+def with_references(app: App, result: LoadResult) -> LoadResult:
     """Validate's repo-only reference check: names the repo defines, or Azure's curated naming
     (there is no workspace to list versions from)."""
     from dataclasses import replace
 
-    from envsync import references
+    from envsync.spec import references
 
     config = app.config
     found = references.scan(config.root, config.references, config.environments)
@@ -83,7 +99,7 @@ class Progress:
         self.total, self.done, self.live = total, 0, sys.stdout.isatty()
         self.lock = threading.Lock()
 
-    def __call__(self, result: Any) -> None:
+    def __call__(self, result: ChangeResult) -> None:
         with self.lock:
             self.done += 1
             line = f"[{self.done}/{self.total}] {result.line()}"

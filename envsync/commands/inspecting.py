@@ -26,10 +26,10 @@ def list_cmd(app: App, target: str | None, name: str | None, archived: bool, cur
 
     Example: envsync list --name sklearn --archived
     """
-    from envsync import inspect
+    from envsync.inventory import inspect
     from envsync.workspace import ListView
 
-    _, workspace = open_target(app, target)
+    workspace = open_target(app, target).workspace
     view = ListView.ALL if archived else ListView.ACTIVE
     if name:
         versions = workspace.list_versions(name, view)
@@ -71,11 +71,11 @@ def show_cmd(app: App, reference: str, target: str | None, fmt: str) -> None:
 
     Example: envsync show azureml:sklearn@latest --format json
     """
-    from envsync import inspect
+    from envsync.inventory import inspect
     from envsync.workspace import ListView
 
     wanted = inspect.parse_wanted(reference)
-    _, workspace = open_target(app, target)
+    workspace = open_target(app, target).workspace
     if wanted.version is None:
         found = inspect.latest(workspace.list_versions(wanted.name, ListView.ACTIVE))
     else:
@@ -104,9 +104,9 @@ def import_cmd(app: App, target: str | None, names: tuple[str, ...], out: Path, 
 
     Example: envsync import --name sklearn --out environments/
     """
-    from envsync import importer
+    from envsync.inventory import importer
 
-    _, workspace = open_target(app, target)
+    workspace = open_target(app, target).workspace
     planned = [importer.files_for(v) for v in importer.select(workspace, names)]
     taken = [] if force else importer.existing(out, planned)
     if taken:

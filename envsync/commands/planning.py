@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from envsync.commands.common import (
     App,
+    Opened,
     Progress,
     approved,
     check_references,
@@ -16,6 +18,37 @@ from envsync.commands.common import (
     use_color,
 )
 from envsync.errors import EnvsyncError, ExitCode
+
+if TYPE_CHECKING:
+    from envsync.gitops.state import GitState, Selection
+    from envsync.plan.model import Plan
+    from envsync.plan.run import EarlyRead
+    from envsync.spec.model import EnvironmentSpec
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    target: str | None = None
+    out: Path | None = None
+    fmt: str = "text"
+    detailed_exitcode: bool = False
+    verbose: bool = False
+    no_color: bool = False
+    refresh: bool = False
+    changed_since: str | None = None
+    at_ref: str | None = None
+    all_targets: bool = False
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    target: str | None = None
+    auto_approve: bool = False
+    concurrency: int | None = None
+    prune: bool = False
+    allow_dirty: bool = False
+    all_targets: bool = False
+    no_color: bool = False
 
 
 @click.command("plan")
@@ -40,71 +73,79 @@ from envsync.errors import EnvsyncError, ExitCode
 @click.option("--at", "at_ref", metavar="REF", help="Plan the environments as they are at REF (no checkout).")
 @click.option("--all-targets", is_flag=True, help="Plan every configured target, one section each.")
 @click.pass_obj
-def plan_cmd(app: App, /, **opts: Any) -> ExitCode:
+def plan_cmd(app: App, /, **options: object) -> ExitCode:
     """Show what apply would change in the target workspace.
 
     Example: envsync plan --changed-since origin/main --format markdown --out plan.json > plan.md
     """
-    from envsync import pipeline
+    from envsync.gitops import state
+    from envsync.spec.load import load_valid
 
-    names = app.config.target_names() if opts["all_targets"] else [opts["target"]]
-    targets = [_Opened(app, *open_target(app, name), opts) for name in names]
-    if opts["at_ref"]:
-        with pipeline.specs_at(app.config, opts["at_ref"]) as specs:
-            return _plan_targets(app, targets, pipeline.Selection(specs), opts)
-    specs = pipeline.load_specs(app.config)
-    selection = pipeline.Selection(specs)
-    if opts["changed_since"]:
-        selection = pipeline.changed_since(app.config, specs, opts["changed_since"])
-    return _plan_targets(app, targets, selection, opts)
+    request = PlanRequest(**options)  # type: ignore[arg-type]  # click checked each option's type
+    names = app.config.target_names() if request.all_targets else [request.target]
+    targets = [_Early(app, open_target(app, name), request) for name in names]
+    if request.at_ref:
+        with state.specs_at(app.config, request.at_ref) as specs:
+            return _plan_targets(app, targets, state.Selection(specs), request)
+    specs = load_valid(app.config)
+    selection = state.Selection(specs)
+    if request.changed_since:
+        selection = state.changed_since(app.config, specs, request.changed_since)
+    return _plan_targets(app, targets, selection, request)
 
 
-class _Opened:
+class _Early:
     """A target opened before git's YAMLs load, already being read (unless a --changed-since
     selection will read just its own names), so the reading overlaps the parsing."""
 
-    def __init__(self, app: App, target: Any, workspace: Any, opts: dict[str, Any]):
-        from envsync import pipeline
+    def __init__(self, app: App, opened: Opened, request: PlanRequest):
+        from envsync.plan.run import start_early
 
-        self.target, self.workspace = target, workspace
-        self.early = None
-        if not opts["changed_since"]:
-            self.early = pipeline.start_early(app.config, workspace, refresh=opts["refresh"])
+        self.opened = opened
+        self.early: EarlyRead | None = None
+        if not request.changed_since:
+            self.early = start_early(app.config, opened.workspace, refresh=request.refresh)
 
 
-def _plan_targets(app: App, targets: list[_Opened], selection: Any, opts: dict[str, Any]) -> ExitCode:
-    codes = [_plan_one(app, t, selection, opts, many=len(targets) > 1) for t in targets]
+def _plan_targets(app: App, targets: list[_Early], selection: Selection, request: PlanRequest) -> ExitCode:
+    from envsync.gitops.state import read_state
+
+    git = read_state(app.config, selection.specs)
+    codes = [_plan_one(app, t, selection, git, request, many=len(targets) > 1) for t in targets]
     return max(codes, key=lambda c: (c == ExitCode.ERROR, c == ExitCode.CHANGES))
 
 
-def _plan_one(app: App, opened: _Opened, selection: Any, opts: dict[str, Any], *, many: bool) -> ExitCode:
-    from envsync import pipeline
+def _plan_one(
+    app: App, early: _Early, selection: Selection, git: GitState, request: PlanRequest, *, many: bool
+) -> ExitCode:
     from envsync.plan import render, saved
+    from envsync.plan.run import make_plan
 
-    chosen, workspace = opened.target, opened.workspace
-    result = pipeline.make_plan(
+    chosen, workspace = early.opened.target, early.opened.workspace
+    result = make_plan(
         app.config,
         chosen,
         workspace,
         selection.specs,
-        refresh=opts["refresh"],
+        refresh=request.refresh,
         only=selection.only,
-        early=opened.early,
-        commit=pipeline.head_commit(app.config, selection.specs),
+        early=early.early,
+        commit=git.commit,
     )
     result, bad_references = check_references(app, workspace, result)
-    if opts["out"]:
-        out = opts["out"]
+    if request.out:
+        out = request.out
         saved.write(result, out.with_name(f"{out.stem}.{chosen.name}{out.suffix}") if many else out)
-    if opts["fmt"] == "json":
+    if request.fmt == "json":
         click.echo(render.to_json(result), nl=False)
-    elif opts["fmt"] == "markdown":
+    elif request.fmt == "markdown":
         click.echo(render.markdown(result), nl=False)
     else:
-        click.echo(render.text(result, verbose=opts["verbose"], color=use_color(opts["no_color"])), nl=False)
+        color = use_color(request.no_color)
+        click.echo(render.text(result, verbose=request.verbose, color=color), nl=False)
     if result.errors or bad_references:
         return ExitCode.ERROR
-    return ExitCode.CHANGES if opts["detailed_exitcode"] and result.has_changes else ExitCode.OK
+    return ExitCode.CHANGES if request.detailed_exitcode and result.has_changes else ExitCode.OK
 
 
 @click.command("apply")
@@ -123,68 +164,78 @@ def _plan_one(app: App, opened: _Opened, selection: Any, opts: dict[str, Any], *
 @click.option("--all-targets", is_flag=True, help="Apply to every configured target in turn.")
 @click.option("--no-color", is_flag=True, help="No colour.")
 @click.pass_obj
-def apply_cmd(app: App, /, plan_file: Path | None, **opts: Any) -> ExitCode:
+def apply_cmd(app: App, /, plan_file: Path | None, **options: object) -> ExitCode:
     """Apply a saved plan, or plan and apply after confirmation.
 
     Example: envsync apply plan.json    |    envsync apply --auto-approve
     """
-    from envsync import pipeline
+    from envsync.gitops.state import read_state
+    from envsync.spec.load import load_valid
 
-    specs = pipeline.load_specs(app.config)
-    if not opts["allow_dirty"]:
-        pipeline.refuse_dirty(app.config, specs)
+    request = ApplyRequest(**options)  # type: ignore[arg-type]  # click checked each option's type
+    specs = load_valid(app.config)
+    git = read_state(app.config, specs)  # once per run: the dirty check and every version's provenance
+    if not request.allow_dirty:
+        git.refuse_dirty()
+    run = _ApplyRun(app, request, specs, git)
     if plan_file is not None:
-        return _apply_saved(app, plan_file, specs, opts)
-    names = app.config.target_names() if opts["all_targets"] else [opts["target"]]
-    codes = [_plan_and_apply(app, name, specs, opts) for name in names]
+        return run.saved(plan_file)
+    names = app.config.target_names() if request.all_targets else [request.target]
+    codes = [run.plan_and_apply(name) for name in names]
     return ExitCode.ERROR if ExitCode.ERROR in codes else ExitCode.OK
 
 
-def _apply_saved(app: App, plan_file: Path, specs: Any, opts: dict[str, Any]) -> ExitCode:
-    from envsync.plan import saved
+@dataclass(frozen=True)
+class _ApplyRun:
+    app: App
+    request: ApplyRequest
+    specs: tuple[EnvironmentSpec, ...]
+    git: GitState
 
-    result = saved.read(plan_file)
-    chosen, workspace = open_target(app, opts["target"] or result.target)
-    if result.target != chosen.name:
-        raise EnvsyncError(f"{plan_file}: the plan is for target '{result.target}', not '{chosen.name}'")
-    return _execute(app, workspace, result, specs, opts)
+    def saved(self, plan_file: Path) -> ExitCode:
+        from envsync.plan import saved
 
+        result = saved.read(plan_file)
+        opened = open_target(self.app, self.request.target or result.target)
+        if result.target != opened.target.name:
+            raise EnvsyncError(
+                f"{plan_file}: the plan is for target '{result.target}', not '{opened.target.name}'"
+            )
+        return self.execute(opened, result)
 
-def _plan_and_apply(app: App, target: str | None, specs: Any, opts: dict[str, Any]) -> ExitCode:
-    from envsync import pipeline
-    from envsync.plan import render
+    def plan_and_apply(self, target: str | None) -> ExitCode:
+        from envsync.plan import render
+        from envsync.plan.run import make_plan
 
-    chosen, workspace = open_target(app, target)
-    result = pipeline.make_plan(
-        app.config, chosen, workspace, specs, commit=pipeline.head_commit(app.config, specs)
-    )
-    click.echo(render.text(result, color=use_color(opts["no_color"])), nl=False)
-    if not (result.has_changes or result.errors or result.records_to_write):
-        return ExitCode.OK
-    # Writing only last-applied records is bookkeeping on container tags: no confirmation.
-    if result.has_changes and not result.errors and not approved(opts["auto_approve"]):
-        click.echo("Apply cancelled.")
-        return ExitCode.ERROR
-    return _execute(app, workspace, result, specs, opts)
+        opened = open_target(self.app, target)
+        result = make_plan(
+            self.app.config, opened.target, opened.workspace, self.specs, commit=self.git.commit
+        )
+        click.echo(render.text(result, color=use_color(self.request.no_color)), nl=False)
+        if not (result.has_changes or result.errors or result.records_to_write):
+            return ExitCode.OK
+        # Writing only last-applied records is bookkeeping on container tags: no confirmation.
+        if result.has_changes and not result.errors and not approved(self.request.auto_approve):
+            click.echo("Apply cancelled.")
+            return ExitCode.ERROR
+        return self.execute(opened, result)
 
+    def execute(self, opened: Opened, result: Plan) -> ExitCode:
+        from envsync.apply.applier import ApplyOptions, apply
 
-def _execute(app: App, workspace: Any, result: Any, specs: Any, opts: dict[str, Any]) -> ExitCode:
-    from envsync import pipeline
-    from envsync.apply.applier import ApplyOptions, apply
-
-    config = app.config
-    options = ApplyOptions(
-        prune=opts["prune"],
-        protected=config.protected,
-        ignore_tags=config.ignore_tags,
-        concurrency=opts["concurrency"] or config.concurrency,
-        provenance=pipeline.provenance_for(config, specs),
-    )
-    progress = Progress(sum(1 for c in result.changes if c.action.value != "noop"))
-    outcome = apply(result, workspace, specs, options, on_result=progress)
-    progress.finish()
-    click.echo(outcome.summary())
-    return ExitCode.ERROR if outcome.failed else ExitCode.OK
+        config = self.app.config
+        options = ApplyOptions(
+            prune=self.request.prune,
+            protected=config.protected,
+            ignore_tags=config.ignore_tags,
+            concurrency=self.request.concurrency or config.concurrency,
+            provenance=self.git.properties,
+        )
+        progress = Progress(sum(1 for c in result.changes if c.action.value != "noop"))
+        outcome = apply(result, opened.workspace, self.specs, options, on_result=progress)
+        progress.finish()
+        click.echo(outcome.summary())
+        return ExitCode.ERROR if outcome.failed else ExitCode.OK
 
 
 @click.command("drift")
@@ -199,16 +250,18 @@ def drift_cmd(app: App, target: str | None, fmt: str, all_targets: bool) -> Exit
 
     Always reads every version: hand edits to a version's tags or description leave no other trace.
     """
-    from envsync import drift, pipeline
+    from envsync.plan import drift
     from envsync.plan.observe import observe
+    from envsync.plan.run import plan_options
+    from envsync.spec.load import load_valid
 
     config = app.config
-    specs = pipeline.load_specs(config)
+    specs = load_valid(config)
     drifted = False
     for name in config.target_names() if all_targets else [target]:
-        chosen, workspace = open_target(app, name)
-        observed = observe(workspace, specs, concurrency=config.concurrency, exclude=config.exclude)
-        report = drift.detect(specs, observed, pipeline.plan_options(config, chosen))
+        opened = open_target(app, name)
+        observed = observe(opened.workspace, specs, concurrency=config.concurrency, exclude=config.exclude)
+        report = drift.detect(specs, observed, plan_options(config, opened.target))
         render = {"json": drift.to_json, "markdown": drift.markdown}.get(fmt, drift.text)
         click.echo(render(report), nl=False)
         drifted = drifted or report.drifted

@@ -137,7 +137,7 @@ def github_comment_cmd(app: App, pr: int, body_file: Any, target: str | None) ->
 
     Example: envsync github comment --pr 7 --body-file plan.md
     """
-    from envsync import github
+    from envsync.gitops import github
 
     marker = github.plan_marker(_marker_target(app, target))
     done = github.GitHub.from_env().upsert_comment(pr, body_file.read(), marker=marker)
@@ -158,7 +158,7 @@ def github_issue_cmd(
 
     Example: envsync github issue --title "Drift in prod" --body-file drift.md -t prod
     """
-    from envsync import github
+    from envsync.gitops import github
 
     if not close and (title is None or body_file is None):
         raise click.UsageError("--title and --body-file are required (unless --close)")

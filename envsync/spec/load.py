@@ -263,3 +263,15 @@ def _read_text(path: Path) -> str:
 
 def _unique(paths: Iterable[Path]) -> list[Path]:
     return sorted({_absolute(p) for p in paths}, key=lambda p: p.as_posix())
+
+
+def load_valid(config: Config, paths: Sequence[Path] = ()) -> tuple[EnvironmentSpec, ...]:
+    """Git's environments; any invalid file stops everything (nothing is planned or applied)."""
+    loaded = load_all(config, paths)
+    if loaded.errors:
+        count = len(loaded.errors)
+        raise SpecError(
+            f"{count} problem{'s' * (count != 1)} in environment files; nothing planned",
+            details=tuple(str(p) for p in loaded.problems),
+        )
+    return loaded.specs

@@ -12,7 +12,7 @@ import yaml
 
 from envsync.content.fingerprint import parse_conda_text
 from envsync.errors import EnvsyncError
-from envsync.references import PREFIX, BadReference, parse_reference
+from envsync.spec.references import PREFIX, BadReference, parse_reference
 from envsync.workspace import Container, RemoteVersion
 
 LATEST = "latest"

@@ -21,7 +21,7 @@ import yaml
 
 from envsync.content.fingerprint import DEFAULT_DOCKERFILE, context_from_uri, normalize_dockerfile_path
 from envsync.errors import EnvsyncError
-from envsync.inspect import inference_yaml, latest
+from envsync.inventory.inspect import inference_yaml, latest
 from envsync.workspace import ListView, RemoteVersion, Workspace
 
 SCHEMA = "https://azuremlschemas.azureedge.net/latest/environment.schema.json"

@@ -4,7 +4,8 @@ A reference is the value of a top-level `environment:` key, in one of the forms 
 `azureml:NAME:VERSION`, `azureml:NAME@latest`, a registry asset
 `azureml://registries/REG/environments/NAME/versions/V` (or `/labels/latest`), or an inline
 mapping (an anonymous environment, created by the job itself and never planned).
-Finding and loading files is I/O; parsing, checking and annotating a plan are pure.
+Finding and loading files is I/O; parsing and checking are pure. Checking against a workspace
+and annotating a plan with the jobs a new version affects live in `envsync.plan.references`.
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ import enum
 import os
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envsync.plan.model import Action, Plan
 from envsync.spec.load import load_inline
 from envsync.spec.problems import TEMPLATE_HINT, Problem, is_templated
 from envsync.spec.yamlio import YamlDocument, YamlError, load_yaml
-from envsync.workspace import ListView, RemoteVersion, Workspace
 
 PREFIX = "azureml:"
 CURATED_PREFIXES = ("AzureML", "Microsoft")  # names Azure reserves for its curated environments
@@ -251,44 +250,6 @@ def _unknown(target: Target, known: Known) -> str | None:
         return None
     shown = ", ".join(sorted(known.versions[name])) or "none"
     return f"'{name}' has no version {target.version} (known versions: {shown})"
-
-
-def annotate(plan: Plan, references: Sequence[Reference]) -> Plan:
-    """Each new version lists the references it affects: `@latest` ones, and pins to it."""
-    changes = tuple(
-        replace(c, references=_users(c.name, c.version, references))
-        if c.action in (Action.CREATE, Action.NEW_VERSION)
-        else c
-        for c in plan.changes
-    )
-    return replace(plan, changes=changes)
-
-
-def _users(name: str, version: str | None, references: Sequence[Reference]) -> tuple[str, ...]:
-    return tuple(
-        f"{r.where} ({r.text})"
-        for r in references
-        if r.target.name == name
-        and (r.target.kind is Kind.LATEST or (r.target.kind is Kind.VERSION and r.target.version == version))
-    )
-
-
-def workspace_known(plan: Plan, listed: Mapping[str, Sequence[RemoteVersion]]) -> Known:
-    """For `plan`: versions the workspace holds (archived ones still exist), plus the versions
-    the plan creates. `listed` holds every version of each referenced name."""
-    versions = {name: {v.version for v in found} for name, found in listed.items() if found}
-    active = {name for name, found in listed.items() if any(not v.archived for v in found)}
-    for change in plan.changes:
-        if change.action in (Action.CREATE, Action.NEW_VERSION) and change.version is not None:
-            versions.setdefault(change.name, set()).add(change.version)
-            active.add(change.name)
-    return Known(versions={n: frozenset(v) for n, v in versions.items()}, active=frozenset(active))
-
-
-def read_versions(workspace: Workspace, references: Iterable[Reference]) -> dict[str, list[RemoteVersion]]:
-    """Every version (archived too) of each workspace environment the references name."""
-    names = {r.target.name for r in references if r.target.kind in (Kind.VERSION, Kind.LATEST)}
-    return {name: workspace.list_versions(name, ListView.ALL) for name in sorted(n for n in names if n)}
 
 
 def scan(root: Path, globs: Sequence[str], environment_globs: Sequence[str]) -> Found:

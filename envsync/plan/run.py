@@ -1,0 +1,76 @@
+"""The steps every command shares: load git's specs, open the target, observe, plan."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from envsync.config import Config, Target
+from envsync.plan.model import ObservedState, Plan
+from envsync.plan.observe import Early, observe
+from envsync.plan.planner import PlanOptions, plan
+from envsync.spec.load import EnvironmentSpec
+from envsync.workspace import Container, ListView, Workspace
+
+if TYPE_CHECKING:
+    pass
+
+
+def plan_options(config: Config, target: Target) -> PlanOptions:
+    return PlanOptions(
+        target=target.name,
+        root=config.root,
+        ignore_tags=config.ignore_tags,
+        exclude=config.exclude,
+    )
+
+
+def make_plan(
+    config: Config,
+    target: Target,
+    workspace: Workspace,
+    specs: Sequence[EnvironmentSpec],
+    *,
+    commit: str | None = None,
+    refresh: bool = False,
+    only: frozenset[str] | None = None,
+    early: EarlyRead | None = None,
+) -> Plan:
+    """Plan `specs` against `workspace`; `only` limits what is observed (and so the orphans
+    found) to those names. `early` is what `start_early` began for this target."""
+    if early is not None and early.observed is not None and only is None:
+        observed = early.observed()
+    else:
+        observed = observe(
+            workspace,
+            specs,
+            concurrency=config.concurrency,
+            exclude=config.exclude,
+            ignore_tags=config.ignore_tags,
+            refresh=refresh,
+            only=only,
+            listed=early.listed if early is not None else None,
+        )
+    result = plan(specs, observed, plan_options(config, target))
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return replace(result, commit=commit, created=now)
+
+
+@dataclass(frozen=True)
+class EarlyRead:
+    """What `start_early` began: a whole --refresh observation, or the container listing."""
+
+    observed: Early[ObservedState] | None = None
+    listed: Early[list[Container]] | None = None
+
+
+def start_early(config: Config, workspace: Workspace, *, refresh: bool) -> EarlyRead:
+    """Begin reading `workspace` before git's YAMLs are loaded, for `make_plan(early=...)`:
+    with `refresh` the whole observation (it needs no specs), else the container listing."""
+    if refresh:
+        return EarlyRead(
+            observed=Early(lambda: observe(workspace, concurrency=config.concurrency, exclude=config.exclude))
+        )
+    return EarlyRead(listed=Early(lambda: list(workspace.list_environments(ListView.ALL))))
