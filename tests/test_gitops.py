@@ -10,10 +10,9 @@ import git
 import pytest
 
 from envsync import config
-from envsync.content.context import context_digest
 from envsync.errors import GitError
 from envsync.gitops import git as gitops
-from envsync.spec.load import load_all, load_spec
+from envsync.spec.load import load_all
 
 ENVS = {
     "environments/base.yml": "name: base\nimage: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04\n",
@@ -192,8 +191,6 @@ def test_untracked_new_environment(repo: git.Repo) -> None:
 def test_bad_ref(repo: git.Repo, ref: str) -> None:
     with pytest.raises(GitError, match=f"^unknown git ref '{ref}'$"):
         gitops.changed_paths(repo, ref)
-    with pytest.raises(GitError, match="unknown git ref"):
-        gitops.read_tree_at(repo, ref, top(repo))
 
 
 def test_envsync_root_in_a_subfolder(tmp_path: Path) -> None:
@@ -205,70 +202,6 @@ def test_envsync_root_in_a_subfolder(tmp_path: Path) -> None:
     changed = gitops.changed_paths(r, "HEAD")
     assert changed.changed == ("infra/environments/torch/Dockerfile",)
     assert names(gitops.select_affected(specs(root), changed, root)) == ["torch"]
-    reader = gitops.read_tree_at(r, "HEAD", root)
-    assert reader.glob(["environments/*.yml"]) == [
-        "environments/base.yml",
-        "environments/sk.yml",
-        "environments/torch.yml",
-    ]
-    assert "3.11" in reader.read_text(root / "environments/torch/Dockerfile")
-
-
-def test_read_an_environment_at_an_older_ref_without_checkout(repo: git.Repo, tmp_path: Path) -> None:
-    old = repo.head.commit.hexsha
-    old_digest = context_digest(top(repo) / "environments/torch")
-    write(
-        top(repo),
-        {
-            "environments/sk/conda.yml": ENVS["environments/sk/conda.yml"].replace("3.10", "3.12"),
-            "environments/torch/requirements.txt": "numpy==2.0.0\n",
-            "environments/extra/more.yml": "name: more\nimage: x:1\n",
-        },
-    )
-    commit(repo, "newer")
-    status_before = repo.git.status(porcelain=True)
-    reader = gitops.read_tree_at(repo, old, top(repo))
-
-    assert reader.glob(config.DEFAULT_GLOBS) == [
-        "environments/base.yml",
-        "environments/sk.yml",
-        "environments/sk/conda.yml",
-        "environments/torch.yml",
-    ]
-    assert reader.exists("environments/torch") and not reader.exists("environments/extra/more.yml")
-    with pytest.raises(FileNotFoundError):
-        reader.read_text("environments/extra/more.yml")
-    with pytest.raises(IsADirectoryError):
-        reader.read_text("environments/torch")
-
-    path = top(repo) / "environments/sk.yml"
-    spec, problems = load_spec(path, root=top(repo), text=reader.read_text(path), read_file=reader.read_text)
-    assert problems == [] and spec is not None
-    assert spec.conda["dependencies"] == ["python=3.10"]  # the old conda file, not the one on disk
-
-    exported = reader.materialize_context("environments/torch", tmp_path / "ctx")
-    assert (exported / "requirements.txt").read_text() == "numpy==1.26.4\n"
-    assert context_digest(exported) == old_digest != context_digest(top(repo) / "environments/torch")
-    # The working tree and the index are untouched.
-    assert repo.git.status(porcelain=True) == status_before == ""
-    assert "3.12" in (top(repo) / "environments/sk/conda.yml").read_text()
-
-
-def test_materialize_keeps_executable_bits_and_symlinks(repo: git.Repo, tmp_path: Path) -> None:
-    script = top(repo) / "environments/torch/entry.sh"
-    script.write_text("#!/bin/sh\n")
-    script.chmod(0o755)
-    (top(repo) / "environments/torch/link.txt").symlink_to("requirements.txt")
-    commit(repo, "script and link")
-    out = gitops.read_tree_at(repo, "HEAD", top(repo)).materialize_context(
-        top(repo) / "environments/torch", tmp_path / "ctx"
-    )
-    assert os.access(out / "entry.sh", os.X_OK)
-    assert os.readlink(out / "link.txt") == "requirements.txt"
-    with pytest.raises(NotADirectoryError):
-        gitops.read_tree_at(repo, "HEAD", top(repo)).materialize_context(
-            "environments/base.yml", tmp_path / "x"
-        )
 
 
 def test_provenance_clean_and_dirty(repo: git.Repo) -> None:

@@ -1,4 +1,4 @@
-"""The git edge: what changed since a ref, provenance of a file, files as they are at a ref.
+"""The git edge: what changed since a ref, and where a file comes from (provenance).
 
 Paths that cross this module's API are repo-relative POSIX strings ("environments/a.yml")
 unless a parameter says otherwise. Nothing here checks anything out or writes to the repo.
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import stat
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import git
@@ -175,116 +174,6 @@ def _match(parts: tuple[str, ...], pats: tuple[str, ...]) -> bool:
     if pats[0] == "**":
         return _match(parts, pats[1:]) or (bool(parts) and _match(parts[1:], pats))
     return bool(parts) and fnmatch.fnmatchcase(parts[0], pats[0]) and _match(parts[1:], pats[1:])
-
-
-@dataclass(frozen=True)
-class TreeReader:
-    """Files as they are in one commit, read from git's objects (no checkout).
-
-    Relative paths are relative to the envsync root; absolute ones must lie in the working tree
-    (so `load_spec(..., read_file=reader.read_text)` works on the paths it resolves).
-    """
-
-    repo: git.Repo
-    commit: git.Commit
-    root: Path  # absolute envsync root
-    prefix: str  # the root, relative to the repository ("" at the top)
-
-    def glob(self, patterns: Iterable[str]) -> list[str]:
-        """Files matching any of the envsync globs, as root-relative POSIX paths, sorted."""
-        found: set[str] = set()
-        for pattern in patterns:
-            for path in self._files_under(_static_prefix(pattern)):
-                if glob_match(path, pattern):
-                    found.add(path)
-        return sorted(found)
-
-    def read_text(self, path: str | Path) -> str:
-        """A file's text (UTF-8, BOM dropped); FileNotFoundError/IsADirectoryError like open()."""
-        item = self._item(path)
-        if item.type != "blob":
-            raise IsADirectoryError(f"{path}: is a folder at {self.commit.hexsha[:12]}")
-        return bytes(item.data_stream.read()).decode("utf-8-sig")
-
-    def exists(self, path: str | Path) -> bool:
-        try:
-            self._item(path)
-        except FileNotFoundError:
-            return False
-        return True
-
-    def materialize_context(self, path: str | Path, dest: Path) -> Path:
-        """Write the folder `path` as it is in this commit into `dest` (created); returns `dest`.
-
-        Modes that matter to a build survive: executable bits and symlinks. Submodules are
-        skipped (az ml uploads a context's files, and a submodule's are not in this commit).
-        """
-        tree = self._item(path)
-        if not isinstance(tree, git.Tree):
-            raise NotADirectoryError(f"{path}: not a folder at {self.commit.hexsha[:12]}")
-        dest.mkdir(parents=True, exist_ok=True)
-        for item in tree.traverse():
-            if isinstance(item, git.Blob):
-                _export(item, dest / PurePosixPath(str(item.path)).relative_to(str(tree.path)))
-        return dest
-
-    def _files_under(self, folder: str) -> Iterator[str]:
-        key = "/".join(p for p in (self.prefix, folder) if p)
-        try:
-            start = self.commit.tree / key if key else self.commit.tree
-        except KeyError:
-            return
-        if isinstance(start, git.Tree):
-            for item in start.traverse():
-                if isinstance(item, git.Blob):
-                    path = str(item.path)
-                    yield path[len(self.prefix) + 1 :] if self.prefix else path
-
-    def _item(self, path: str | Path) -> git.Blob | git.Tree:
-        key = self._key(path)
-        try:
-            item = self.commit.tree / key if key else self.commit.tree
-        except KeyError:
-            raise FileNotFoundError(f"{path}: not in commit {self.commit.hexsha[:12]}") from None
-        if not isinstance(item, (git.Blob, git.Tree)):
-            raise FileNotFoundError(f"{path}: a submodule in commit {self.commit.hexsha[:12]}")
-        return item
-
-    def _key(self, path: str | Path) -> str:
-        given = Path(path)
-        absolute = given if given.is_absolute() else self.root / given
-        rel = _relative_to_top(absolute, _top(self.repo))
-        if rel is None:
-            raise FileNotFoundError(f"{path}: outside the repository")
-        return "" if rel == "." else rel
-
-
-def read_tree_at(repo: git.Repo, ref: str, root: Path) -> TreeReader:
-    """A reader of the files in commit `ref`, for the envsync root `root` inside `repo`."""
-    root = Path(os.path.abspath(root))
-    return TreeReader(repo=repo, commit=resolve(repo, ref), root=root, prefix=_prefix(_top(repo), root))
-
-
-def _static_prefix(pattern: str) -> str:
-    # Only the subtree before the first wildcard can match: don't walk the whole repository.
-    fixed = []
-    for part in pattern.split("/")[:-1]:
-        if any(c in part for c in "*?["):
-            break
-        if part not in ("", "."):
-            fixed.append(part)
-    return "/".join(fixed)
-
-
-def _export(blob: git.Blob, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    data = bytes(blob.data_stream.read())
-    if blob.mode == git.Blob.link_mode:
-        os.symlink(data.decode("utf-8", "surrogateescape"), target)
-        return
-    target.write_bytes(data)
-    if blob.mode & stat.S_IXUSR:
-        target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
 @dataclass(frozen=True)

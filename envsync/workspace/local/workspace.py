@@ -1,7 +1,7 @@
 """The embedded workspace: one SQLite file (default `.envsync/workspace.db`) with Azure ML's
 rules for environments (azureml-api.md §2, §3 and §7), so envsync plans and applies with no Azure
 account, and the emulator has a store to serve over HTTP. The file itself (schema, rows,
-transactions) is `localdb.py`; blobs are `blobstore.py`.
+transactions) is `db.py`, opening it `schema.py`; blobs are `blobstore.py`.
 
 Rules where Azure is unclear are each chosen in one place here and say so: `next_version`,
 `_archive_container` and `_restore_refused` (archives), `_check_name` (reserved prefixes).
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from envsync.errors import ConflictError, NotFoundError, WorkspaceError
 from envsync.workspace import Container, ListView, RemoteVersion, VersionBody
-from envsync.workspace.local import blobstore
+from envsync.workspace.local import blobstore, schema
 from envsync.workspace.local import db as localdb
 from envsync.workspace.local.db import errors, transaction
 
@@ -46,7 +46,7 @@ class LocalWorkspace:
     def __init__(self, path: Path | str = DEFAULT_PATH) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
-        self._db = localdb.connect(self.path)
+        self._db = schema.connect(self.path)
 
     @property
     def target(self) -> str:
