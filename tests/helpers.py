@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import git
 import yaml
 from click.testing import CliRunner, Result
 
@@ -51,3 +52,10 @@ def sample_repo(root: Path) -> Path:
     write_context(root, "torch")
     write_env(root, "torch", build={"path": "torch"})
     return root
+
+
+def commit(repo: git.Repo, message: str) -> str:
+    """Stage everything and commit (hooks skipped); the new HEAD's SHA."""
+    repo.git.add(A=True)
+    repo.git.commit(m=message, no_verify=True)
+    return repo.head.commit.hexsha

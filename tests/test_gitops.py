@@ -13,6 +13,7 @@ from envsync import config
 from envsync.errors import GitError
 from envsync.gitops import git as gitops
 from envsync.spec.load import load_all
+from tests.helpers import commit
 
 ENVS = {
     "environments/base.yml": "name: base\nimage: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04\n",
@@ -40,12 +41,6 @@ def write(top: Path, files: dict[str, str]) -> None:
         path = top / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-
-
-def commit(repo: git.Repo, message: str) -> str:
-    repo.git.add(A=True)
-    repo.git.commit(m=message, no_verify=True)
-    return repo.head.commit.hexsha
 
 
 @pytest.fixture

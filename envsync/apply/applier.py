@@ -123,7 +123,7 @@ def _body(change: Change, spec: EnvironmentSpec, workspace: Workspace, options: 
     properties = {**options.provenance(spec), FINGERPRINT_PROPERTY: spec.fingerprint}
     body = version_body(spec, context_uri=context_uri, properties=properties)
     tags = (change.after or {}).get("tags")
-    return VersionBody(**{**body.__dict__, "tags": dict(tags)}) if tags is not None else body
+    return body.with_tags(tags) if tags is not None else body
 
 
 def _update(change: Change, workspace: Workspace) -> ChangeResult:

@@ -59,6 +59,11 @@ class VersionBody:
         """The immutable part, normalised the way the service compares it."""
         return self._content
 
+    def with_tags(self, tags: Mapping[str, str]) -> VersionBody:
+        # dataclasses.replace, not VersionBody(**self.__dict__): the cached content lives in
+        # __dict__ too and is no field.
+        return replace(self, tags=dict(tags))
+
     @cached_property
     def _content(self) -> Content:  # parsing the conda text is the cost; a plan asks often
         return Content(

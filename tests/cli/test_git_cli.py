@@ -12,23 +12,12 @@ import pytest
 from envsync.errors import ExitCode
 from envsync.workspace import COMMIT_PROPERTY, SOURCE_PROPERTY
 from envsync.workspace.local.workspace import LocalWorkspace
-from tests.helpers import run, sample_repo, write_env
-
-BOT = git.Actor("envsync test", "test@envsync.invalid")
-
-
-def commit(repo: git.Repo, message: str) -> str:
-    repo.git.add(A=True)
-    return repo.index.commit(message, author=BOT, committer=BOT).hexsha
+from tests.helpers import commit, run, write_env
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> git.Repo:
-    sample_repo(tmp_path)
-    (tmp_path / ".gitignore").write_text(".envsync/\n*.json\n")
-    made = git.Repo.init(tmp_path, initial_branch="main")
-    commit(made, "seed")
-    return made
+def repo(git_sample: git.Repo) -> git.Repo:
+    return git_sample
 
 
 def root(repo: git.Repo) -> Path:

@@ -12,7 +12,7 @@ from envsync.errors import ExitCode
 from envsync.plan.last_applied import TAG
 from envsync.workspace import VersionBody
 from envsync.workspace.local.workspace import LocalWorkspace
-from tests.helpers import run, write_env
+from tests.helpers import commit, run, write_env
 
 
 @pytest.fixture
@@ -123,9 +123,7 @@ def test_apply_restores_a_missing_record_without_changing_versions(
 def test_changed_since_reads_only_the_changed_environments(applied: Path, emulator: EmulatorHandle) -> None:
     import git
 
-    repo = git.Repo.init(applied)
-    repo.git.add(A=True)
-    repo.git.commit(m="applied", author="t <t@example.invalid>")
+    commit(git.Repo.init(applied), "applied")
     write_env(applied, "sklearn", image="python:3.12-slim")
     out = plan_output(applied, "--changed-since", "HEAD")
     assert "sklearn" in out and "Plan: 0 to create, 1 new version" in out

@@ -11,12 +11,12 @@ from envsync.errors import ExitCode
 from envsync.spec.schemas import validator
 from envsync.workspace import COMMIT_PROPERTY, FINGERPRINT_PROPERTY, SOURCE_PROPERTY, ListView
 from envsync.workspace.local.workspace import LocalWorkspace
-from tests.helpers import run, sample_repo, write_env
+from tests.helpers import run, write_env
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return sample_repo(tmp_path)
+def repo(sample: Path) -> Path:
+    return sample
 
 
 def workspace(root: Path) -> LocalWorkspace:

@@ -1,0 +1,42 @@
+"""Fixtures every test folder shares: a pinned git identity, and the sample repository."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import git
+import pytest
+
+from tests.helpers import commit, sample_repo
+
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "envsync test",
+    "GIT_AUTHOR_EMAIL": "test@envsync.invalid",
+    "GIT_COMMITTER_NAME": "envsync test",
+    "GIT_COMMITTER_EMAIL": "test@envsync.invalid",
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def git_identity() -> Iterator[None]:
+    """A bare CI runner has no global git identity: commits made by tests must not need one."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in IDENTITY.items():
+            patch.setenv(key, value)
+        yield
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """The sample repository's files (see `sample_repo`), not under git."""
+    return sample_repo(tmp_path)
+
+
+@pytest.fixture
+def git_sample(sample: Path) -> git.Repo:
+    """The sample repository committed on `main` (plans and JSON outputs ignored by git)."""
+    (sample / ".gitignore").write_text(".envsync/\n*.json\n")
+    made = git.Repo.init(sample, initial_branch="main")
+    commit(made, "seed")
+    return made
