@@ -1,6 +1,6 @@
 """The emulator's state and plumbing shared by its ARM and Blob handlers: the workspaces it
 serves (`LocalWorkspace`s), request/reply values, opaque continuation tokens and paging.
-HTTP mechanics (faults, auth, sockets) live in `emulator.py`."""
+HTTP mechanics (faults, auth, sockets) live in `server.py`."""
 
 from __future__ import annotations
 

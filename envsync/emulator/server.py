@@ -1,6 +1,6 @@
 """An ARM-compatible Azure ML emulator: a real HTTP server on a loopback address, backed by
 `LocalWorkspace`, with optional latency, throttling and injected faults. With `arm_throttle`
-it enforces ARM's real limits (token buckets per subscription and principal, `throttle.py`);
+it enforces ARM's real limits (token buckets per subscription and principal, `envsync/http/throttle.py`);
 blob endpoints are storage, not ARM, and never count against them.
 
 `envsync emulator` runs it in the foreground; tests and benchmarks call `start_emulator`, which

@@ -1,6 +1,6 @@
 """The seam between envsync and a workspace: one Protocol and the values that cross it.
 
-The embedded SQLite workspace (`local.py`) and the Azure ML REST client (`azureml.py`) both
+The embedded SQLite workspace (`local/`) and the Azure ML REST client (`azure/`) both
 satisfy `Workspace`; the planner and applier never know which one they hold.
 """
 

@@ -4,7 +4,7 @@ Follows the ARM conventions that the Azure ML spec builds on
 (Azure/azure-rest-api-specs: specification/machinelearningservices/resource-manager/
 Microsoft.MachineLearningServices/stable/2025-12-01/mfe.json, and common-types v3):
 `{"value": [...], "nextLink": ...}` pages, `{"error": {"code", "message"}}` error bodies,
-429 + `Retry-After` throttling. Requests are paced under ARM's token buckets (`throttle.py`) so
+429 + `Retry-After` throttling. Requests are paced under ARM's token buckets (`envsync/http/throttle.py`) so
 that a large plan or apply runs at the limit rather than into 429s.
 """
 
