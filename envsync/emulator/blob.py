@@ -1,5 +1,5 @@
 """The emulator's Blob service: Put Blob, Get Blob, Get Blob Properties, Set Blob Metadata and
-List Blobs, path-style at `/_blob/{account}/{container}/{blob}` (see `workspace/azure/upload.py` for the URL mapping).
+List Blobs, path-style at `/_blob/{account}/{container}/{blob}` (URL mapping: `workspace/azure/upload.py`).
 
 Every request must carry the datastore's credential: the SAS that listSecrets handed out (its
 `sig`), or a valid Shared Key signature when the emulator hands out an account key. That is how
