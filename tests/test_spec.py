@@ -308,3 +308,13 @@ def test_conda_packages_maps_names_to_specs() -> None:
 @pytest.mark.parametrize("conda", [None, "text", [], {"dependencies": "python"}, {}])
 def test_conda_packages_of_a_non_spec_is_empty(conda: object) -> None:
     assert conda_packages(conda) == {}
+
+
+def test_a_problem_names_its_rule_after_the_message() -> None:
+    from envsync.spec.problems import Problem, problem_json
+
+    found = Problem("e.yml", 3, 8, "moving tag", Severity.WARNING, rule="image-mutable-tag")
+    assert str(found) == "e.yml:3:8: warning: moving tag [image-mutable-tag]"
+    assert str(Problem("e.yml", 1, 1, "bad")) == "e.yml:1:1: bad"
+    assert problem_json(found)["rule"] == "image-mutable-tag"
+    assert problem_json(Problem("e.yml", 1, 1, "bad"))["rule"] is None

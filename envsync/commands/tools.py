@@ -88,11 +88,12 @@ def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str) -> ExitCode:
     import json
 
     from envsync.spec.load import load_all
+    from envsync.spec.problems import problem_json
 
     result = load_all(app.config, paths)
     result = result if paths else with_references(app, result)
     if fmt == "json":
-        problems = [{**vars(p), "severity": p.severity.value} for p in result.problems]
+        problems = [problem_json(p) for p in result.problems]
         doc = {
             "format_version": 1,
             "valid": not result.errors,

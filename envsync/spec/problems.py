@@ -25,17 +25,35 @@ class Severity(str, enum.Enum):
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One finding of validation, printed as `path:line:col: message`."""
+    """One finding of validation, printed as `path:line:col: message`.
+
+    `rule` is the policy rule id that found it (`image-mutable-tag`), printed after the message;
+    empty for the built-in checks, which are not configurable.
+    """
 
     path: str
     line: int
     col: int
     message: str
     severity: Severity = Severity.ERROR
+    rule: str = ""
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity is Severity.WARNING else ""
-        return f"{self.path}:{self.line}:{self.col}: {prefix}{self.message}"
+        suffix = f" [{self.rule}]" if self.rule else ""
+        return f"{self.path}:{self.line}:{self.col}: {prefix}{self.message}{suffix}"
+
+
+def problem_json(problem: Problem) -> dict[str, object]:
+    """The JSON shape of a problem (validate's and plan's): `rule` is null for built-in checks."""
+    return {
+        "path": problem.path,
+        "line": problem.line,
+        "col": problem.col,
+        "message": problem.message,
+        "severity": problem.severity.value,
+        "rule": problem.rule or None,
+    }
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,7 @@ def test_json_lists_problems_with_a_count(tmp_path: Path) -> None:
         "line": 1,
         "col": 7,
         "severity": "error",
+        "rule": None,
         "message": "name 'AzureML-a' starts with a prefix Azure reserves for curated environments ('AzureML', 'Microsoft')",
     }
     assert doc["problems"][1]["severity"] == "warning"
