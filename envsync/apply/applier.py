@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from envsync.apply.bodies import version_body
@@ -75,6 +75,8 @@ def _apply_one(
             done = ChangeResult(change, Outcome.ALREADY)
         elif change.action is Action.UPDATE:
             done = _update(change, workspace)
+        elif change.action is Action.RESTORE:
+            done = _restore(change, workspace)
         else:
             done = _create(change, spec, workspace, options)
         return _recorded(done, spec, workspace, options)
@@ -145,6 +147,45 @@ def _update(change: Change, workspace: Workspace) -> ChangeResult:
     return _verified(change, workspace, Outcome.DONE)
 
 
+def _restore(change: Change, workspace: Workspace) -> ChangeResult:
+    """Un-archive as `az ml environment restore` does, a PUT of the version's whole body with
+    isArchived false, carrying git's description and tags in the same PUT."""
+    assert change.version is not None
+    assert change.after is not None
+    env = observe_environment(workspace, change.name)
+    existing = env.get(change.version)
+    whole = env.container is not None and env.container.archived
+    if existing is not None and not existing.archived and not whole and _mutable_matches(existing, change):
+        return ChangeResult(change, Outcome.ALREADY)
+    stale = _stale(change, env, workspace, lambda v: v is not None and _restored(v, change))
+    if stale:
+        return stale
+    if existing is None:  # listed by the plan, gone now: the digest cannot have matched
+        return ChangeResult(change, Outcome.STALE, "the version is gone from the workspace; plan again")
+    if whole:
+        _restore_environment(workspace, env, keep=change.version)
+    description = change.after["description"] or None
+    body = replace(existing.body, archived=False, description=description, tags=dict(change.after["tags"]))
+    workspace.create_version(change.name, change.version, body)
+    got = workspace.get_version(change.name, change.version)
+    if got is None or not _restored(got, change) or got.body.content() != existing.body.content():
+        return ChangeResult(change, Outcome.FAILED, "read back still archived or with other content")
+    return ChangeResult(change, Outcome.DONE)
+
+
+def _restore_environment(workspace: Workspace, env: ObservedEnvironment, *, keep: str) -> None:
+    """Restore an archived environment (a container restore restores every version), then
+    archive again the versions git does not point at: apply only restores what git owns."""
+    workspace.set_archived(env.name, None, False)
+    for version in env.versions:
+        if version.archived and version.version != keep:
+            workspace.set_archived(env.name, version.version, True)
+
+
+def _restored(version: RemoteVersion, change: Change) -> bool:
+    return not version.archived and _mutable_matches(version, change)
+
+
 def _archive(change: Change, workspace: Workspace, options: ApplyOptions) -> ChangeResult:
     if not options.prune:
         return ChangeResult(change, Outcome.SKIPPED, "orphan kept (archive it with --prune)")
@@ -159,7 +200,18 @@ def _archive(change: Change, workspace: Workspace, options: ApplyOptions) -> Cha
     if stale:
         return stale
     workspace.set_archived(change.name, change.version, True)
+    _retire_record(workspace, change.name, change.version)
     return ChangeResult(change, Outcome.DONE)
+
+
+def _retire_record(workspace: Workspace, name: str, version: str) -> None:
+    """A record naming a version just archived would let a fast plan call that environment
+    unchanged when its YAML comes back (a `git revert`): mark it archived, so the next plan
+    reads the versions and restores it. The tag stays: plans still look for orphans there."""
+    container = workspace.get_environment(name)
+    record = last_applied.read(container) if container is not None else None
+    if record is not None and record.version == version:
+        workspace.tag_environment(name, last_applied.TAG, last_applied.archived(version).encode())
 
 
 def _recorded(

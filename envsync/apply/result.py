@@ -41,6 +41,8 @@ _VERBS = {
     (Action.NEW_VERSION, Outcome.DONE): "new version created",
     (Action.UPDATE, Outcome.DONE): "updated",
     (Action.ORPHAN, Outcome.DONE): "archived",
+    (Action.RESTORE, Outcome.DONE): "restored",
+    (Action.RESTORE, Outcome.ALREADY): "already restored",
     (Action.CREATE, Outcome.ALREADY): "already created",
     (Action.NEW_VERSION, Outcome.ALREADY): "already created",
     (Action.UPDATE, Outcome.ALREADY): "already up to date",
@@ -67,6 +69,7 @@ class ApplyResult:
             f"Apply complete: {self.count(Action.CREATE)} created, "
             f"{new} new version{'s' * (new != 1)}, {self.count(Action.UPDATE)} updated, "
         )
-        archived = self.count(Action.ORPHAN)
+        restored, archived = self.count(Action.RESTORE), self.count(Action.ORPHAN)
+        text += f"{restored} restored, " if restored else ""
         text += f"{archived} archived, " if archived else ""
         return text + f"{len(self.failed)} failed."

@@ -46,6 +46,7 @@ class ApplyRequest:
     auto_approve: bool = False
     concurrency: int | None = None
     prune: bool = False
+    refresh: bool = False
     allow_dirty: bool = False
     all_targets: bool = False
     no_color: bool = False
@@ -160,6 +161,11 @@ def _plan_one(
 @click.option(
     "--prune", is_flag=True, help="Archive orphans: versions envsync created that git no longer defines."
 )
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Plan from every version, not the last-applied records: heals hand edits and archives.",
+)
 @click.option("--allow-dirty", is_flag=True, help="Apply from a working tree with uncommitted changes.")
 @click.option("--all-targets", is_flag=True, help="Apply to every configured target in turn.")
 @click.option("--no-color", is_flag=True, help="No colour.")
@@ -167,12 +173,17 @@ def _plan_one(
 def apply_cmd(app: App, /, plan_file: Path | None, **options: object) -> ExitCode:
     """Apply a saved plan, or plan and apply after confirmation.
 
-    Example: envsync apply plan.json    |    envsync apply --auto-approve
+    Example: envsync apply plan.json    |    envsync apply --refresh --auto-approve
     """
     from envsync.gitops.state import read_state
     from envsync.spec.load import load_valid
 
     request = ApplyRequest(**options)  # type: ignore[arg-type]  # click checked each option's type
+    if plan_file is not None and request.refresh:
+        raise click.UsageError(
+            "--refresh makes a new plan; a saved plan applies as it was made "
+            "(save one with plan --refresh --out)"
+        )
     specs = load_valid(app.config)
     git = read_state(app.config, specs)  # once per run: the dirty check and every version's provenance
     if not request.allow_dirty:
@@ -208,10 +219,17 @@ class _ApplyRun:
         from envsync.plan.run import make_plan
 
         opened = open_target(self.app, target)
+        config = self.app.config
         result = make_plan(
-            self.app.config, opened.target, opened.workspace, self.specs, commit=self.git.commit
+            config,
+            opened.target,
+            opened.workspace,
+            self.specs,
+            commit=self.git.commit,
+            refresh=self.request.refresh,
         )
-        click.echo(render.text(result, color=use_color(self.request.no_color)), nl=False)
+        pruning = render.Pruning(self.request.prune, config.protected)
+        click.echo(render.text(result, color=use_color(self.request.no_color), pruning=pruning), nl=False)
         if not (result.has_changes or result.errors or result.records_to_write):
             return ExitCode.OK
         # Writing only last-applied records is bookkeeping on container tags: no confirmation.

@@ -19,6 +19,7 @@ from envsync.workspace import Container
 
 TAG = "envsync.last-applied"
 RECORD_VERSION = 1
+ARCHIVED = "archived"  # the fingerprint of a record whose version apply --prune archived
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,12 @@ def mutable_digest(description: str | None, tags: Mapping[str, str]) -> str:
 
 def record_for(spec: EnvironmentSpec, version: str, ignore_tags: frozenset[str]) -> Record:
     return Record(version, spec.fingerprint, mutable_digest(spec.description, _git_tags(spec, ignore_tags)))
+
+
+def archived(version: str) -> Record:
+    """What `apply --prune` leaves after archiving the recorded version: a record that names
+    it but matches no spec, so plans read that environment's versions again."""
+    return Record(version, ARCHIVED, "")
 
 
 def read(container: Container) -> Record | None:

@@ -17,6 +17,7 @@ class Action(str, enum.Enum):
     CREATE = "create"  # a new environment (its first version)
     NEW_VERSION = "new_version"  # immutable content changed
     UPDATE = "update"  # description or tags, in place
+    RESTORE = "restore"  # un-archive the version git points at (and set git's description and tags)
     NOOP = "noop"
     ORPHAN = "orphan"  # a version envsync created that git no longer defines
     ERROR = "error"  # cannot be planned: the message says why and what to do
@@ -30,6 +31,7 @@ _SYMBOLS = {
     Action.CREATE: "+",
     Action.NEW_VERSION: "+",
     Action.UPDATE: "~",
+    Action.RESTORE: "~",
     Action.NOOP: " ",
     Action.ORPHAN: "-",
     Action.ERROR: "!",

@@ -141,6 +141,8 @@ def _explicit_version(
                 f"immutable in Azure ML, so bump `version` in {base.keywords['source']}"
             ),
         )
+    if existing.archived:
+        return _restore(spec, existing, env, options, base)
     return _mutable_change(spec, existing, options, base)
 
 
@@ -150,6 +152,9 @@ def _auto_version(
     latest = env.active[0] if env.active else None
     if latest is not None and _same_content(spec, latest):
         return _mutable_change(spec, latest, options, base)
+    archived = restorable(spec, env)
+    if archived is not None:
+        return _restore(spec, archived, env, options, base)
     older = next((v for v in env.versions if _same_content(spec, v)), None)
     before = remote_view(latest) if latest else None
     return base(
@@ -166,13 +171,40 @@ def _auto_version(
     )
 
 
+def restorable(spec: EnvironmentSpec, env: ObservedEnvironment) -> RemoteVersion | None:
+    """The archived version an unversioned YAML would reuse: the newest holding git's content,
+    when it is newer than every active version (restored, it is the latest again)."""
+    for version in env.versions:  # newest first
+        if not version.archived:
+            return None
+        if _same_content(spec, version):
+            return version
+    return None
+
+
+def _restore(
+    spec: EnvironmentSpec,
+    existing: RemoteVersion,
+    env: ObservedEnvironment,
+    options: PlanOptions,
+    base: partial[Change],
+) -> Change:
+    """Un-archive the version git points at, instead of a duplicate version or a silent no-op:
+    who archived it is unknown (a hand, or a `--prune` before its YAML came back)."""
+    change = _mutable_change(spec, existing, options, base)
+    whole = env.container is not None and env.container.archived
+    note = "archived while git defines it"
+    if whole:
+        note += "; the whole environment is archived: it is restored, its other versions stay archived"
+    return replace(change, action=Action.RESTORE, diff=("archived", *change.diff), message=note)
+
+
 def _mutable_change(
     spec: EnvironmentSpec, existing: RemoteVersion, options: PlanOptions, base: partial[Change]
 ) -> Change:
     before = remote_view(existing)
     after = dict(base.keywords["after"], tags=desired_tags(spec.tags, existing.body.tags, options))
     diff = changed_fields(_mutable(before), _mutable(after))
-    note = "archived in the workspace" if existing.archived else None
     return base(
         action=Action.UPDATE if diff else Action.NOOP,
         version=existing.version,
@@ -180,7 +212,6 @@ def _mutable_change(
         after=after,
         diff=diff,
         base_version=existing.version,
-        message=note,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from envsync import __version__
@@ -18,6 +18,7 @@ _TITLES = {
     Action.CREATE: "new environment",
     Action.NEW_VERSION: "new version",
     Action.UPDATE: "update in place",
+    Action.RESTORE: "restore: un-archive",
     Action.NOOP: "no changes",
     Action.ORPHAN: "orphan: archived only with --prune",
     Action.ERROR: "error",
@@ -26,6 +27,7 @@ _COLOURS = {
     Action.CREATE: "green",
     Action.NEW_VERSION: "green",
     Action.UPDATE: "yellow",
+    Action.RESTORE: "yellow",
     Action.ORPHAN: "magenta",
     Action.ERROR: "red",
     Action.NOOP: "white",
@@ -35,26 +37,53 @@ _LINE_COLOURS = {"+": "green", "-": "red", "~": "yellow", "!": "red"}
 Style = Callable[[str, str], str]
 
 
-def summary(plan: Plan) -> str:
+@dataclass(frozen=True)
+class Pruning:
+    """What `apply --prune` will do with orphans, for the plan it prints before applying."""
+
+    prune: bool = False
+    protected: frozenset[str] = frozenset()
+
+    def title(self, change: Change) -> str:
+        if not self.prune:
+            return _TITLES[Action.ORPHAN]
+        if change.name in self.protected:
+            return "orphan: protected in envsync.yaml, kept"
+        return "orphan: will be archived"
+
+    def counted(self, plan: Plan) -> str:
+        orphans = [c for c in plan.changes if c.action is Action.ORPHAN]
+        if not self.prune:
+            return f"{len(orphans)} orphans"
+        kept = sum(1 for c in orphans if c.name in self.protected)
+        return f"{len(orphans) - kept} to archive" + (f" ({kept} protected orphans kept)" if kept else "")
+
+
+NO_PRUNE = Pruning()
+
+
+def summary(plan: Plan, pruning: Pruning = NO_PRUNE) -> str:
     if not plan.has_changes and not plan.errors:
         return "No changes."
-    new = plan.count(Action.NEW_VERSION)
+    new, restore = plan.count(Action.NEW_VERSION), plan.count(Action.RESTORE)
     text = (
         f"Plan: {plan.count(Action.CREATE)} to create, {new} new version{'s' * (new != 1)}, "
-        f"{plan.count(Action.UPDATE)} to update, {plan.count(Action.ORPHAN)} orphans."
+        f"{plan.count(Action.UPDATE)} to update, "
+        + (f"{restore} to restore, " if restore else "")
+        + f"{pruning.counted(plan)}."
     )
     errors = len(plan.errors)
     return text + (f" {errors} error{'s' * (errors != 1)}." if errors else "")
 
 
-def text(plan: Plan, *, verbose: bool = False, color: bool = False) -> str:
+def text(plan: Plan, *, verbose: bool = False, color: bool = False, pruning: Pruning = NO_PRUNE) -> str:
     style: Style = _click_style if color else _plain
     shown = [c for c in plan.changes if verbose or c.action is not Action.NOOP]
     lines = [f"Target: {plan.target}", ""]
     for change in shown:
-        lines += _block(change, style)
+        lines += _block(change, style, pruning)
         lines.append("")
-    lines.append(style(summary(plan), "bold"))
+    lines.append(style(summary(plan, pruning), "bold"))
     if plan.records_to_write:
         lines.append(
             f"{plan.records_to_write} unchanged environment(s) lack an up-to-date last-applied record; "
@@ -108,8 +137,9 @@ def _markdown_section(change: Change) -> str:
     return f"\n<details><summary>{title}</summary>{source}\n\n```diff\n{lines}\n```\n</details>\n"
 
 
-def _block(change: Change, style: Style) -> list[str]:
-    head = f"{change.action.symbol} {change.name}:{change.version}  ({_title(change)})"
+def _block(change: Change, style: Style, pruning: Pruning) -> list[str]:
+    title = pruning.title(change) if change.action is Action.ORPHAN else _title(change)
+    head = f"{change.action.symbol} {change.name}:{change.version}  ({title})"
     source = f"  {change.source}" if change.source else ""
     return [style(head, _COLOURS[change.action]) + source] + [
         "    " + _colour_line(line, style) for line in _details(change, _plain)
@@ -153,7 +183,9 @@ def _field_diffs(change: Change) -> Iterator[str]:
     before, after = change.before or {}, change.after or {}
     top = sorted({f.split(".")[0] for f in change.diff})
     for key in top:
-        if key == "conda":
+        if key == "archived":
+            yield "~ archived: true → false"
+        elif key == "conda":
             yield "  conda:"
             yield from (f"    {line}" for line in conda_diff(before.get(key), after.get(key)))
         elif key == "tags":

@@ -128,6 +128,9 @@ def test_orphans_reported_then_pruned_unless_protected(repo: Path) -> None:
     assert "orphan kept (archive it with --prune)" in kept.output
     pruned = run(repo, "apply", "--auto-approve", "--prune")
     assert pruned.exit_code == ExitCode.OK, pruned.output
+    assert "- sklearn:1  (orphan: will be archived)" in pruned.output
+    assert "- base-cpu:1  (orphan: protected in envsync.yaml, kept)" in pruned.output
+    assert "1 to archive (1 protected orphans kept)." in pruned.output
     assert "sklearn:1: archived" in pruned.output
     assert "protected in envsync.yaml" in pruned.output
     ws = workspace(repo)
@@ -160,3 +163,68 @@ def test_last_applied_record_lets_plan_skip_versions(repo: Path) -> None:
     refreshed = run(repo, "plan", "--verbose", "--refresh").output
     assert "unchanged since the last apply" not in refreshed
     assert "No changes." in refreshed
+
+
+def test_yaml_restored_after_prune_is_restored_not_duplicated(repo: Path) -> None:
+    """`apply --prune` archived sklearn:1; its YAML came back (a git revert): the next plain plan
+    restores version 1 instead of trusting the container record or making version 2."""
+    assert run(repo, "apply", "--auto-approve").exit_code == ExitCode.OK
+    yaml_text = (repo / "environments" / "sklearn.yml").read_text()
+    (repo / "environments" / "sklearn.yml").unlink()
+    assert run(repo, "apply", "--auto-approve", "--prune").exit_code == ExitCode.OK
+    (repo / "environments" / "sklearn.yml").write_text(yaml_text)
+    planned = run(repo, "plan")
+    assert "~ sklearn:1  (restore: un-archive)" in planned.output, planned.output
+    assert "Plan: 0 to create, 0 new versions, 0 to update, 1 to restore, 0 orphans." in planned.output
+    applied = run(repo, "apply", "--auto-approve")
+    assert applied.exit_code == ExitCode.OK, applied.output
+    assert "sklearn:1: restored" in applied.output
+    assert "Apply complete: 0 created, 0 new versions, 0 updated, 1 restored, 0 failed." in applied.output
+    assert [v.version for v in workspace(repo).list_versions("sklearn", ListView.ALL)] == ["1"]
+    assert "No changes." in run(repo, "plan").output
+
+
+def test_saved_refresh_plan_restores_and_apply_refresh_heals(repo: Path) -> None:
+    assert run(repo, "apply", "--auto-approve").exit_code == ExitCode.OK
+    ws = workspace(repo)
+    ws.set_archived("base-cpu", "1", True)
+    ws.update_version("sklearn", "1", description="by hand", tags={})
+    assert "No changes." in run(repo, "plan").output  # the fast path cannot see either
+    out = repo / "plan.json"
+    planned = run(repo, "plan", "--refresh", "--out", str(out))
+    assert "~ base-cpu:1  (restore: un-archive)" in planned.output
+    assert "1 to update, 1 to restore" in planned.output
+    applied = run(repo, "apply", str(out))
+    assert applied.exit_code == ExitCode.OK, applied.output
+    assert "1 updated, 1 restored, 0 failed" in applied.output
+    assert not ws.get_version("base-cpu", "1").archived  # type: ignore[union-attr]
+    assert "No changes." in run(repo, "plan", "--refresh").output
+    ws.update_version("base-cpu", "1", description=None, tags={"team": "x"})
+    healed = run(repo, "apply", "--refresh", "--auto-approve")
+    assert healed.exit_code == ExitCode.OK, healed.output
+    assert "base-cpu:1: updated" in healed.output
+    assert "No changes." in run(repo, "plan", "--refresh").output
+
+
+def test_refresh_with_a_saved_plan_is_a_usage_error(repo: Path) -> None:
+    assert run(repo, "plan", "--out", str(repo / "plan.json")).exit_code == ExitCode.OK
+    result = run(repo, "apply", str(repo / "plan.json"), "--refresh")
+    assert result.exit_code == ExitCode.ERROR
+    assert "a saved plan applies as it was made" in result.output
+
+
+def test_archived_environment_is_restored_and_its_other_versions_stay_archived(repo: Path) -> None:
+    assert run(repo, "apply", "--auto-approve").exit_code == ExitCode.OK
+    write_env(repo, "sklearn", image="mcr.microsoft.com/azureml/other:1")
+    assert run(repo, "apply", "--auto-approve").exit_code == ExitCode.OK
+    ws = workspace(repo)
+    ws.set_archived("sklearn", None, True)
+    planned = run(repo, "plan")  # an archived container is never trusted by the fast path
+    assert "~ sklearn:2  (restore: un-archive)" in planned.output, planned.output
+    assert "the whole environment is archived" in planned.output
+    applied = run(repo, "apply", "--auto-approve")
+    assert applied.exit_code == ExitCode.OK, applied.output
+    assert not ws.get_environment("sklearn").archived  # type: ignore[union-attr]
+    states = {v.version: v.archived for v in ws.list_versions("sklearn", ListView.ALL)}
+    assert states == {"2": False, "1": True}
+    assert "No changes." in run(repo, "plan", "--refresh").output

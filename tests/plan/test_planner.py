@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +266,59 @@ def test_next_version(versions: tuple[str, ...], hint: str | None, expected: str
         "py", Container("py", None, hint) if hint else None, tuple(version(v) for v in versions)
     )
     assert next_version(env) == expected
+
+
+RESTORES = [
+    ("explicit version archived", [spec(version="1")], observed(version("1", archived=True)), "1"),
+    ("unversioned: its only version archived", [spec()], observed(version("1", archived=True)), "1"),
+    (
+        "unversioned: the newest with git's content, newer than every active version",
+        [spec()],
+        observed(
+            version("1", image="old"), version("2", archived=True), version("3", image="x", archived=True)
+        ),
+        "2",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("desired", "state", "restored"), [c[1:] for c in RESTORES], ids=[c[0] for c in RESTORES]
+)
+def test_archived_version_git_points_at_is_restored(
+    desired: list[EnvironmentSpec], state: ObservedState, restored: str
+) -> None:
+    change = plan(desired, state, OPTS).changes[0]
+    assert (change.action, change.version, change.diff) == (Action.RESTORE, restored, ("archived",))
+    assert change.message == "archived while git defines it"
+
+
+def test_archived_older_than_an_active_version_is_not_restored() -> None:
+    """Restoring version 1 would not make it the latest again: git's content needs a new version."""
+    state = observed(version("1", archived=True), version("2", image="other"))
+    assert actions([spec()], state) == [("py", Action.NEW_VERSION, "3")]
+
+
+def test_restore_sets_gits_tags_and_keeps_ignored_ones() -> None:
+    options = PlanOptions(root=ROOT, ignore_tags=frozenset({"costcenter"}))
+    state = observed(version("1", archived=True, tags={"costcenter": "7", "team": "x"}))
+    change = plan([spec(version="1", tags={"team": "ml"})], state, options).changes[0]
+    assert change.action is Action.RESTORE and change.diff == ("archived", "tags.team")
+    assert change.after["tags"] == {"costcenter": "7", "team": "ml"}
+
+
+def test_archived_environment_is_restored_with_a_note() -> None:
+    state = observed(version("1", archived=True), version("2", archived=True))
+    whole = replace(state.containers["py"], archived=True)
+    env = replace(state.environments["py"], container=whole)
+    state = replace(state, containers={"py": whole}, environments={"py": env})
+    change = plan([spec(version="1")], state, OPTS).changes[0]
+    assert change.action is Action.RESTORE
+    assert "the whole environment is archived" in (change.message or "")
+
+
+def test_archived_orphans_and_hand_made_environments_are_never_restored() -> None:
+    state = observed(
+        version("1", name="gone", managed=True, archived=True), version("1", name="byhand", archived=True)
+    )
+    assert actions([], state) == []

@@ -28,6 +28,7 @@ def sample_plan() -> Plan:
         spec("retagged", "2", tags={"team": "ai", "tier": "gold"}, description="Now described"),
         spec("pinned", "1", image="changed:1"),
         spec("same"),
+        spec("shelved", tags={"team": "ml"}),
     ]
     state = observed(
         version(
@@ -38,6 +39,7 @@ def sample_plan() -> Plan:
         version("2", name="retagged", tags={"team": "ml", "old": "x"}),
         version("1", name="pinned"),
         version("1", name="same"),
+        version("3", name="shelved", archived=True, tags={"team": "ai"}),
         version("4", name="gone", managed=True),
     )
     result = plan(desired, state, PlanOptions(target="dev", root=ROOT))
@@ -72,7 +74,7 @@ def test_text_has_package_level_conda_diff_and_summary() -> None:
     assert "~ python 3.10 → 3.11" in out
     assert "~ numpy 1.24.0 → 1.26.4" in out
     assert "+ pandas==2.2.0" in out
-    assert "Plan: 1 to create, 1 new version, 1 to update, 1 orphans. 1 error." in out
+    assert "Plan: 1 to create, 1 new version, 1 to update, 1 to restore, 1 orphans. 1 error." in out
     assert "same:1" not in out
 
 
@@ -114,3 +116,22 @@ def test_bad_saved_plans_are_refused(tmp_path: Path, content: str, message: str)
     (tmp_path / "plan.json").write_text(content)
     with pytest.raises(Exception, match=message.replace("(", r"\(").replace(")", r"\)")):
         saved.read(tmp_path / "plan.json")
+
+
+@pytest.mark.parametrize(
+    ("pruning", "title", "tail"),
+    [
+        (render.Pruning(), "(orphan: archived only with --prune)", "1 orphans."),
+        (render.Pruning(prune=True), "(orphan: will be archived)", "1 to archive."),
+        (
+            render.Pruning(prune=True, protected=frozenset({"gone"})),
+            "(orphan: protected in envsync.yaml, kept)",
+            "0 to archive (1 protected orphans kept).",
+        ),
+    ],
+)
+def test_orphans_say_what_apply_will_do_with_them(pruning: render.Pruning, title: str, tail: str) -> None:
+    result = plan([], observed(version("4", name="gone", managed=True)), PlanOptions(root=ROOT))
+    out = render.text(result, pruning=pruning)
+    assert f"- gone:4  {title}" in out
+    assert out.splitlines()[-1].endswith(tail)
