@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -21,7 +23,7 @@ FINGERPRINT_VERSION = "envsync-fp-1"
 DEFAULT_DOCKERFILE = "Dockerfile"
 
 # az ml uploads contexts to .../LocalUpload/<digest>/<dirname>/ (sha256 since 2022, md5 before).
-_CONTEXT_DIGEST = re.compile(r"/(?:LocalUpload|az-ml-artifacts)/([0-9a-f]{64}|[0-9a-f]{32})/")
+_CONTEXT_DIGEST = re.compile(r"/(?:LocalUpload|az-ml-artifacts)/([0-9a-f]{64}|[0-9a-f]{32})/", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,29 @@ def normalize_os_type(os_type: str | None) -> str:
 
 
 def context_from_uri(uri: str | None) -> str | None:
-    """The content digest in an az-ml-style contextUri, else the URI itself (trailing / kept off)."""
+    """The content digest in an az-ml-style contextUri, else the URI itself (trailing / kept off).
+
+    The service may hand a contextUri back in another form than the one sent: without its
+    trailing slash, percent-encoded, or as a datastore URI (`azureml://…/datastores/…/paths/
+    LocalUpload/<digest>/…`); each names the same digest."""
     if uri is None:
         return None
-    match = _CONTEXT_DIGEST.search(uri if uri.endswith("/") else uri + "/")
-    return match.group(1) if match else uri.rstrip("/")
+    path = unquote(urlsplit(uri).path) if "://" in uri else uri
+    match = _CONTEXT_DIGEST.search(path if path.endswith("/") else path + "/")
+    return match.group(1).lower() if match else uri.rstrip("/")
+
+
+def without_nulls(value: Any) -> Any:
+    """`value` with every null member of its mappings dropped, at any depth: the service
+    answers with nullable fields the client never sent (`inferenceConfig.startupRoute`)."""
+    if isinstance(value, Mapping):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def normalize_inference_config(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    cleaned = without_nulls(dict(config)) if config else None
+    return cleaned or None
 
 
 def safe_load(text: str) -> Any:

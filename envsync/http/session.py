@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import ipaddress
+import os
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -136,6 +137,19 @@ def make_retry(options: HttpOptions) -> Retry:
     return Retry(**kwargs)
 
 
+def ca_bundle() -> str | bool:
+    """What TLS verification trusts: the CA bundle REQUESTS_CA_BUNDLE (else CURL_CA_BUNDLE) names,
+    as requests and azure-core read it, else the default store. Never False: verification is
+    never turned off (a test CA, like `envsync emulator --tls` prints, is trusted by naming it)."""
+    for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        path = os.environ.get(variable)
+        if path:
+            if not os.path.exists(path):
+                raise WorkspaceError(f"{variable} names {path}, which does not exist")
+            return path
+    return True
+
+
 def new_session(options: HttpOptions) -> requests.Session:
     session = requests.Session()
     adapter = HTTPAdapter(
@@ -143,6 +157,8 @@ def new_session(options: HttpOptions) -> requests.Session:
     )
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    session.trust_env = False  # no .netrc credentials or proxy auth picked up behind our back
-    session.verify = True
+    # No .netrc credentials or proxy auth picked up behind our back; so the CA bundle requests
+    # would read from the environment is read here instead.
+    session.trust_env = False
+    session.verify = ca_bundle()
     return session

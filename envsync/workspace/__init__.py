@@ -17,6 +17,7 @@ from envsync.content.fingerprint import (
     Content,
     context_from_uri,
     normalize_dockerfile_path,
+    normalize_inference_config,
     normalize_os_type,
     parse_conda_text,
 )
@@ -72,7 +73,7 @@ class VersionBody:
             context=context_from_uri(self.build.context_uri) if self.build else None,
             dockerfile_path=(normalize_dockerfile_path(self.build.dockerfile_path) if self.build else None),
             os_type=normalize_os_type(self.os_type),
-            inference_config=dict(self.inference_config) if self.inference_config else None,
+            inference_config=normalize_inference_config(self.inference_config),
         )
 
 

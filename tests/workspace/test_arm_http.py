@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from envsync.errors import ConflictError, NotFoundError, WorkspaceError
-from envsync.http.session import HttpOptions, StaticTokenCredential, check_endpoint
+from envsync.http.session import HttpOptions, StaticTokenCredential, check_endpoint, new_session
 from envsync.workspace import ListView
+from envsync.workspace.azure.arm import next_link_url
 from envsync.workspace.azure.workspace import AzureMLWorkspace
 from tests.workspace.recorder import Answer, Seen, recording, sequence
 
@@ -87,10 +89,13 @@ def test_get_returns_none_on_404_and_update_raises_not_found() -> None:
             ws.update_version("x", "1", description="d", tags={})
 
 
-def test_paging_follows_next_link_verbatim() -> None:
+def test_paging_keeps_the_next_links_skip_but_sets_our_api_version() -> None:
+    """The spec's own list example carries another api-version in nextLink; azure-ai-ml replaces
+    it with the client's. The opaque $skip and the other filters stay exactly as given."""
+
     def script(seen: Seen) -> Answer:
         if "$skip" not in seen.query:
-            link = f"{server_url[0]}{seen.path}?api-version=2025-07-01-preview&$skip=opaque%2Btoken"
+            link = f"{server_url[0]}{seen.path}?api-version=2025-07-01-preview&listViewType=All&$skip=opaque%2Btoken"
             return Answer(200, {"value": [dict(CONTAINER, name="a")], "nextLink": link})
         return Answer(200, {"value": [dict(CONTAINER, name="b")], "nextLink": None})
 
@@ -101,7 +106,37 @@ def test_paging_follows_next_link_verbatim() -> None:
     assert names == ["a", "b"]
     first, second = server.seen
     assert first.query == {"api-version": "2025-12-01", "listViewType": "All"}
-    assert second.query == {"api-version": "2025-07-01-preview", "$skip": "opaque+token"}  # as given
+    assert second.query == {"api-version": "2025-12-01", "listViewType": "All", "$skip": "opaque+token"}
+
+
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        (
+            "https://m.example/p?api-version=2025-07-01-preview&$skip=a%2Fb",
+            "https://m.example/p?api-version=V&$skip=a%2Fb",
+        ),
+        (
+            "https://m.example/p?$skip=x&API-VERSION=1&$top=5",
+            "https://m.example/p?api-version=V&$skip=x&$top=5",
+        ),
+        ("https://m.example/p?$skip=x", "https://m.example/p?api-version=V&$skip=x"),
+        ("https://M.EXAMPLE/p?%24skip=t", "https://M.EXAMPLE/p?api-version=V&%24skip=t"),
+    ],
+)
+def test_next_link_url_sets_only_the_api_version(link: str, expected: str) -> None:
+    assert next_link_url(link, "https://m.example/base", "V") == expected
+
+
+def test_next_link_to_another_host_is_refused() -> None:
+    """The bearer token goes wherever nextLink points: only the workspace's own origin."""
+    answer = Answer(200, {"value": [CONTAINER], "nextLink": "https://evil.example.com/next?$skip=1"})
+    with (
+        recording(sequence(answer)) as server,
+        pytest.raises(WorkspaceError, match="refusing to send the token"),
+    ):
+        list(client(server.url).list_environments())
+    assert len(server.seen) == 1
 
 
 def test_bearer_token_is_sent() -> None:
@@ -131,3 +166,18 @@ def test_next_link_cannot_downgrade_to_plain_http() -> None:
     answer = Answer(200, {"value": [CONTAINER], "nextLink": "http://evil.example.com/next?$skip=1"})
     with recording(sequence(answer)) as server, pytest.raises(WorkspaceError, match="refusing plain http"):
         list(client(server.url).list_environments())
+
+
+def test_the_ca_bundle_named_by_requests_ca_bundle_is_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    assert new_session(HttpOptions()).verify == str(bundle)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    with pytest.raises(WorkspaceError, match=r"REQUESTS_CA_BUNDLE names .*missing.pem, which does not exist"):
+        new_session(HttpOptions())
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert new_session(HttpOptions()).verify is True

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
 
@@ -104,8 +105,9 @@ class ArmSession:
         return _json(response)
 
     def pages(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of a paged list, following each `nextLink` verbatim (it carries its own
-        api-version and opaque `$skip`). A 404 on the first page yields nothing."""
+        """Every item of a paged list, following each `nextLink` with the server's own filters
+        and opaque `$skip` but this client's api-version (the service may write another one
+        there: the spec's own list example does). A 404 on the first page yields nothing."""
         response = self.send("GET", path, params=params, allow_404=True)
         while response is not None:
             page = _json(response)
@@ -113,7 +115,8 @@ class ArmSession:
             next_link = page.get("nextLink")
             if not next_link:
                 return
-            response = self.send("GET", next_link, absolute=True)
+            url = next_link_url(str(next_link), self.base_url, self.api_version)
+            response = self.send("GET", url, absolute=True)
 
     # -- transport ----------------------------------------------------------------------------
 
@@ -183,6 +186,21 @@ class ArmSession:
 
     def close(self) -> None:
         self._session.close()
+
+
+def next_link_url(link: str, base_url: str, api_version: str) -> str:
+    """`link` with its api-version set to `api_version` and every other parameter kept as
+    sent (azure-ai-ml does the same). It must stay on the base URL's https origin (loopback
+    http aside): the bearer token goes wherever it points."""
+    check_endpoint(link)
+    parts, base = urlsplit(link), urlsplit(base_url)
+    if (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower()):
+        raise WorkspaceError(
+            f"nextLink leaves {base.hostname} for {parts.hostname}: refusing to send the token there"
+        )
+    kept = [p for p in parts.query.split("&") if p and unquote(p.split("=", 1)[0]).lower() != "api-version"]
+    query = "&".join([f"api-version={quote(api_version, safe='')}", *kept])
+    return urlunsplit(parts._replace(query=query))
 
 
 def _json(response: requests.Response) -> dict[str, Any]:

@@ -13,14 +13,32 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from envsync.content.fingerprint import normalize_os_type
+from envsync.content.fingerprint import normalize_inference_config, normalize_os_type, without_nulls
 from envsync.workspace import BuildContext, Container, RemoteVersion, VersionBody
 
 CONTAINER_TYPE = "Microsoft.MachineLearningServices/workspaces/environments"
 VERSION_TYPE = "Microsoft.MachineLearningServices/workspaces/environments/versions"
-# readOnly in the spec: never sent back on a PUT.
-_READ_ONLY_VERSION = ("environmentType", "provisioningState")
-_READ_ONLY_CONTAINER = ("latestVersion", "nextVersion", "provisioningState")
+# What a PUT may carry (mfe.json 2025-12-01, `EnvironmentVersion` and `EnvironmentContainer`
+# with their bases, readOnly fields left out). A resent GET keeps only these, as azure-ai-ml
+# does by reading into its model: a field the service adds (a newer api-version's, or a
+# read-only one) is never echoed back into a request.
+_WRITABLE_VERSION = frozenset(
+    {
+        "description",
+        "tags",
+        "properties",
+        "isAnonymous",
+        "isArchived",
+        "autoRebuild",
+        "build",
+        "condaFile",
+        "image",
+        "inferenceConfig",
+        "osType",
+        "stage",
+    }
+)
+_WRITABLE_CONTAINER = frozenset({"description", "tags", "properties", "isArchived"})
 # The service refuses these name prefixes to users (azureml-api.md §3), so a container that
 # carries one is one of Microsoft's curated environments; containers have no environmentType.
 CURATED_PREFIXES = ("AzureML", "Microsoft")
@@ -54,18 +72,23 @@ def version_request(body: VersionBody) -> dict[str, Any]:
 def resend_version(resource: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
     """A GET result turned back into a PUT body with `changes` applied to its properties.
 
-    Everything the service returned is kept, fields envsync does not model included (say
-    `autoRebuild` set by az ml): dropping one would change the version's immutable content
-    and earn a 409, or silently reset it."""
-    props = {k: v for k, v in (resource.get("properties") or {}).items() if k not in _READ_ONLY_VERSION}
-    props.update(changes)
-    return {"properties": copy.deepcopy(props)}
+    Every writable field the service returned is kept, fields envsync does not model included
+    (say `autoRebuild` set by az ml): dropping one would change the version's immutable content
+    and earn a 409, or silently reset it. Nulls are left out (absent means the same)."""
+    return {"properties": _writable(resource, _WRITABLE_VERSION, changes)}
 
 
 def resend_container(resource: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
-    props = {k: v for k, v in (resource.get("properties") or {}).items() if k not in _READ_ONLY_CONTAINER}
+    return {"properties": _writable(resource, _WRITABLE_CONTAINER, changes)}
+
+
+def _writable(
+    resource: Mapping[str, Any], writable: frozenset[str], changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    props = {k: v for k, v in (resource.get("properties") or {}).items() if k in writable}
     props.update(changes)
-    return {"properties": copy.deepcopy(props)}
+    cleaned: dict[str, Any] = copy.deepcopy(without_nulls(props))
+    return cleaned
 
 
 # -- responses the client parses ----------------------------------------------------------------
@@ -83,6 +106,8 @@ def version_from_json(name: str, resource: Mapping[str, Any]) -> RemoteVersion:
 
 
 def body_from_properties(props: Mapping[str, Any]) -> VersionBody:
+    """The version a resource's properties describe, read tolerantly: what the service adds
+    (nulls such as `inferenceConfig.startupRoute`, fields envsync does not model) is ignored."""
     build = props.get("build")
     return VersionBody(
         image=props.get("image"),
@@ -93,12 +118,17 @@ def body_from_properties(props: Mapping[str, Any]) -> VersionBody:
             else None
         ),
         os_type=normalize_os_type(props.get("osType")),
-        inference_config=props.get("inferenceConfig") or None,
+        inference_config=normalize_inference_config(props.get("inferenceConfig")),
         description=props.get("description"),
-        tags=dict(props.get("tags") or {}),
-        properties=dict(props.get("properties") or {}),
+        tags=_strings(props.get("tags")),
+        properties=_strings(props.get("properties")),
         archived=bool(props.get("isArchived", False)),
     )
+
+
+def _strings(mapping: Any) -> dict[str, str]:
+    """A tags or properties map: the spec lets its values be null, which reads as empty."""
+    return {str(k): "" if v is None else str(v) for k, v in (mapping or {}).items()}
 
 
 def container_from_json(resource: Mapping[str, Any]) -> Container:
@@ -111,8 +141,8 @@ def container_from_json(resource: Mapping[str, Any]) -> Container:
         archived=bool(props.get("isArchived", False)),
         curated=props.get("environmentType") == "Curated" or name.startswith(CURATED_PREFIXES),
         description=props.get("description"),
-        tags=dict(props.get("tags") or {}),
-        properties=dict(props.get("properties") or {}),
+        tags=_strings(props.get("tags")),
+        properties=_strings(props.get("properties")),
     )
 
 

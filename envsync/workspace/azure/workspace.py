@@ -13,7 +13,6 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from envsync.errors import NotFoundError
 from envsync.http.session import (
@@ -26,6 +25,7 @@ from envsync.http.session import (
 from envsync.workspace import Container, ListView, RemoteVersion, VersionBody
 from envsync.workspace.azure import armjson
 from envsync.workspace.azure.arm import ARM_SCOPE, DEFAULT_ENDPOINT, ArmSession
+from envsync.workspace.azure.paths import ENVIRONMENTS, AssetPaths
 
 if TYPE_CHECKING:
     from envsync.config import Target
@@ -50,9 +50,11 @@ class AzureMLWorkspace:
         http: HttpOptions | None = None,
         datastore: str = DEFAULT_DATASTORE,
         scope: str = ARM_SCOPE,
+        paths: AssetPaths = ENVIRONMENTS,
     ):
         options = http or HttpOptions(concurrency=concurrency)
         self.session = ArmSession(base_url, credential, api_version=api_version, options=options, scope=scope)
+        self.paths = paths
         self.datastore = datastore
         self._store: BlobStore | None = None
         self._store_lock = threading.Lock()
@@ -84,40 +86,40 @@ class AzureMLWorkspace:
     # -- containers -----------------------------------------------------------------------------
 
     def list_environments(self, view: ListView = ListView.ACTIVE) -> Iterator[Container]:
-        for item in self.session.pages("environments", {"listViewType": view.value}):
+        for item in self.session.pages(self.paths.containers(), {"listViewType": view.value}):
             yield armjson.container_from_json(item)
 
     def get_environment(self, name: str) -> Container | None:
-        found = self.session.get(_env(name))
+        found = self.session.get(self.paths.container(name))
         return None if found is None else armjson.container_from_json(found)
 
     def update_environment(self, name: str, *, description: str | None, tags: Mapping[str, str]) -> Container:
         """Replace a container's description and tags, keeping its other fields."""
-        current = self._require(_env(name))
+        current = self._require(self.paths.container(name))
         body = armjson.resend_container(current, **_mutable(description, tags))
-        return armjson.container_from_json(self.session.put(_env(name), body))
+        return armjson.container_from_json(self.session.put(self.paths.container(name), body))
 
     def tag_environment(self, name: str, key: str, value: str) -> Container:
-        current = self._require(_env(name))
+        current = self._require(self.paths.container(name))
         tags = dict((current.get("properties") or {}).get("tags") or {})
         if tags.get(key) == value:
             return armjson.container_from_json(current)
         body = armjson.resend_container(current, tags={**tags, key: value})
-        return armjson.container_from_json(self.session.put(_env(name), body))
+        return armjson.container_from_json(self.session.put(self.paths.container(name), body))
 
     # -- versions -------------------------------------------------------------------------------
 
     def list_versions(self, name: str, view: ListView = ListView.ACTIVE) -> list[RemoteVersion]:
         params = {"$orderBy": ORDER_NEWEST_FIRST, "listViewType": view.value}
-        items = self.session.pages(f"{_env(name)}/versions", params)
+        items = self.session.pages(self.paths.versions(name), params)
         return [armjson.version_from_json(name, item) for item in items]
 
     def get_version(self, name: str, version: str) -> RemoteVersion | None:
-        found = self.session.get(_ver(name, version))
+        found = self.session.get(self.paths.version(name, version))
         return None if found is None else armjson.version_from_json(name, found)
 
     def create_version(self, name: str, version: str, body: VersionBody) -> RemoteVersion:
-        created = self.session.put(_ver(name, version), armjson.version_request(body))
+        created = self.session.put(self.paths.version(name, version), armjson.version_request(body))
         return self._parsed(name, version, created)
 
     def update_version(
@@ -125,13 +127,13 @@ class AzureMLWorkspace:
     ) -> RemoteVersion:
         # GET then PUT the whole body back: a PUT replaces, so anything left out (isArchived,
         # properties, autoRebuild) would be reset or refused as an immutable change.
-        current = self._require(_ver(name, version))
+        current = self._require(self.paths.version(name, version))
         body = armjson.resend_version(current, **_mutable(description, tags))
-        return self._parsed(name, version, self.session.put(_ver(name, version), body))
+        return self._parsed(name, version, self.session.put(self.paths.version(name, version), body))
 
     def set_archived(self, name: str, version: str | None, archived: bool) -> None:
         """Archive or restore as azure-ai-ml does: GET, set isArchived, PUT the whole body."""
-        path = _env(name) if version is None else _ver(name, version)
+        path = self.paths.container(name) if version is None else self.paths.version(name, version)
         current = self._require(path)
         resend = armjson.resend_container if version is None else armjson.resend_version
         self.session.put(path, resend(current, isArchived=archived))
@@ -170,18 +172,10 @@ class AzureMLWorkspace:
         if not resource:  # tolerate an empty 200: read back what was stored
             found = self.get_version(name, version)
             if found is None:
-                raise NotFoundError(f"GET {_ver(name, version)}: 404 not found after PUT", status=404)
+                path = self.paths.version(name, version)
+                raise NotFoundError(f"GET {path}: 404 not found after PUT", status=404)
             return found
         return armjson.version_from_json(name, resource)
-
-
-def _env(name: str) -> str:
-    return f"environments/{quote(name, safe='')}"
-
-
-def _ver(name: str, version: str) -> str:
-    # Versions are free strings (the spec gives no pattern): escape "/", spaces and the like.
-    return f"{_env(name)}/versions/{quote(version, safe='')}"
 
 
 def _mutable(description: str | None, tags: Mapping[str, str]) -> dict[str, Any]:
