@@ -64,12 +64,12 @@ def cli(ctx: click.Context, root: Path) -> None:
 
 
 def _register() -> None:
-    from envsync.commands import inspecting, planning, tools
+    from envsync.commands import drifting, inspecting, planning, tools
 
     for command in (
         planning.plan_cmd,
         planning.apply_cmd,
-        planning.drift_cmd,
+        drifting.drift_cmd,
         inspecting.list_cmd,
         inspecting.show_cmd,
         inspecting.import_cmd,

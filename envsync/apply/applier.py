@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from envsync.apply.bodies import version_body
@@ -148,8 +148,9 @@ def _update(change: Change, workspace: Workspace) -> ChangeResult:
 
 
 def _restore(change: Change, workspace: Workspace) -> ChangeResult:
-    """Un-archive as `az ml environment restore` does, a PUT of the version's whole body with
-    isArchived false, carrying git's description and tags in the same PUT."""
+    """Un-archive as `az ml environment restore` does (GET, then a PUT of the version's whole
+    body with isArchived false: fields envsync does not model survive), then set git's
+    description and tags when they differ."""
     assert change.version is not None
     assert change.after is not None
     env = observe_environment(workspace, change.name)
@@ -164,9 +165,11 @@ def _restore(change: Change, workspace: Workspace) -> ChangeResult:
         return ChangeResult(change, Outcome.STALE, "the version is gone from the workspace; plan again")
     if whole:
         _restore_environment(workspace, env, keep=change.version)
-    description = change.after["description"] or None
-    body = replace(existing.body, archived=False, description=description, tags=dict(change.after["tags"]))
-    workspace.create_version(change.name, change.version, body)
+    if existing.archived:
+        workspace.set_archived(change.name, change.version, False)
+    if not _mutable_matches(existing, change):
+        description, tags = change.after["description"] or None, change.after["tags"]
+        workspace.update_version(change.name, change.version, description=description, tags=tags)
     got = workspace.get_version(change.name, change.version)
     if got is None or not _restored(got, change) or got.body.content() != existing.body.content():
         return ChangeResult(change, Outcome.FAILED, "read back still archived or with other content")

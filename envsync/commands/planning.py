@@ -1,4 +1,4 @@
-"""plan, apply and drift."""
+"""plan and apply."""
 
 from __future__ import annotations
 
@@ -249,38 +249,8 @@ class _ApplyRun:
             concurrency=self.request.concurrency or config.concurrency,
             provenance=self.git.properties,
         )
-        progress = Progress(sum(1 for c in result.changes if c.action.value != "noop"))
+        progress = Progress(sum(1 for c in result.changes if c.action.value != "noop" or c.record_stale))
         outcome = apply(result, opened.workspace, self.specs, options, on_result=progress)
         progress.finish()
         click.echo(outcome.summary())
         return ExitCode.ERROR if outcome.failed else ExitCode.OK
-
-
-@click.command("drift")
-@click.option("-t", "--target", help="Target workspace from envsync.yaml.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
-)
-@click.option("--all-targets", is_flag=True, help="Check every configured target, one section each.")
-@click.pass_obj
-def drift_cmd(app: App, target: str | None, fmt: str, all_targets: bool) -> ExitCode:
-    """Report what changed in the workspace outside git. Exit 2 when it drifted.
-
-    Always reads every version: hand edits to a version's tags or description leave no other trace.
-    """
-    from envsync.plan import drift
-    from envsync.plan.observe import observe
-    from envsync.plan.run import plan_options
-    from envsync.spec.load import load_valid
-
-    config = app.config
-    specs = load_valid(config)
-    drifted = False
-    for name in config.target_names() if all_targets else [target]:
-        opened = open_target(app, name)
-        observed = observe(opened.workspace, specs, concurrency=config.concurrency, exclude=config.exclude)
-        report = drift.detect(specs, observed, plan_options(config, opened.target))
-        render = {"json": drift.to_json, "markdown": drift.markdown}.get(fmt, drift.text)
-        click.echo(render(report), nl=False)
-        drifted = drifted or report.drifted
-    return ExitCode.CHANGES if drifted else ExitCode.OK

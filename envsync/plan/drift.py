@@ -1,26 +1,41 @@
-"""Drift: how the workspace differs from what git defines and envsync last applied. Pure."""
+"""Drift: how the workspace differs from what git defines and envsync last applied. Pure.
+
+Each finding is healable (`apply --refresh` repairs it: it is a change the refreshed plan
+makes) or report-only (apply never touches what git does not own, and cannot rewrite an
+immutable version), and then says why and what to do instead.
+"""
 
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from envsync.plan.diff import changed_fields
+from envsync.plan import last_applied
+from envsync.plan.diff import changed_fields, tag_changes
 from envsync.plan.model import ObservedEnvironment, ObservedState
-from envsync.plan.planner import PlanOptions, desired_tags, remote_view
+from envsync.plan.planner import PlanOptions, desired_tags, pointed_version, remote_view
 from envsync.spec.load import EnvironmentSpec
-from envsync.workspace import FINGERPRINT_PROPERTY, RemoteVersion
+from envsync.workspace import RemoteVersion
 
 
 class DriftKind(str, enum.Enum):
-    EDITED = "edited"  # description or tags changed outside git
+    EDITED = "edited"  # description or tags differ from git's
+    ARCHIVED = "archived"  # the version git points at is archived
+    MISSING = "missing"  # git's content is not where git points: apply makes that version
+    RECORD = "record"  # the container's last-applied record is absent, unreadable or wrong
     UNMANAGED_VERSION = "unmanaged_version"  # a version created outside envsync
-    ARCHIVED = "archived"  # a version git defines was archived
-    MISSING = "missing"  # git's version is not in the workspace: deleted, or never applied
+    CONFLICT = "conflict"  # git's explicit version holds other (immutable) content
     ORPHAN = "orphan"  # envsync created it; git no longer defines it
+
+    @property
+    def healable(self) -> bool:
+        """Whether `apply --refresh` repairs findings of this kind."""
+        return self in _HEALABLE
+
+
+_HEALABLE = frozenset({DriftKind.EDITED, DriftKind.ARCHIVED, DriftKind.MISSING, DriftKind.RECORD})
 
 
 @dataclass(frozen=True)
@@ -28,9 +43,14 @@ class DriftItem:
     kind: DriftKind
     name: str
     version: str | None
-    message: str
+    message: str  # what is true, and for report-only findings why apply leaves it and what to do
     git: Any = None  # what git says
     workspace: Any = None  # what the workspace has
+    values: tuple[tuple[str, Any, Any], ...] = ()  # (field, workspace now, what apply sets)
+
+    @property
+    def healable(self) -> bool:
+        return self.kind.healable
 
 
 @dataclass(frozen=True)
@@ -41,6 +61,10 @@ class DriftReport:
     @property
     def drifted(self) -> bool:
         return bool(self.items)
+
+    @property
+    def healable(self) -> tuple[DriftItem, ...]:
+        return tuple(i for i in self.items if i.healable)
 
 
 def detect(specs: Sequence[EnvironmentSpec], observed: ObservedState, options: PlanOptions) -> DriftReport:
@@ -56,48 +80,58 @@ def detect(specs: Sequence[EnvironmentSpec], observed: ObservedState, options: P
 
 
 def _spec_drift(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOptions) -> Iterator[DriftItem]:
-    if not env.versions:
+    if not env.versions:  # a new environment, not applied yet
         return
-    current = _git_version(spec, env)
+    current = pointed_version(spec, env)
     if current is None:
-        yield DriftItem(
-            DriftKind.MISSING,
-            spec.name,
-            spec.version,
-            "git's content is in no version of the workspace (deleted, or not applied yet)",
-            git=spec.fingerprint,
+        yield _missing(spec, env)
+    elif not spec.matches(current.body.content()):
+        yield _conflict(spec, current)
+    else:
+        yield from _version_drift(spec, env, current, options)
+    if any(v.managed for v in env.versions):
+        yield from (_unmanaged(spec, v) for v in env.active if not v.managed and v is not current)
+
+
+def _missing(spec: EnvironmentSpec, env: ObservedEnvironment) -> DriftItem:
+    if spec.version is not None:
+        message = (
+            f"version {spec.version} is not in the workspace (deleted, or not applied yet): apply creates it"
+        )
+    elif env.active:
+        message = (
+            f"the latest active version, {env.active[0].version}, does not hold git's content: "
+            "apply makes a new version with it"
         )
     else:
-        yield from _version_drift(spec, current, options)
-    if any(v.managed for v in env.versions):
-        yield from (
-            DriftItem(
-                DriftKind.UNMANAGED_VERSION,
-                spec.name,
-                v.version,
-                "created outside envsync",
-                workspace=remote_view(v),
-            )
-            for v in env.active
-            if not v.managed
-        )
+        message = "git's content is in no active version: apply makes a new version with it"
+    return DriftItem(DriftKind.MISSING, spec.name, spec.version, message, git=spec.fingerprint)
 
 
-def _git_version(spec: EnvironmentSpec, env: ObservedEnvironment) -> RemoteVersion | None:
-    """The version holding git's content: the explicit one, else the newest with it."""
-    if spec.version is not None:
-        found = env.get(spec.version)
-        return found if found and spec.matches(found.body.content()) else None
-    managed = [v for v in env.versions if v.body.properties.get(FINGERPRINT_PROPERTY) == spec.fingerprint]
-    same = managed or [v for v in env.versions if spec.matches(v.body.content())]
-    return same[0] if same else None
+def _conflict(spec: EnvironmentSpec, version: RemoteVersion) -> DriftItem:
+    return DriftItem(
+        DriftKind.CONFLICT,
+        spec.name,
+        version.version,
+        f"version {version.version} holds other content than git; versions are immutable in Azure ML, "
+        "so apply cannot repair it: bump `version` in git",
+        workspace=remote_view(version),
+    )
 
 
 def _version_drift(
-    spec: EnvironmentSpec, version: RemoteVersion, options: PlanOptions
+    spec: EnvironmentSpec, env: ObservedEnvironment, version: RemoteVersion, options: PlanOptions
 ) -> Iterator[DriftItem]:
     if version.archived:
-        yield DriftItem(DriftKind.ARCHIVED, spec.name, version.version, "archived outside git")
+        whole = env.container is not None and env.container.archived
+        what = "the environment is archived" if whole else "archived"
+        yield DriftItem(
+            DriftKind.ARCHIVED,
+            spec.name,
+            version.version,
+            f"{what} while git defines it: apply restores it",
+            values=(("archived", True, False),),
+        )
     git = {"description": spec.description or "", "tags": desired_tags(spec.tags, version.body.tags, options)}
     have = {"description": version.body.description or "", "tags": dict(sorted(version.body.tags.items()))}
     fields = changed_fields(have, git)
@@ -106,10 +140,62 @@ def _version_drift(
             DriftKind.EDITED,
             spec.name,
             version.version,
-            f"{', '.join(fields)} edited outside git",
+            f"{', '.join(fields)} differ{'s' * (len(fields) == 1)} from git: apply sets git's",
             git=git,
             workspace=have,
+            values=_mutable_values(have, git),
         )
+    if not version.archived:
+        yield from _record_drift(spec, env, version, options)
+
+
+def _mutable_values(have: dict[str, Any], git: dict[str, Any]) -> tuple[tuple[str, Any, Any], ...]:
+    values = []
+    if have["description"] != git["description"]:
+        values.append(("description", have["description"], git["description"]))
+    values += [(f"tags.{key}", old, new) for _, key, old, new in tag_changes(have["tags"], git["tags"])]
+    return tuple(values)
+
+
+def _record_drift(
+    spec: EnvironmentSpec, env: ObservedEnvironment, version: RemoteVersion, options: PlanOptions
+) -> Iterator[DriftItem]:
+    """The last-applied record, where apply keeps one: on the container whose latest version is
+    git's. A version envsync did not create and never recorded was imported, not drifted."""
+    container = env.container
+    if container is None or container.latest_version != version.version:
+        return
+    expected = last_applied.record_for(spec, version.version, options.ignore_tags)
+    found, raw = last_applied.read(container), container.tags.get(last_applied.TAG)
+    if found == expected or (raw is None and not version.managed):
+        return
+    state = "wrong" if found is not None else "unreadable" if raw else "missing"
+    before = _brief(found) if found is not None else raw
+    yield DriftItem(
+        DriftKind.RECORD,
+        spec.name,
+        version.version,
+        f"the container's last-applied record is {state}: plans read this environment's versions "
+        "until apply writes it",
+        values=((f"container tag {last_applied.TAG}", before, _brief(expected)),),
+    )
+
+
+def _brief(record: last_applied.Record) -> dict[str, str]:
+    """A record as a finding shows it: digests cut short, enough to tell two records apart."""
+    return {"version": record.version, "fingerprint": record.fingerprint[:12], "mutable": record.mutable[:8]}
+
+
+def _unmanaged(spec: EnvironmentSpec, version: RemoteVersion) -> DriftItem:
+    pinned = f"git pins version {spec.version}, and " if spec.version is not None else ""
+    return DriftItem(
+        DriftKind.UNMANAGED_VERSION,
+        spec.name,
+        version.version,
+        f"created outside envsync; {pinned}apply never archives a version git does not define: "
+        "archive it by hand, or define it in git",
+        workspace=remote_view(version),
+    )
 
 
 def _orphan(version: RemoteVersion) -> DriftItem:
@@ -117,42 +203,7 @@ def _orphan(version: RemoteVersion) -> DriftItem:
         DriftKind.ORPHAN,
         version.name,
         version.version,
-        "created by envsync; no YAML in git defines it any more",
+        "created by envsync; no YAML in git defines it any more: `envsync apply --prune` archives it "
+        "(self-heal never prunes), or bring its YAML back",
         workspace=remote_view(version),
     )
-
-
-def summary(report: DriftReport) -> str:
-    if not report.drifted:
-        return f"No drift: {report.target} matches git."
-    count = len(report.items)
-    return f"Drift: {count} difference{'s' * (count != 1)} between git and {report.target}."
-
-
-def text(report: DriftReport) -> str:
-    lines = [f"Target: {report.target}", ""]
-    for item in report.items:
-        lines.append(f"! {item.name}:{item.version or '-'}  ({item.kind.value}) {item.message}")
-        if item.git is not None:
-            lines.append(f"    git:       {json.dumps(item.git, sort_keys=True)}")
-        if item.workspace is not None:
-            lines.append(f"    workspace: {json.dumps(item.workspace, sort_keys=True)}")
-    if report.items:
-        lines.append("")
-    return "\n".join([*lines, summary(report)]) + "\n"
-
-
-def markdown(report: DriftReport) -> str:
-    rows = [f"| `{i.name}` | {i.version or '–'} | {i.kind.value} | {i.message} |" for i in report.items]
-    table = "\n| environment | version | kind | what |\n|---|---|---|---|\n" + "\n".join(rows) if rows else ""
-    return f"### envsync drift for `{report.target}`\n\n**{summary(report)}**\n{table}\n"
-
-
-def to_json(report: DriftReport) -> str:
-    doc = {
-        "format_version": 1,
-        "target": report.target,
-        "drifted": report.drifted,
-        "items": [{**asdict(i), "kind": i.kind.value} for i in report.items],
-    }
-    return json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n"

@@ -171,6 +171,18 @@ def _auto_version(
     )
 
 
+def pointed_version(spec: EnvironmentSpec, env: ObservedEnvironment) -> RemoteVersion | None:
+    """The version git points at: its explicit `version` (whatever it holds), else the latest
+    active version when it holds git's content, else the archived one apply would restore.
+    None: apply makes one (a new version, or the explicit version created)."""
+    if spec.version is not None:
+        return env.get(str(spec.version))
+    latest = env.active[0] if env.active else None
+    if latest is not None and _same_content(spec, latest):
+        return latest
+    return restorable(spec, env)
+
+
 def restorable(spec: EnvironmentSpec, env: ObservedEnvironment) -> RemoteVersion | None:
     """The archived version an unversioned YAML would reuse: the newest holding git's content,
     when it is newer than every active version (restored, it is the latest again)."""

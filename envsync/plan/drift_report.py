@@ -1,0 +1,111 @@
+"""A DriftReport as text, Markdown (the drift issue) and JSON. Pure: strings out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any
+
+from envsync.plan.drift import DriftItem, DriftReport
+
+FORMAT_VERSION = 1
+
+
+def heal_command(report: DriftReport) -> str:
+    """The command that repairs every healable finding of `report`."""
+    return f"envsync apply --refresh -t {report.target}"
+
+
+def summary(report: DriftReport) -> str:
+    if not report.drifted:
+        return f"No drift: {report.target} matches git."
+    count, healable = len(report.items), len(report.healable)
+    return (
+        f"Drift: {count} difference{'s' * (count != 1)} between git and {report.target}: "
+        f"{healable} healable, {count - healable} report-only."
+    )
+
+
+def heal_line(report: DriftReport) -> str | None:
+    """What to run, or why nothing can be run; None when there is no drift."""
+    if not report.drifted:
+        return None
+    if not report.healable:
+        return "Nothing here is healable by apply: each finding says what to do instead."
+    return f"Heal: {heal_command(report)}"
+
+
+def text(report: DriftReport) -> str:
+    lines = [f"Target: {report.target}", ""]
+    for item in report.items:
+        lines.append(f"! {item.name}:{item.version or '-'}  ({_label(item)}) {item.message}")
+        lines += (f"    {line}" for line in _value_lines(item))
+        if not item.values and item.workspace is not None:
+            lines.append(f"    workspace: {json.dumps(item.workspace, sort_keys=True)}")
+    if report.items:
+        lines.append("")
+    lines.append(summary(report))
+    heal = heal_line(report)
+    return "\n".join([*lines, heal] if heal else lines) + "\n"
+
+
+def markdown(report: DriftReport) -> str:
+    head = f"### envsync drift for `{report.target}`\n\n**{summary(report)}**\n"
+    if not report.items:
+        return head
+    rows = [
+        f"| `{i.name}` | {i.version or '–'} | {i.kind.value} | {'yes' if i.healable else 'no'} | "
+        + "<br>".join([_cell(i.message), *(f"`{_cell(line, code=True)}`" for line in _value_lines(i))])
+        + " |"
+        for i in report.items
+    ]
+    table = "\n| environment | version | kind | healable | what (workspace → git) |\n|---|---|---|---|---|\n"
+    heal = heal_line(report)
+    if report.healable:
+        heal = f"To heal the {len(report.healable)} healable finding(s): `{heal_command(report)}`"
+    return head + table + "\n".join(rows) + f"\n\n{heal}\n"
+
+
+def to_json(report: DriftReport) -> str:
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "target": report.target,
+        "drifted": report.drifted,
+        "heal_command": heal_command(report) if report.healable else None,
+        "items": [_item_json(i) for i in report.items],
+    }
+    return json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def _item_json(item: DriftItem) -> dict[str, Any]:
+    doc = asdict(item)
+    doc["kind"] = item.kind.value
+    doc["healable"] = item.healable
+    doc["values"] = [{"field": f, "workspace": old, "git": new} for f, old, new in item.values]
+    return doc
+
+
+def _label(item: DriftItem) -> str:
+    return f"{item.kind.value}, {'healable' if item.healable else 'report-only'}"
+
+
+def _value_lines(item: DriftItem) -> Iterator[str]:
+    for field, old, new in item.values:
+        if old is None:
+            yield f"+ {field}: {_short(new)}"
+        elif new is None:
+            yield f"- {field}: {_short(old)}"
+        else:
+            yield f"~ {field}: {_short(old)} → {_short(new)}"
+
+
+def _short(value: Any, width: int = 100) -> str:
+    shown = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return shown if len(shown) <= width else shown[: width - 1] + "…"
+
+
+def _cell(text: str, *, code: bool = False) -> str:
+    """Table-cell safe: a pipe would end the cell, a newline the row, a backtick a code span."""
+    safe = text.replace("|", "\\|").replace("\n", " ")
+    return safe.replace("`", "'") if code else safe
