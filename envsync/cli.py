@@ -64,7 +64,7 @@ def cli(ctx: click.Context, root: Path) -> None:
 
 
 def _register() -> None:
-    from envsync.commands import drifting, inspecting, planning, tools
+    from envsync.commands import drifting, github, inspecting, planning, tools
 
     for command in (
         planning.plan_cmd,
@@ -75,7 +75,7 @@ def _register() -> None:
         inspecting.import_cmd,
         tools.validate_cmd,
         tools.emulator_cmd,
-        tools.github_group,
+        github.github_group,
     ):
         cli.add_command(command)
 

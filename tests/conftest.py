@@ -27,6 +27,33 @@ def git_identity() -> Iterator[None]:
         yield
 
 
+# What a GitHub Actions job sets: the suite must behave the same on a runner as on a laptop
+# (annotations, the commit a report names, links), so tests that want them set them.
+ACTIONS_VARIABLES = (
+    "GITHUB_ACTIONS",
+    "GITHUB_EVENT_NAME",
+    "GITHUB_EVENT_PATH",
+    "GITHUB_SHA",
+    "GITHUB_WORKSPACE",
+    "GITHUB_SERVER_URL",
+    "GITHUB_REPOSITORY",
+    "GITHUB_RUN_ID",
+    "GITHUB_TOKEN",
+    "GITHUB_API_URL",
+    "GITHUB_OUTPUT",
+    "GITHUB_STEP_SUMMARY",
+    "ENVSYNC_GITHUB_AUTHOR",
+)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def outside_github_actions() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for key in ACTIONS_VARIABLES:
+            patch.delenv(key, raising=False)
+        yield
+
+
 @pytest.fixture
 def sample(tmp_path: Path) -> Path:
     """The sample repository's files (see `sample_repo`), not under git."""

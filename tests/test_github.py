@@ -2,142 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
 
 from envsync.cli import cli
 from envsync.errors import ExitCode
-from envsync.gitops import github
+from envsync.gitops import bodies, github
 from envsync.gitops.github import Action, GitHub, GitHubError, Settings
-
-TOKEN = "ghs_fake0123456789abcdefTOKEN"
-REPO = "octo/envs"
-
-
-@dataclass
-class FakeGitHub:
-    """The few endpoints envsync uses, with GitHub's paging (Link headers) and auth check."""
-
-    url: str = ""
-    page_size: int = 2
-    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by issue/PR number
-    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
-    faults: list[tuple[int, dict[str, str], dict[str, Any]]] = field(default_factory=list)  # served first
-    requests: list[tuple[str, str]] = field(default_factory=list)
-    next_link_host: str | None = None  # serve a next link to this origin instead
-    ids: Iterator[int] = field(default_factory=lambda: iter(range(1000, 10**6)))
-
-    def issue(
-        self, title: str, body: str, *, state: str = "open", labels: tuple[str, ...] = (), pr: bool = False
-    ) -> int:
-        number = len(self.issues) + 1
-        self.issues[number] = {
-            "number": number,
-            "title": title,
-            "body": body,
-            "state": state,
-            "labels": [{"name": n} for n in labels],
-            "html_url": f"{self.url}/{REPO}/issues/{number}",
-            **({"pull_request": {}} if pr else {}),
-        }
-        return number
-
-    def comment(self, number: int, body: str) -> int:
-        cid = next(self.ids)
-        html = f"{self.url}/{REPO}/pull/{number}#issuecomment-{cid}"
-        self.comments.setdefault(number, []).append({"id": cid, "body": body, "html_url": html})
-        return cid
-
-    def handle(self, method: str, target: str, headers: Any, body: Any) -> tuple[int, dict[str, str], Any]:
-        self.requests.append((method, target))
-        if headers.get("Authorization") != f"Bearer {TOKEN}":
-            return 401, {}, {"message": f"Bad credentials: {headers.get('Authorization')}"}
-        if self.faults:
-            return self.faults.pop(0)
-        parts = urlsplit(target)
-        path, query = parts.path.removeprefix(f"/repos/{REPO}"), parse_qs(parts.query)
-        match method, path.strip("/").split("/"):
-            case "GET", ["issues", n, "comments"]:
-                return self.page(parts.path, query, self.comments.get(int(n), []))
-            case "POST", ["issues", n, "comments"]:
-                cid = self.comment(int(n), body["body"])
-                return 201, {}, self.comments[int(n)][-1] | {"id": cid}
-            case "PATCH", ["issues", "comments", cid]:
-                found = next(c for cs in self.comments.values() for c in cs if c["id"] == int(cid))
-                found["body"] = body["body"]
-                return 200, {}, found
-            case "GET", ["issues"]:
-                state, label = query.get("state", ["open"])[0], query.get("labels", [None])[0]
-                shown = [
-                    i
-                    for i in self.issues.values()
-                    if i["state"] == state and (label is None or label in {x["name"] for x in i["labels"]})
-                ]
-                return self.page(parts.path, query, shown)
-            case "POST", ["issues"]:
-                n = self.issue(body["title"], body["body"], labels=tuple(body.get("labels", ())))
-                return 201, {}, self.issues[n]
-            case "PATCH", ["issues", n]:
-                self.issues[int(n)].update(body)
-                return 200, {}, self.issues[int(n)]
-        return 404, {}, {"message": "Not Found"}
-
-    def page(
-        self, path: str, query: dict[str, list[str]], items: list[Any]
-    ) -> tuple[int, dict[str, str], Any]:
-        size = min(int(query.get("per_page", ["30"])[0]), self.page_size)
-        number = int(query.get("page", ["1"])[0])
-        chunk = items[(number - 1) * size : number * size]
-        headers = {}
-        if number * size < len(items):
-            rest = {k: v[0] for k, v in query.items() if k != "page"}
-            link = "&".join(f"{k}={v}" for k, v in {**rest, "page": number + 1}.items())
-            origin = self.next_link_host or self.url
-            headers["Link"] = f'<{origin}{path}?{link}>; rel="next", <{origin}{path}?page=99>; rel="last"'
-        return 200, headers, chunk
-
-
-def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else None
-            status, headers, doc = fake.handle(self.command, self.path, self.headers, body)
-            data = json.dumps(doc).encode()
-            self.send_response(status)
-            for k, v in {"Content-Type": "application/json", **headers}.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PATCH = _serve
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return Handler
+from tests.fake_github import APP_TOKEN, BOT, PAT, REPO, TOKEN, FakeGitHub, serve
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeGitHub]:
-    state = FakeGitHub()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serve() as state:
+        yield state
 
 
 @pytest.fixture
@@ -164,7 +45,7 @@ def test_comment_is_created_then_updated_in_place(fake: FakeGitHub, client: GitH
 
 def test_comment_found_on_a_later_page_among_others(fake: FakeGitHub, client: GitHub) -> None:
     for i in range(5):
-        fake.comment(7, f"LGTM {i}")
+        fake.comment(7, f"LGTM {i}", author="reviewer")
     fake.comment(7, f"{github.plan_marker('dev')}\ndev plan")
     mine = fake.comment(7, f"{PLAN}\nold prod plan")
     action, _ = client.upsert_comment(7, "new prod plan", marker=PLAN)
@@ -172,7 +53,7 @@ def test_comment_found_on_a_later_page_among_others(fake: FakeGitHub, client: Gi
     bodies = {c["id"]: c["body"] for c in fake.comments[7]}
     assert bodies[mine] == f"{PLAN}\nnew prod plan"
     assert sum("dev plan" in b for b in bodies.values()) == 1 and len(bodies) == 7
-    pages = [t for m, t in fake.requests if m == "GET"]
+    pages = [t for m, t in fake.requests if m == "GET" and "/comments" in t]
     assert len(pages) == 4 and pages[-1].endswith("page=4")  # 7 comments, 2 a page
 
 
@@ -197,7 +78,8 @@ def test_issue_closed_with_a_comment_when_drift_is_clean(fake: FakeGitHub, clien
     closed = client.upsert_issue("", "No drift.", marker=DRIFT, close=True)
     assert closed.action is Action.CLOSED
     assert fake.issues[number]["state"] == "closed" and fake.issues[number]["state_reason"] == "completed"
-    assert fake.comments[number][0]["body"] == "No drift."
+    [last] = fake.bodies(number)
+    assert last.startswith("<!-- envsync:closing id=") and last.endswith("-->\nNo drift.")
 
 
 def test_secondary_rate_limit_is_retried_even_for_post(fake: FakeGitHub, client: GitHub) -> None:
@@ -206,14 +88,6 @@ def test_secondary_rate_limit_is_retried_even_for_post(fake: FakeGitHub, client:
     assert client.upsert_comment(7, "plan", marker=PLAN).action is Action.CREATED
     assert [m for m, _ in fake.requests] == ["GET", "GET", "POST", "POST"]
     assert len(fake.comments[7]) == 1
-
-
-def test_server_errors_are_not_retried_for_post(fake: FakeGitHub, client: GitHub) -> None:
-    # A POST that failed late may have created its comment: a retry could post it twice.
-    fake.faults = [(200, {}, []), (502, {}, {"message": "Bad Gateway"})]
-    with pytest.raises(GitHubError, match=r"^POST /repos/octo/envs/issues/7/comments: 502 Bad Gateway$"):
-        client.upsert_comment(7, "plan", marker=PLAN)
-    assert [m for m, _ in fake.requests] == ["GET", "POST"]
 
 
 def test_forbidden_without_retry_after_fails_at_once_with_a_hint(fake: FakeGitHub, client: GitHub) -> None:
@@ -242,7 +116,7 @@ def test_next_page_on_another_host_is_refused(fake: FakeGitHub, client: GitHub) 
 def test_long_bodies_are_cut_below_githubs_limit_keeping_the_marker(client: GitHub, fake: FakeGitHub) -> None:
     client.upsert_comment(7, "x" * 100_000, marker=PLAN)
     body = fake.comments[7][0]["body"]
-    assert len(body) <= github.MAX_BODY and body.startswith(PLAN) and "truncated" in body
+    assert len(body) <= bodies.MAX_BODY == 65_535 and body.startswith(PLAN) and "not shown" in body
 
 
 @pytest.mark.parametrize(
@@ -317,3 +191,225 @@ def test_cli_errors(tmp_path: Path, env: dict[str, str]) -> None:
         tmp_path, {**env, "GITHUB_TOKEN": ""}, "comment", "--pr", "7", "--body-file", "-", input="x"
     )
     assert no_token.exit_code == ExitCode.ERROR and "error: GITHUB_TOKEN is not set" in no_token.output
+
+
+# --- 3. envsync edits only its own comment and issue -------------------------------------------
+
+
+def _client(fake: FakeGitHub, token: str = TOKEN, **kwargs: object) -> GitHub:
+    return GitHub(Settings(repository=REPO, api_url=fake.url, token=token, **kwargs), backoff=0)  # type: ignore[arg-type]
+
+
+def test_a_quoted_or_copied_report_by_someone_else_is_never_edited(fake: FakeGitHub, client: GitHub) -> None:
+    quoted = fake.comment(7, f"> {PLAN}\n> old plan\n\nWhy a new version?", author="reviewer")
+    copied = fake.comment(7, f"{PLAN}\nold plan, pasted raw by a reviewer", author="reviewer")
+    mentioned = fake.comment(7, f"bot text\n{PLAN}\nmarker not first")  # the bot's, marker not first
+    done = client.upsert_comment(7, "new plan", marker=PLAN)
+    assert done.action is Action.CREATED
+    after = {c["id"]: c["body"] for c in fake.comments[7]}
+    assert after[quoted].startswith("> ") and after[copied].endswith("pasted raw by a reviewer")
+    assert after[mentioned].endswith("marker not first")
+    assert fake.comments[7][-1] == {
+        **fake.comments[7][-1],
+        "body": f"{PLAN}\nnew plan",
+        "user": {"login": BOT, "type": "Bot"},
+    }
+    again = client.upsert_comment(7, "newer plan", marker=PLAN)  # found by author and marker now
+    assert again == (Action.UPDATED, done.url) and len(fake.comments[7]) == 4
+
+
+def test_the_bots_comment_deleted_leaves_the_reviewers_copy_alone(fake: FakeGitHub, client: GitHub) -> None:
+    # The reported failure: once the bot's own comment is gone, the reviewer's raw copy was PATCHed.
+    copied = fake.comment(7, f"{PLAN}\nold plan", author="reviewer")
+    client.upsert_comment(7, "plan", marker=PLAN)
+    assert fake.comments[7][0] == {**fake.comments[7][0], "id": copied, "body": f"{PLAN}\nold plan"}
+    assert [m for m, t in fake.requests if "/issues/comments/" in t] == []  # no PATCH at all
+
+
+@pytest.mark.parametrize(
+    ("token", "author", "who", "asked"),
+    [
+        (TOKEN, None, BOT, ["GET /user", "POST /graphql"]),  # GITHUB_TOKEN: an installation token
+        (PAT, None, "octocat", ["GET /user"]),  # a person's token: GET /user names them
+        (APP_TOKEN, None, "envsync-app[bot]", ["GET /user", "POST /graphql"]),  # a GitHub App
+        (APP_TOKEN, "envsync-app[bot]", "envsync-app[bot]", []),  # ENVSYNC_GITHUB_AUTHOR: not asked
+    ],
+)
+def test_identity_per_kind_of_token(
+    fake: FakeGitHub, token: str, author: str | None, who: str, asked: list[str]
+) -> None:
+    client = _client(fake, token, author=author)
+    assert client.identity == who
+    assert [f"{m} {t}" for m, t in fake.requests] == asked
+    fake.comment(7, f"{PLAN}\nby someone else", author="someone")
+    mine = fake.comment(7, f"{PLAN}\nold", author=who)
+    assert client.upsert_comment(7, "new", marker=PLAN).action is Action.UPDATED
+    assert (
+        fake.bodies(7) == [f"{PLAN}\nby someone else", f"{PLAN}\nnew"] and fake.comments[7][1]["id"] == mine
+    )
+
+
+def test_identity_falls_back_to_github_actions_when_graphql_is_missing(fake: FakeGitHub) -> None:
+    fake.graphql = False  # an Enterprise Server without GraphQL at the expected path
+    assert _client(fake).identity == BOT
+
+
+def test_identity_errors_other_than_403_are_not_guessed_over(fake: FakeGitHub) -> None:
+    fake.faults = [(500, {}, {"message": "boom"})] * 6
+    with pytest.raises(GitHubError, match="GET /user: 500"):
+        _ = _client(fake).identity
+
+
+def test_drift_issue_by_someone_else_is_never_edited(fake: FakeGitHub, client: GitHub) -> None:
+    theirs = fake.issue("Drift?", f"{DRIFT}\ncopied", labels=("envsync-drift",), author="octocat")
+    done = client.upsert_issue("Drift in prod", "1 edited", marker=DRIFT)
+    assert done.action is Action.CREATED and fake.issues[theirs]["body"] == f"{DRIFT}\ncopied"
+    assert client.upsert_issue("", "No drift.", marker=DRIFT, close=True).action is Action.CLOSED
+    assert fake.issues[theirs]["state"] == "open"  # only envsync's own issue is closed
+
+
+# --- 4. POST retried safely; waits capped; reset times people can read -------------------------
+
+
+def test_a_failed_post_is_retried_after_listing_again(fake: FakeGitHub, client: GitHub) -> None:
+    fake.method_faults["POST"] = [(502, {}, {"message": "Bad Gateway"})]  # refused before any work
+    assert client.upsert_comment(7, "plan", marker=PLAN).action is Action.CREATED
+    calls = [f"{m} {t.split('?')[0]}" for m, t in fake.requests]
+    listing, post = "GET /repos/octo/envs/issues/7/comments", "POST /repos/octo/envs/issues/7/comments"
+    assert calls == [listing, post, listing, post]
+    assert fake.bodies(7) == [f"{PLAN}\nplan"]
+
+
+def test_a_post_that_worked_but_lost_its_answer_is_not_posted_twice(fake: FakeGitHub, client: GitHub) -> None:
+    fake.lost["POST"] = [500]  # GitHub made the comment, then the answer was a 500
+    done = client.upsert_comment(7, "plan", marker=PLAN)
+    assert done.action is Action.CREATED and done.url == fake.comments[7][0]["html_url"]
+    assert fake.bodies(7) == [f"{PLAN}\nplan"]
+    assert [m for m, _ in fake.requests].count("POST") == 2  # the viewer query and the one comment
+
+
+def test_a_lost_issue_post_is_found_again_not_duplicated(fake: FakeGitHub, client: GitHub) -> None:
+    fake.lost["POST"] = [503]
+    assert client.upsert_issue("Drift", "1 edited", marker=DRIFT).action is Action.CREATED
+    assert len(fake.issues) == 1
+
+
+def test_post_gives_up_after_the_retries_with_githubs_message(fake: FakeGitHub) -> None:
+    client = GitHub(Settings(repository=REPO, api_url=fake.url, token=TOKEN), retries=2, backoff=0)
+    fake.method_faults["POST"] = [(502, {}, {"message": "Bad Gateway"})] * 3
+    with pytest.raises(GitHubError, match=r"^POST /repos/octo/envs/issues/7/comments: 502 Bad Gateway$"):
+        client.upsert_comment(7, "plan", marker=PLAN)
+    assert [m for m, _ in fake.requests].count("POST") == 3 and 7 not in fake.comments
+
+
+def test_a_client_error_on_post_is_not_retried(fake: FakeGitHub, client: GitHub) -> None:
+    fake.method_faults["POST"] = [(422, {}, {"message": "Validation Failed"})]
+    with pytest.raises(GitHubError, match="422 Validation Failed"):
+        client.upsert_comment(7, "plan", marker=PLAN)
+    assert [m for m, _ in fake.requests].count("POST") == 1
+
+
+def test_retry_after_over_the_cap_fails_at_once_saying_when(
+    fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("urllib3.util.retry.time.sleep", slept.append)
+    client = GitHub(
+        Settings(repository=REPO, api_url=fake.url, token=TOKEN), backoff=0, clock=lambda: 1_777_777_000
+    )
+    limited = {"message": "You have exceeded a secondary rate limit."}
+    fake.faults = [(429, {"Retry-After": "3600"}, limited)]
+    with pytest.raises(GitHubError) as caught:
+        client.upsert_comment(7, "plan", marker=PLAN)
+    assert str(caught.value) == (
+        "GET /repos/octo/envs/issues/7/comments: 429 You have exceeded a secondary rate limit. "
+        "(GitHub asked to wait 3,600 s before retrying (Retry-After), longer than envsync waits (60 s): "
+        "run the job again after 2026-05-03 03:56:40 UTC (in 60 min))"
+    )
+    assert slept == [] and len(fake.requests) == 1
+
+
+def test_retry_after_within_the_cap_is_waited_for(fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("urllib3.util.retry.time.sleep", slept.append)
+    fake.faults = [(429, {"Retry-After": "2"}, {"message": "slow down"})]
+    assert _client(fake).upsert_comment(7, "plan", marker=PLAN).action is Action.CREATED
+    assert slept == [2.0]
+
+
+def test_exhausted_rate_limit_names_the_reset_time_in_utc(fake: FakeGitHub) -> None:
+    client = GitHub(
+        Settings(repository=REPO, api_url=fake.url, token=TOKEN), backoff=0, clock=lambda: 1_777_777_000
+    )
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1777777777"}
+    fake.faults = [(403, headers, {"message": "API rate limit exceeded for installation ID 1."})]
+    with pytest.raises(GitHubError, match=r"it resets at 2026-05-03 03:09:37 UTC \(in 13 min\)\)$"):
+        client.upsert_comment(7, "plan", marker=PLAN)
+    assert len(fake.requests) == 1  # no retry into a limit that will not lift for minutes
+
+
+# --- 2. long reports are cut between whole entries, and say where the rest is -----------------
+
+
+def _details(i: int) -> str:
+    return (
+        f'\n<details><summary>+ <code>env-{i}:1</code></summary>\n\n```diff\n+ image: "img{i}"\n'
+        + "+ pkg\n" * 40
+        + "```\n</details>\n"
+    )
+
+
+def test_a_long_plan_is_cut_between_details_blocks_naming_the_artifact(
+    fake: FakeGitHub, client: GitHub
+) -> None:
+    body = "### envsync plan for `prod`\n\n**Plan: 3000 to create**\n" + "".join(
+        _details(i) for i in range(3000)
+    )
+    note = bodies.truncation_note(
+        "plan", artifact="envsync-plan-prod", run_url="https://github.com/octo/envs/actions/runs/9"
+    )
+    client.upsert_comment(7, body, marker=PLAN, note=note)
+    posted = fake.bodies(7)[0]
+    assert len(posted) <= 65_535 and posted.startswith(PLAN)
+    shown, rest = posted.split("\n\n> **")
+    assert shown.count("<details>") == shown.count("</details>") > 100 and shown.count("```") % 2 == 0
+    hidden = 3000 - shown.count("<details>")
+    assert rest == (
+        f"{hidden:,} of 3,003 entries not shown**: GitHub caps a comment at 65,535 characters. The full plan "
+        "is in the workflow artifact `envsync-plan-prod` of [this workflow run](https://github.com/octo/envs/actions/runs/9) "
+        "(text, Markdown and JSON) and in the job log.\n"
+    )
+
+
+def test_a_long_drift_table_is_cut_between_rows(fake: FakeGitHub, client: GitHub) -> None:
+    rows = "".join(f"| `env-{i}` | 1 | edited | tags.owner edited outside git |\n" for i in range(3000))
+    body = (
+        "### envsync drift for `prod`\n\n| environment | version | kind | what |\n|---|---|---|---|\n" + rows
+    )
+    client.upsert_issue(
+        "Drift",
+        body,
+        marker=DRIFT,
+        note=bodies.truncation_note("drift report", artifact="envsync-drift-prod"),
+    )
+    posted = fake.issues[1]["body"]
+    assert 65_000 < len(posted) <= 65_535
+    table, note = posted.split("\n\n> **")
+    assert all(line.startswith("| ") and line.endswith(" |") for line in table.splitlines()[5:])
+    assert "of 3,004 entries not shown" in note and "`envsync-drift-prod`" in note
+
+
+def test_entries_keep_fences_and_details_whole() -> None:
+    text = "# head\n\n```\na\n\nb\n```\n<details>\n<summary>x</summary>\n\n```diff\n</details>\n```\n</details>\nrow\n"
+    assert bodies.entries(text) == [
+        "# head\n",
+        "\n",
+        "```\na\n\nb\n```\n",
+        "<details>\n<summary>x</summary>\n\n```diff\n</details>\n```\n</details>\n",
+        "row\n",
+    ]
+    assert "".join(bodies.entries(text)) == text
+    assert (
+        bodies.fit(text, lambda h, t: f"{h}/{t} cut", limit=40) == "# head\n\n```\na\n\nb\n```\n\n2/4 cut\n"
+    )
+    assert bodies.fit(text, lambda h, t: "never", limit=1000) == text

@@ -55,9 +55,12 @@ def use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def check_references(app: App, workspace: Workspace, result: Plan) -> tuple[Plan, bool]:
+def check_references(
+    app: App, workspace: Workspace, result: Plan, *, annotate: bool = False
+) -> tuple[Plan, bool]:
     """Job and deployment references, checked against the workspace and what the plan creates
     (problems go to stderr), and listed under the new versions they pick up."""
+    from envsync.commands.reporting import echo_problems
     from envsync.plan import references as planned
     from envsync.spec import references
 
@@ -65,8 +68,7 @@ def check_references(app: App, workspace: Workspace, result: Plan) -> tuple[Plan
     found = references.scan(config.root, config.references, config.environments)
     known = planned.workspace_known(result, planned.read_versions(workspace, found.references))
     problems = sorted([*found.problems, *references.check(found.references, known)])
-    for problem in problems:
-        click.echo(str(problem), err=True)
+    echo_problems(app, problems, annotate=annotate, title="envsync plan", err=True)
     return planned.annotate(result, found.references), bool(problems)
 
 

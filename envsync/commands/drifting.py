@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from envsync.commands.common import App, open_target
+from envsync.commands.reporting import annotating, load_checked, write_reports
 from envsync.errors import ExitCode
 
 
@@ -13,9 +16,14 @@ from envsync.errors import ExitCode
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the whole report there as drift.txt, drift.md, drift.json and drift.summary.",
+)
 @click.option("--all-targets", is_flag=True, help="Check every configured target, one section each.")
 @click.pass_obj
-def drift_cmd(app: App, target: str | None, fmt: str, all_targets: bool) -> ExitCode:
+def drift_cmd(app: App, target: str | None, fmt: str, report_dir: Path | None, all_targets: bool) -> ExitCode:
     """Report how the workspace differs from git. Exit 2 when it drifted.
 
     Always reads every version: hand edits to a version's tags or description leave no other
@@ -27,15 +35,23 @@ def drift_cmd(app: App, target: str | None, fmt: str, all_targets: bool) -> Exit
     from envsync.plan import drift, drift_report
     from envsync.plan.observe import observe
     from envsync.plan.run import plan_options
-    from envsync.spec.load import load_valid
 
     config = app.config
-    specs = load_valid(config)
+    specs = load_checked(app, annotate=annotating(None), title="envsync drift")
+    names = config.target_names() if all_targets else [target]
     drifted = False
-    for name in config.target_names() if all_targets else [target]:
+    for name in names:
         opened = open_target(app, name)
         observed = observe(opened.workspace, specs, concurrency=config.concurrency, exclude=config.exclude)
         report = drift.detect(specs, observed, plan_options(config, opened.target))
+        if report_dir:
+            stem = f"drift.{opened.target.name}" if len(names) > 1 else "drift"
+            texts = {
+                "txt": drift_report.text(report),
+                "md": drift_report.markdown(report),
+                "json": drift_report.to_json(report),
+            }
+            write_reports(report_dir, stem, texts, drift_report.summary(report))
         render = {"json": drift_report.to_json, "markdown": drift_report.markdown}.get(fmt, drift_report.text)
         click.echo(render(report), nl=False)
         drifted = drifted or report.drifted

@@ -17,6 +17,7 @@ from envsync.commands.common import (
     open_target,
     use_color,
 )
+from envsync.commands.reporting import annotating, echo_problems, load_checked, plan_problems, write_reports
 from envsync.errors import EnvsyncError, ExitCode
 
 if TYPE_CHECKING:
@@ -38,6 +39,11 @@ class PlanRequest:
     changed_since: str | None = None
     at_ref: str | None = None
     all_targets: bool = False
+    report_dir: Path | None = None
+
+    @property
+    def annotate(self) -> bool:
+        return annotating(self.fmt)
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,17 @@ class ApplyRequest:
     help="Save the plan as JSON for `envsync apply PLAN`.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="github: text, with problems as GitHub annotations (automatic in GitHub Actions).",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the whole plan there as plan.txt, plan.md, plan.json and plan.summary.",
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0: none, 1: error).")
 @click.option("-v", "--verbose", is_flag=True, help="Show environments with no changes too.")
@@ -80,7 +96,6 @@ def plan_cmd(app: App, /, **options: object) -> ExitCode:
     Example: envsync plan --changed-since origin/main --format markdown --out plan.json > plan.md
     """
     from envsync.gitops import state
-    from envsync.spec.load import load_valid
 
     request = PlanRequest(**options)  # type: ignore[arg-type]  # click checked each option's type
     names = app.config.target_names() if request.all_targets else [request.target]
@@ -88,7 +103,7 @@ def plan_cmd(app: App, /, **options: object) -> ExitCode:
     if request.at_ref:
         with state.specs_at(app.config, request.at_ref) as specs:
             return _plan_targets(app, targets, state.Selection(specs), request)
-    specs = load_valid(app.config)
+    specs = load_checked(app, annotate=request.annotate, title="envsync plan")
     selection = state.Selection(specs)
     if request.changed_since:
         selection = state.changed_since(app.config, specs, request.changed_since)
@@ -109,9 +124,13 @@ class _Early:
 
 
 def _plan_targets(app: App, targets: list[_Early], selection: Selection, request: PlanRequest) -> ExitCode:
+    from dataclasses import replace
+
+    from envsync.gitops import actions
     from envsync.gitops.state import read_state
 
     git = read_state(app.config, selection.specs)
+    git = replace(git, commit=actions.shown_commit(git.commit))  # a pull request's head, not its merge
     codes = [_plan_one(app, t, selection, git, request, many=len(targets) > 1) for t in targets]
     return max(codes, key=lambda c: (c == ExitCode.ERROR, c == ExitCode.CHANGES))
 
@@ -133,10 +152,22 @@ def _plan_one(
         early=early.early,
         commit=git.commit,
     )
-    result, bad_references = check_references(app, workspace, result)
+    result, bad_references = check_references(app, workspace, result, annotate=request.annotate)
+    if request.annotate:
+        echo_problems(
+            app, plan_problems(result, selection.specs), annotate=True, title="envsync plan", err=True
+        )
+    suffix = f".{chosen.name}" if many else ""
     if request.out:
-        out = request.out
-        saved.write(result, out.with_name(f"{out.stem}.{chosen.name}{out.suffix}") if many else out)
+        saved.write(result, request.out.with_name(f"{request.out.stem}{suffix}{request.out.suffix}"))
+    if request.report_dir:
+        texts = {"txt": render.text(result, verbose=request.verbose), "md": render.markdown(result)}
+        write_reports(
+            request.report_dir,
+            f"plan{suffix}",
+            {**texts, "json": render.to_json(result)},
+            render.summary(result),
+        )
     if request.fmt == "json":
         click.echo(render.to_json(result), nl=False)
     elif request.fmt == "markdown":
@@ -176,7 +207,6 @@ def apply_cmd(app: App, /, plan_file: Path | None, **options: object) -> ExitCod
     Example: envsync apply plan.json    |    envsync apply --refresh --auto-approve
     """
     from envsync.gitops.state import read_state
-    from envsync.spec.load import load_valid
 
     request = ApplyRequest(**options)  # type: ignore[arg-type]  # click checked each option's type
     if plan_file is not None and request.refresh:
@@ -184,7 +214,7 @@ def apply_cmd(app: App, /, plan_file: Path | None, **options: object) -> ExitCod
             "--refresh makes a new plan; a saved plan applies as it was made "
             "(save one with plan --refresh --out)"
         )
-    specs = load_valid(app.config)
+    specs = load_checked(app, annotate=annotating(None), title="envsync apply")
     git = read_state(app.config, specs)  # once per run: the dirty check and every version's provenance
     if not request.allow_dirty:
         git.refuse_dirty()

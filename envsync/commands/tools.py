@@ -75,18 +75,25 @@ def emulator_cmd(host: str, port: int, db: Path | None, **options: Any) -> ExitC
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    help="text, json, or github: GitHub annotations (the default in GitHub Actions, else text).",
+)
 @click.pass_obj
-def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str) -> ExitCode:
+def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str | None) -> ExitCode:
     """Check environment YAMLs (default: envsync.yaml's environments globs). Exit 1 on errors.
 
     PATHS may be files or folders, relative to the repository root. Prints every problem as
-    path:line:col: message, or a one-line summary when there are no errors.
+    path:line:col: message (in GitHub Actions, as an annotation on that line of the pull
+    request's diff), or a one-line summary when there are no errors.
 
     Example: envsync validate environments/pytorch-train.yml --format json
     """
     import json
 
+    from envsync.commands.reporting import annotating, echo_problems
     from envsync.spec.load import load_all
     from envsync.spec.problems import problem_json
 
@@ -104,71 +111,9 @@ def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str) -> ExitCode:
         }
         click.echo(json.dumps(doc, indent=2))
     else:
-        for problem in result.problems:
-            click.echo(str(problem))
+        annotate = fmt != "text" and annotating(fmt)
+        echo_problems(app, result.problems, annotate=annotate, title="envsync validate", err=False)
         if not result.errors:
             count = len(result.specs)
             click.echo(f"{count} environment{'s' * (count != 1)} valid")
     return ExitCode.ERROR if result.errors else ExitCode.OK
-
-
-@click.group("github")
-def github_group() -> None:
-    """Post plans and drift reports to GitHub (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL).
-
-    Each report carries a hidden marker per target, so a rerun replaces it instead of adding one.
-    """
-
-
-_BODY_FILE = click.File("r", encoding="utf-8")
-
-
-def _marker_target(app: App, target: str | None) -> str:
-    # The name `envsync plan -t` would use: --target, else ENVSYNC_TARGET, else default_target.
-    return str(app.config.target(target).name)
-
-
-@github_group.command("comment")
-@click.option("--pr", type=click.IntRange(1), required=True, help="Pull request number.")
-@click.option("--body-file", type=_BODY_FILE, required=True, help="Markdown to post ('-': stdin).")
-@click.option("-t", "--target", help="Target the plan is for (one comment per target).")
-@click.pass_obj
-def github_comment_cmd(app: App, pr: int, body_file: Any, target: str | None) -> ExitCode:
-    """Create or update the plan comment on a pull request.
-
-    Example: envsync github comment --pr 7 --body-file plan.md
-    """
-    from envsync.gitops import github
-
-    marker = github.plan_marker(_marker_target(app, target))
-    done = github.GitHub.from_env().upsert_comment(pr, body_file.read(), marker=marker)
-    click.echo(f"{done.action.value} comment {done.url}")
-    return ExitCode.OK
-
-
-@github_group.command("issue")
-@click.option("--title", help="Issue title (required unless --close).")
-@click.option("--body-file", type=_BODY_FILE, help="Markdown body ('-': stdin); with --close, a comment.")
-@click.option("-t", "--target", help="Target the drift report is for (one issue per target).")
-@click.option("--close", is_flag=True, help="Drift is clean: close the open drift issue, if any.")
-@click.pass_obj
-def github_issue_cmd(
-    app: App, title: str | None, body_file: Any, target: str | None, close: bool
-) -> ExitCode:
-    """Open or update the drift issue (label envsync-drift), or close it with --close.
-
-    Example: envsync github issue --title "Drift in prod" --body-file drift.md -t prod
-    """
-    from envsync.gitops import github
-
-    if not close and (title is None or body_file is None):
-        raise click.UsageError("--title and --body-file are required (unless --close)")
-    name = _marker_target(app, target)
-    body = body_file.read() if body_file is not None else ""
-    client = github.GitHub.from_env()
-    done = client.upsert_issue(title or "", body, marker=github.drift_marker(name), close=close)
-    if done.url is None:
-        click.echo(f"no open drift issue for target {name}: nothing to close")
-    else:
-        click.echo(f"{done.action.value} issue {done.url}")
-    return ExitCode.OK

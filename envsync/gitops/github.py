@@ -1,8 +1,11 @@
 """GitHub's REST API, for what CI needs: the plan as a pull-request comment, drift as an issue.
 
 Both are upserted by a hidden marker (`<!-- envsync:plan target=NAME -->`), so each run
-replaces its previous report instead of adding another one. Settings come from the variables
-GitHub Actions sets: GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL (Enterprise Server).
+replaces its previous report instead of adding another one. A comment or issue is envsync's
+own only when the marker opens its body *and* the token's account wrote it: a reviewer who
+quotes or copies the report is never edited. Settings come from the variables GitHub Actions
+sets: GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL (Enterprise Server); ENVSYNC_GITHUB_AUTHOR
+names the account when the token cannot tell (a GitHub App's `<slug>[bot]`).
 """
 
 from __future__ import annotations
@@ -10,29 +13,32 @@ from __future__ import annotations
 import enum
 import os
 import re
-from collections.abc import Iterator, Mapping
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from envsync import __version__
-from envsync.errors import EnvsyncError
+from envsync.gitops import bodies
+from envsync.gitops.github_http import MAX_WAIT, GitHubError, new_session, reason
 from envsync.http.redact import install_log_redaction, one_line, redact
 from envsync.http.session import is_loopback
+
+__all__ = ["Action", "GitHub", "GitHubError", "Settings", "Upserted", "drift_marker", "plan_marker"]
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 DRIFT_LABEL = "envsync-drift"
-MAX_BODY = 65536  # GitHub refuses longer comment and issue bodies (422)
+ACTIONS_BOT = "github-actions[bot]"  # who GITHUB_TOKEN writes as
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_GENERIC = bodies.truncation_note("report")
 
-
-class GitHubError(EnvsyncError):
-    """A GitHub setting is missing or wrong, or the API refused a request."""
+Item = dict[str, Any]
 
 
 class Action(str, enum.Enum):
@@ -60,6 +66,7 @@ class Settings:
     repository: str  # owner/name
     api_url: str = DEFAULT_API_URL
     token: str = field(default="", repr=False)
+    author: str | None = None  # the token's account, when GitHub cannot be asked (an App)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -75,6 +82,7 @@ class Settings:
             repository=repository,
             api_url=check_api_url(env.get("GITHUB_API_URL") or DEFAULT_API_URL),
             token=token,
+            author=env.get("ENVSYNC_GITHUB_AUTHOR") or None,
         )
 
 
@@ -88,38 +96,6 @@ def check_api_url(url: str) -> str:
     return url.rstrip("/")
 
 
-class _Retry(Retry):
-    """urllib3's Retry, plus GitHub's secondary rate limits.
-
-    GitHub answers those with 403 or 429 and Retry-After. The request was not processed, so it
-    is retried whatever the method; a 403 without Retry-After is a permission problem, which no
-    retry fixes. 5xx are retried for GET and PATCH only: a POST that failed late may have
-    created its comment, and a second one would be a duplicate.
-    """
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if has_retry_after and status_code in (403, 429) and self.respect_retry_after_header:
-            return bool(self.total)
-        return super().is_retry(method, status_code, has_retry_after)
-
-
-def _session(retries: int, backoff: float) -> requests.Session:
-    retry = _Retry(
-        total=retries,
-        backoff_factor=backoff,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET", "PATCH"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,  # the last response becomes a GitHubError with GitHub's message
-    )
-    session = requests.Session()
-    session.mount("https://", HTTPAdapter(max_retries=retry))
-    session.mount("http://", HTTPAdapter(max_retries=retry))
-    session.trust_env = False  # a ~/.netrc entry would replace our Authorization header
-    session.verify = True
-    return session
-
-
 class GitHub:
     """A client for one repository. Never prints, logs or repeats its token."""
 
@@ -130,9 +106,13 @@ class GitHub:
         retries: int = 5,
         backoff: float = 1.0,
         timeout: tuple[float, float] = (10.0, 30.0),
+        max_wait: float = MAX_WAIT,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ):
-        self.settings, self.timeout = settings, timeout
-        self._session = _session(retries, backoff)
+        self.settings, self.timeout, self.max_wait = settings, timeout, max_wait
+        self.retries, self.backoff, self._clock, self._sleep = retries, backoff, clock, sleep
+        self._session = new_session(retries, backoff, max_wait)
         # Proxies are the one thing from the environment worth keeping (self-hosted runners).
         self._session.proxies.update(requests.utils.get_environ_proxies(settings.api_url))
         self._session.headers.update(
@@ -152,21 +132,40 @@ class GitHub:
     def __repr__(self) -> str:
         return f"GitHub({self.settings.repository!r}, api_url={self.settings.api_url!r})"
 
-    def upsert_comment(self, pr: int, body: str, *, marker: str) -> Upserted:
-        """Replace the comment on pull request `pr` that carries `marker`, or add one."""
-        text = _with_marker(body, marker)
-        repo = f"/repos/{self.settings.repository}"
-        found = next(
-            (c for c in self._pages(f"{repo}/issues/{pr}/comments") if marker in (c.get("body") or "")), None
-        )
-        if found is not None:
-            updated = self._call("PATCH", f"{repo}/issues/comments/{found['id']}", {"body": text})
-            return Upserted(Action.UPDATED, updated.get("html_url"))
-        created = self._call("POST", f"{repo}/issues/{pr}/comments", {"body": text})
-        return Upserted(Action.CREATED, created.get("html_url"))
+    @cached_property
+    def identity(self) -> str:
+        """The login the token writes as: ENVSYNC_GITHUB_AUTHOR, else GET /user (a personal
+        token), else GraphQL's viewer (an installation token: GITHUB_TOKEN or an App's),
+        else github-actions[bot], which is who GITHUB_TOKEN writes as."""
+        if self.settings.author:
+            return self.settings.author
+        try:
+            return str(self._call("GET", "/user")["login"])
+        except GitHubError as e:
+            if e.status != 403:  # "Resource not accessible by integration": not a user's token
+                raise
+        return self._viewer() or ACTIONS_BOT
 
-    def upsert_issue(self, title: str, body: str, *, marker: str, close: bool = False) -> Upserted:
-        """Update the open issue that carries `marker` (labelled envsync-drift), or open one.
+    def upsert_comment(self, pr: int, body: str, *, marker: str, note: bodies.Note = _GENERIC) -> Upserted:
+        """Replace envsync's comment on pull request `pr` that carries `marker`, or add one."""
+        repo = f"/repos/{self.settings.repository}"
+        listing = f"{repo}/issues/{pr}/comments"
+
+        def find() -> Item | None:
+            return next((c for c in self._pages(listing) if self._mine(c, marker)), None)
+
+        return self._upsert(
+            find=find,
+            edit=lambda found: f"{repo}/issues/comments/{found['id']}",
+            create=listing,
+            fields={"body": bodies.with_marker(body, marker, note)},
+            found=find(),
+        )
+
+    def upsert_issue(
+        self, title: str, body: str, *, marker: str, close: bool = False, note: bodies.Note = _GENERIC
+    ) -> Upserted:
+        """Update envsync's open issue that carries `marker` (label envsync-drift), or open one.
 
         With `close`, close that issue instead, with `body` as a last comment (when not empty);
         without an open issue there is nothing to do.
@@ -177,27 +176,85 @@ class GitHub:
             if found is None:
                 return Upserted(Action.NOTHING, None)
             if body.strip():
-                self._call("POST", f"{repo}/issues/{found['number']}/comments", {"body": _truncate(body)})
+                self._last_comment(found["number"], body, note)
             closed = self._call(
                 "PATCH", f"{repo}/issues/{found['number']}", {"state": "closed", "state_reason": "completed"}
             )
             return Upserted(Action.CLOSED, closed.get("html_url"))
-        fields = {"title": title, "body": _with_marker(body, marker)}
-        if found is not None:
-            updated = self._call("PATCH", f"{repo}/issues/{found['number']}", fields)
-            return Upserted(Action.UPDATED, updated.get("html_url"))
-        created = self._call("POST", f"{repo}/issues", {**fields, "labels": [DRIFT_LABEL]})
-        return Upserted(Action.CREATED, created.get("html_url"))
+        return self._upsert(
+            find=lambda: self._open_issue(marker),
+            edit=lambda issue: f"{repo}/issues/{issue['number']}",
+            create=f"{repo}/issues",
+            fields={"title": title, "body": bodies.with_marker(body, marker, note)},
+            extra={"labels": [DRIFT_LABEL]},
+            found=found,
+        )
 
-    def _open_issue(self, marker: str) -> dict[str, Any] | None:
+    def _upsert(
+        self,
+        *,
+        find: Callable[[], Item | None],
+        edit: Callable[[Item], str],
+        create: str,
+        fields: Mapping[str, Any],
+        extra: Mapping[str, Any] | None = None,
+        found: Item | None,
+    ) -> Upserted:
+        """PATCH `found`, else POST. A POST that may have failed late is followed by a fresh
+        `find`, since it may have created the item after all, before it is sent again."""
+        posted = False
+        for attempt in range(self.retries + 1):
+            if found is not None:
+                done = posted and all(found.get(k) == v for k, v in fields.items())
+                doc = found if done else self._call("PATCH", edit(found), fields)
+                return Upserted(Action.CREATED if posted else Action.UPDATED, doc.get("html_url"))
+            try:
+                created = self._call("POST", create, {**fields, **(extra or {})})
+                return Upserted(Action.CREATED, created.get("html_url"))
+            except GitHubError as e:
+                if not e.transient or attempt == self.retries:
+                    raise
+            posted = True
+            self._sleep(self.backoff * 2**attempt)
+            found = find()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _last_comment(self, number: int, body: str, note: bodies.Note) -> None:
+        # A nonce makes this very comment recognisable when a failed POST is retried.
+        tag = f"<!-- envsync:closing id={uuid.uuid4().hex} -->"
+        listing = f"/repos/{self.settings.repository}/issues/{number}/comments"
+        self._upsert(
+            find=lambda: next((c for c in self._pages(listing) if self._mine(c, tag)), None),
+            edit=lambda found: f"/repos/{self.settings.repository}/issues/comments/{found['id']}",
+            create=listing,
+            fields={"body": bodies.with_marker(body, tag, note)},
+            found=None,  # a fresh nonce: nothing carries it yet
+        )
+
+    def _mine(self, item: Item, marker: str) -> bool:
+        if not (item.get("body") or "").startswith(marker):
+            return False  # a quote, or the marker mentioned: someone else's text
+        login = str((item.get("user") or {}).get("login") or "")
+        return login.lower() == self.identity.lower()
+
+    def _open_issue(self, marker: str) -> Item | None:
         # The label narrows the listing to this tool's issues; the marker picks the target.
         params = {"state": "open", "labels": DRIFT_LABEL}
         for issue in self._pages(f"/repos/{self.settings.repository}/issues", params):
-            if "pull_request" not in issue and marker in (issue.get("body") or ""):
+            if "pull_request" not in issue and self._mine(issue, marker):
                 return issue
         return None
 
-    def _pages(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    def _viewer(self) -> str | None:
+        api = self.settings.api_url
+        url = api[: -len("/v3")] + "/graphql" if api.endswith("/api/v3") else api + "/graphql"
+        try:
+            doc = self._send("POST", url, json={"query": "query { viewer { login } }"}).json()
+            return str(doc["data"]["viewer"]["login"]) or None
+        except (GitHubError, ValueError, KeyError, TypeError):
+            return None
+
+    def _pages(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[Item]:
         """Every item of a listing, following `Link: <...>; rel="next"`."""
         url: str | None = self.settings.api_url + path
         query: Mapping[str, str] | None = {"per_page": "100", **(params or {})}
@@ -212,7 +269,7 @@ class GitHub:
                 # The token goes with every request: never to a host the API did not name.
                 raise GitHubError(f"GET {path}: refusing to follow a next page on another host")
 
-    def _call(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Item:
         doc = self._send(method, self.settings.api_url + path, json=body).json()
         if not isinstance(doc, dict):
             raise GitHubError(f"{method} {path}: expected a JSON object")
@@ -223,9 +280,14 @@ class GitHub:
         try:
             response = self._session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as e:
-            raise GitHubError(self._clean(f"{shown}: {type(e).__name__}: {e}")) from None
+            raise GitHubError(self._clean(f"{shown}: {type(e).__name__}: {e}"), transient=True) from None
         if response.status_code >= 400:
-            raise GitHubError(self._clean(f"{shown}: {response.status_code} {_reason(response)}"))
+            why = reason(response, now=self._clock(), max_wait=self.max_wait)
+            raise GitHubError(
+                self._clean(f"{shown}: {response.status_code} {why}"),
+                status=response.status_code,
+                transient=response.status_code >= 500,
+            )
         return response
 
     def _same_origin(self, url: str) -> bool:
@@ -234,32 +296,3 @@ class GitHub:
 
     def _clean(self, text: str) -> str:
         return one_line(redact(text, (self.settings.token,)))
-
-
-def _reason(response: requests.Response) -> str:
-    try:
-        doc = response.json()
-    except ValueError:
-        doc = {}
-    message = doc.get("message") if isinstance(doc, dict) else None
-    text = str(message or response.reason or "request failed")
-    hint = {
-        401: "GITHUB_TOKEN was rejected",
-        403: "the token lacks a permission: the workflow needs pull-requests: write or issues: write",
-        404: "not found, or not visible to the token: check GITHUB_REPOSITORY and the PR number",
-    }.get(response.status_code)
-    if response.headers.get("x-ratelimit-remaining") == "0":
-        hint = f"rate limit exhausted until {response.headers.get('x-ratelimit-reset', '?')} (epoch seconds)"
-    return f"{text} ({hint})" if hint else text
-
-
-def _with_marker(body: str, marker: str) -> str:
-    # First, so that cutting a long body cannot cut the marker off.
-    return _truncate(body if body.startswith(marker) else f"{marker}\n{body}")
-
-
-def _truncate(body: str) -> str:
-    if len(body) <= MAX_BODY:
-        return body
-    note = "\n\n… truncated: the full report is in the workflow run's log and artifacts.\n"
-    return body[: MAX_BODY - len(note)] + note

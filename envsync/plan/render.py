@@ -12,7 +12,6 @@ from envsync.plan.diff import tag_changes
 from envsync.plan.model import Action, Change, Plan
 
 FORMAT_VERSION = 1
-MARKDOWN_LIMIT = 60_000
 
 _TITLES = {
     Action.CREATE: "new environment",
@@ -92,22 +91,13 @@ def text(plan: Plan, *, verbose: bool = False, color: bool = False, pruning: Pru
     return "\n".join(lines) + "\n"
 
 
-def markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
+def markdown(plan: Plan) -> str:
+    """The whole plan for a pull-request comment: one <details> block per change. Posting cuts
+    it to GitHub's limit between those blocks (`gitops.bodies`)."""
     head = f"### envsync plan for `{plan.target}`\n\n**{summary(plan)}**\n"
     if plan.commit:
         head += f"\nCommit `{plan.commit}`.\n"
-    sections = [_markdown_section(c) for c in plan.changes if c.action is not Action.NOOP]
-    body, shown = head, 0
-    for section in sections:
-        if len(body) + len(section) > limit - 300:
-            break
-        body, shown = body + section, shown + 1
-    if shown < len(sections):
-        body += (
-            f"\n> **{len(sections) - shown} of {len(sections)} environments not shown**: the comment "
-            f"is capped near {limit:,} characters. The full plan is in the job log and plan.json.\n"
-        )
-    return body
+    return head + "".join(_markdown_section(c) for c in plan.changes if c.action is not Action.NOOP)
 
 
 def to_json(plan: Plan) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from envsync.gitops import bodies
 from envsync.plan import render, saved
 from envsync.plan.model import Plan
 from envsync.plan.planner import PlanOptions, plan
@@ -88,14 +89,16 @@ def test_no_changes() -> None:
     assert render.summary(result) == "No changes."
 
 
-def test_markdown_is_capped_with_a_note() -> None:
+def test_markdown_is_the_whole_plan_and_a_comment_cuts_it_between_changes() -> None:
     many = plan(
         [spec(f"env-{i:04d}", tags={"k": "v" * 200}) for i in range(600)], observed(), PlanOptions(root=ROOT)
     )
     out = render.markdown(many)
-    assert len(out) <= render.MARKDOWN_LIMIT
-    assert "environments not shown" in out
     assert out.startswith("### envsync plan") and "**Plan: 600 to create" in out
+    assert out.count("<details>") == 600 and len(out) > bodies.MAX_BODY
+    cut = bodies.fit(out, bodies.truncation_note("plan", artifact="envsync-plan-local"))
+    assert len(cut) <= bodies.MAX_BODY and cut.count("<details>") == cut.count("</details>") > 100
+    assert "entries not shown" in cut and "`envsync-plan-local`" in cut
 
 
 def test_saved_plan_round_trips(tmp_path: Path) -> None:
