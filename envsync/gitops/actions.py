@@ -33,7 +33,8 @@ def annotation(problem: Problem, *, title: str, path: str | None = None) -> str:
     kind = "warning" if problem.severity is Severity.WARNING else "error"
     file = path or problem.path
     where = f"file={_property(file)},line={problem.line},col={problem.col},title={_property(title)}"
-    return f"::{kind} {where}::{_data(f'{file}:{problem.line}:{problem.col}: {problem.message}')}"
+    rule = f" [{problem.rule}]" if problem.rule else ""  # a policy rule's id, as validate prints it
+    return f"::{kind} {where}::{_data(f'{file}:{problem.line}:{problem.col}: {problem.message}{rule}')}"
 
 
 @dataclass(frozen=True)

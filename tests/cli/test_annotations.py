@@ -99,5 +99,6 @@ def test_annotation_escapes_like_the_runner_unescapes(problem: Problem, line: st
     assert actions.annotation(problem, title="t: x") == line
     back = actions.parse(line)
     assert back is not None and back.file == problem.path and back.line == problem.line
-    assert back.message == f"{problem.path}:{problem.line}:{problem.col}: {problem.message}"
+    rule = f" [{problem.rule}]" if problem.rule else ""
+    assert back.message == f"{problem.path}:{problem.line}:{problem.col}: {problem.message}{rule}"
     assert actions.parse("environments/a.yml:1:1: plain") is None
