@@ -106,6 +106,21 @@ def test_plan_apply_and_drift_wiring() -> None:
     assert set(drift["on"]) == {"schedule", "workflow_dispatch"} and drift["permissions"]["issues"] == "write"
 
 
+def test_drift_uses_the_action_and_heals_only_when_the_variable_asks() -> None:
+    drift, apply = (load(ROOT / ".github" / "workflows" / n)["jobs"] for n in ("drift.yml", "apply.yml"))
+    step = next(s for s in drift["drift"]["steps"] if s.get("uses") == "./")
+    assert step["with"]["command"] == "drift"
+    assert step["with"]["self-heal"] == "${{ vars.ENVSYNC_SELF_HEAL == 'true' }}"
+    # A heal is an apply: it joins apply.yml's group for the target, and never cancels one.
+    group = drift["drift"]["concurrency"]["group"]
+    assert group.startswith("${{ vars.ENVSYNC_SELF_HEAL == 'true' && 'envsync-apply-' || 'envsync-drift-' }}")
+    assert group.endswith("${{ matrix.target || 'default' }}")
+    assert apply["apply"]["concurrency"]["group"] == "envsync-apply-${{ matrix.target || 'default' }}"
+    assert drift["drift"]["concurrency"]["cancel-in-progress"] is False
+    inputs = load(ACTION)["inputs"]
+    assert inputs["self-heal"]["default"] == "false"
+
+
 # --- every envsync command line uses commands and options that exist ---------------------------
 
 _KEYWORDS = {"then", "else", "do", "!", "if", "elif", "while", "until", "time"}
@@ -203,9 +218,10 @@ COMMAND_LINES = _command_lines()
 
 
 def test_command_lines_were_found() -> None:
-    # Each workflow but ci.yml runs envsync; a parser that finds nothing would pass vacuously.
+    # Each workflow but ci.yml (and drift.yml, which uses the action) runs envsync; a parser that
+    # finds nothing would pass vacuously.
     shown = {case.id.split(":")[0] for case in COMMAND_LINES}
-    assert shown == {"action.yml", "apply.yml", "drift.yml", "plan.yml"}
+    assert shown == {"action.yml", "apply.yml", "plan.yml"}
     assert len(COMMAND_LINES) >= 12
 
 
