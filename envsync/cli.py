@@ -16,6 +16,7 @@ import click
 from envsync import __version__
 from envsync.commands.common import App
 from envsync.errors import EnvsyncError, ExitCode
+from envsync.http.redact import redact
 
 
 class Cli(click.Group):
@@ -28,8 +29,8 @@ class Cli(click.Group):
             code = ExitCode.OK if code is None else code
         except EnvsyncError as e:
             for line in e.details:
-                click.echo(line, err=True)
-            click.echo(f"error: {e}", err=True)
+                click.echo(redact(line), err=True)
+            click.echo(f"error: {redact(str(e))}", err=True)  # the last guard: messages are redacted
             code = e.exit_code
         except click.exceptions.Exit as e:
             code = e.exit_code
@@ -40,7 +41,7 @@ class Cli(click.Group):
             click.echo("Interrupted.", err=True)
             code = ExitCode.INTERRUPTED
         except Exception:  # a bug: keep the traceback, make the exit distinguishable
-            traceback.print_exc()
+            click.echo(redact(traceback.format_exc()), err=True, nl=False)  # its messages may quote URLs
             code = ExitCode.INTERNAL
         sys.exit(int(code))
 

@@ -2,7 +2,9 @@
 
 Every change re-reads its environment first. A version already holding the planned content
 counts as done (a re-run, or another apply racing this one); one holding other content is a
-conflict and is never overwritten; a change whose environment moved since the plan is stale.
+conflict and is never overwritten; a change is stale when what it rests on moved since the plan
+(its own version, or for a new auto-numbered version the latest one), not when another version
+of the environment did: the changes of one apply never make each other stale.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from envsync.apply.bodies import version_body
+from envsync.apply.checks import Created, mutable_matches, settled, stale, verified
 from envsync.apply.result import ApplyResult, ChangeResult, Outcome
-from envsync.content.fingerprint import fingerprint
 from envsync.errors import ConflictError, EnvsyncError, NotFoundError
 from envsync.plan import last_applied
-from envsync.plan.model import Action, Change, ObservedEnvironment, Plan, observed_digest
+from envsync.plan.model import Action, Change, ObservedEnvironment, Plan
 from envsync.plan.observe import observe_environment
 from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import FINGERPRINT_PROPERTY, RemoteVersion, VersionBody, Workspace
@@ -45,18 +47,17 @@ def apply(
     if plan.errors:
         names = ", ".join(c.name for c in plan.errors)
         raise EnvsyncError(f"the plan has errors ({names}); fix them and plan again")
-    todo = [c for c in plan.changes if c.action is not Action.NOOP or c.record_stale]
-
     # One name may have several explicit versions in git: a change is matched by its content.
     by_content: dict[tuple[str, str | None], EnvironmentSpec] = {(s.name, s.fingerprint): s for s in specs}
+    created = Created()
 
     def run(change: Change) -> ChangeResult:
-        result = _apply_one(change, workspace, by_content, options)
+        result = _apply_one(change, workspace, by_content, options, created)
         on_result(result)
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-        return ApplyResult(tuple(pool.map(run, todo)))
+        return ApplyResult(tuple(pool.map(run, plan.pending)))
 
 
 def _apply_one(
@@ -64,58 +65,52 @@ def _apply_one(
     workspace: Workspace,
     specs: Mapping[tuple[str, str | None], EnvironmentSpec],
     options: ApplyOptions,
+    created: Created,
 ) -> ChangeResult:
     try:
         if change.action is Action.ORPHAN:
-            return _archive(change, workspace, options)
+            return _archive(change, workspace, options, created)
         spec = specs.get((change.name, change.fingerprint))
         if spec is None:
             return ChangeResult(change, Outcome.STALE, "its YAML changed since the plan was made; plan again")
         if change.action is Action.NOOP:  # only its last-applied record is missing
             done = ChangeResult(change, Outcome.ALREADY)
         elif change.action is Action.UPDATE:
-            done = _update(change, workspace)
+            done = _update(change, workspace, created)
         elif change.action is Action.RESTORE:
-            done = _restore(change, workspace)
+            done = _restore(change, workspace, created)
         else:
-            done = _create(change, spec, workspace, options)
+            done = _create(change, spec, workspace, options, created)
         return _recorded(done, spec, workspace, options)
     except EnvsyncError as e:  # a workspace refusal, an unreadable build context
         return ChangeResult(change, Outcome.FAILED, str(e))
 
 
 def _create(
-    change: Change, spec: EnvironmentSpec, workspace: Workspace, options: ApplyOptions
+    change: Change, spec: EnvironmentSpec, workspace: Workspace, options: ApplyOptions, created: Created
 ) -> ChangeResult:
     assert change.version is not None
     env = observe_environment(workspace, change.name)
-    settled = _settled(change, env.get(change.version), spec)
-    if settled:
-        return settled
-    stale = _stale(change, env, workspace, lambda v: v is not None and spec.matches(v.body.content()))
-    if stale:
-        return stale
+    done = settled(change, env.get(change.version), spec)
+    if done:
+        return done
+
+    def holds_it(found: RemoteVersion | None) -> bool:
+        return found is not None and spec.matches(found.body.content())
+
+    others = created.others(env, change.version)
+    moved = stale(change, others, workspace, holds_it, auto_new=spec.version is None)
+    if moved:
+        return moved
     body = _body(change, spec, workspace, options)
     try:
         workspace.create_version(change.name, change.version, body)
     except ConflictError:  # another apply won the race to this version number
-        return _settled(change, workspace.get_version(change.name, change.version), spec) or (
+        return settled(change, workspace.get_version(change.name, change.version), spec) or (
             ChangeResult(change, Outcome.CONFLICT, f"version {change.version} exists with other content")
         )
-    return _verified(change, workspace, Outcome.DONE)
-
-
-def _settled(change: Change, existing: RemoteVersion | None, spec: EnvironmentSpec) -> ChangeResult | None:
-    """The outcome when the version already exists, else None."""
-    if existing is None:
-        return None
-    if not spec.matches(existing.body.content()):
-        return ChangeResult(
-            change,
-            Outcome.CONFLICT,
-            f"version {change.version} already exists with other content; never overwritten (plan again)",
-        )
-    return ChangeResult(change, Outcome.ALREADY)
+    created.add(change.name, change.version)
+    return verified(change, workspace, Outcome.DONE)
 
 
 def _body(change: Change, spec: EnvironmentSpec, workspace: Workspace, options: ApplyOptions) -> VersionBody:
@@ -128,26 +123,26 @@ def _body(change: Change, spec: EnvironmentSpec, workspace: Workspace, options: 
     return body.with_tags(tags) if tags is not None else body
 
 
-def _update(change: Change, workspace: Workspace) -> ChangeResult:
+def _update(change: Change, workspace: Workspace, created: Created) -> ChangeResult:
     assert change.version is not None
     assert change.after is not None
-    env = observe_environment(workspace, change.name)
+    env = created.others(observe_environment(workspace, change.name), change.version)
     existing = env.get(change.version)
-    if existing is not None and _mutable_matches(existing, change):
+    if existing is not None and mutable_matches(existing, change):
         return ChangeResult(change, Outcome.ALREADY)
-    stale = _stale(change, env, workspace, lambda v: v is not None and _mutable_matches(v, change))
-    if stale:
-        return stale
+    moved = stale(change, env, workspace, lambda v: v is not None and mutable_matches(v, change))
+    if moved:
+        return moved
     workspace.update_version(
         change.name,
         change.version,
         description=change.after["description"] or None,
         tags=change.after["tags"],
     )
-    return _verified(change, workspace, Outcome.DONE)
+    return verified(change, workspace, Outcome.DONE)
 
 
-def _restore(change: Change, workspace: Workspace) -> ChangeResult:
+def _restore(change: Change, workspace: Workspace, created: Created) -> ChangeResult:
     """Un-archive as `az ml environment restore` does (GET, then a PUT of the version's whole
     body with isArchived false: fields envsync does not model survive), then set git's
     description and tags when they differ."""
@@ -156,18 +151,19 @@ def _restore(change: Change, workspace: Workspace) -> ChangeResult:
     env = observe_environment(workspace, change.name)
     existing = env.get(change.version)
     whole = env.container is not None and env.container.archived
-    if existing is not None and not existing.archived and not whole and _mutable_matches(existing, change):
+    if existing is not None and not existing.archived and not whole and mutable_matches(existing, change):
         return ChangeResult(change, Outcome.ALREADY)
-    stale = _stale(change, env, workspace, lambda v: v is not None and _restored(v, change))
-    if stale:
-        return stale
+    others = created.others(env, change.version)
+    moved = stale(change, others, workspace, lambda v: v is not None and _restored(v, change))
+    if moved:
+        return moved
     if existing is None:  # listed by the plan, gone now: the digest cannot have matched
         return ChangeResult(change, Outcome.STALE, "the version is gone from the workspace; plan again")
     if whole:
         _restore_environment(workspace, env, keep=change.version)
     if existing.archived:
         workspace.set_archived(change.name, change.version, False)
-    if not _mutable_matches(existing, change):
+    if not mutable_matches(existing, change):
         description, tags = change.after["description"] or None, change.after["tags"]
         workspace.update_version(change.name, change.version, description=description, tags=tags)
     got = workspace.get_version(change.name, change.version)
@@ -186,22 +182,22 @@ def _restore_environment(workspace: Workspace, env: ObservedEnvironment, *, keep
 
 
 def _restored(version: RemoteVersion, change: Change) -> bool:
-    return not version.archived and _mutable_matches(version, change)
+    return not version.archived and mutable_matches(version, change)
 
 
-def _archive(change: Change, workspace: Workspace, options: ApplyOptions) -> ChangeResult:
+def _archive(change: Change, workspace: Workspace, options: ApplyOptions, created: Created) -> ChangeResult:
     if not options.prune:
         return ChangeResult(change, Outcome.SKIPPED, "orphan kept (archive it with --prune)")
     if change.name in options.protected:
         return ChangeResult(change, Outcome.SKIPPED, "protected in envsync.yaml: never archived")
     assert change.version is not None
-    env = observe_environment(workspace, change.name)
+    env = created.others(observe_environment(workspace, change.name), change.version)
     existing = env.get(change.version)
     if existing is None or existing.archived:
         return ChangeResult(change, Outcome.ALREADY)
-    stale = _stale(change, env, workspace, lambda v: v is None or v.archived)
-    if stale:
-        return stale
+    moved = stale(change, env, workspace, lambda v: v is None or v.archived)
+    if moved:
+        return moved
     workspace.set_archived(change.name, change.version, True)
     _retire_record(workspace, change.name, change.version)
     return ChangeResult(change, Outcome.DONE)
@@ -220,49 +216,12 @@ def _retire_record(workspace: Workspace, name: str, version: str) -> None:
 def _recorded(
     result: ChangeResult, spec: EnvironmentSpec, workspace: Workspace, options: ApplyOptions
 ) -> ChangeResult:
-    """Write the last-applied record on the container, keeping the user's own tags."""
+    """Write the last-applied record on the container, keeping the user's own tags, when the
+    change's version is the container's latest: the record describes the latest version, and
+    of several versions one apply makes or confirms (git pins more than one) only it counts."""
     if result.outcome not in (Outcome.DONE, Outcome.ALREADY) or result.change.version is None:
         return result
     record = last_applied.record_for(spec, result.change.version, options.ignore_tags).encode()
     with suppress(NotFoundError):  # deleted by hand meanwhile: nothing to record on
-        workspace.tag_environment(spec.name, last_applied.TAG, record)
+        workspace.tag_environment(spec.name, last_applied.TAG, record, when_latest=result.change.version)
     return result
-
-
-def _stale(
-    change: Change,
-    env: ObservedEnvironment,
-    workspace: Workspace,
-    done: Callable[[RemoteVersion | None], bool],
-) -> ChangeResult | None:
-    """A refusal when the environment (`env`, as re-read now) moved since the plan observed it,
-    else None. A move that already holds this change's result (another apply got there first)
-    counts as done."""
-    if observed_digest(env) == change.observed_digest:
-        return None
-    # Read the version itself: the environment may have moved while it was being listed.
-    if change.version is not None and done(workspace.get_version(change.name, change.version)):
-        return ChangeResult(change, Outcome.ALREADY)
-    return ChangeResult(
-        change, Outcome.STALE, "the environment changed in the workspace since the plan; plan again"
-    )
-
-
-def _verified(change: Change, workspace: Workspace, outcome: Outcome) -> ChangeResult:
-    """Read the version back: what the workspace holds must be what was planned."""
-    assert change.version is not None
-    got = workspace.get_version(change.name, change.version)
-    if got is None:
-        return ChangeResult(change, Outcome.FAILED, "not found when read back after writing")
-    if change.fingerprint and fingerprint(got.body.content()) != change.fingerprint:
-        return ChangeResult(change, Outcome.FAILED, "read back with different content than planned")
-    if not _mutable_matches(got, change):
-        return ChangeResult(change, Outcome.FAILED, "read back with different description or tags")
-    return ChangeResult(change, outcome)
-
-
-def _mutable_matches(version: RemoteVersion, change: Change) -> bool:
-    after = change.after or {}
-    return (version.body.description or "") == after.get("description", "") and dict(
-        version.body.tags
-    ) == dict(after.get("tags", {}))

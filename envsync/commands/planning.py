@@ -279,7 +279,7 @@ class _ApplyRun:
             concurrency=self.request.concurrency or config.concurrency,
             provenance=self.git.properties,
         )
-        progress = Progress(sum(1 for c in result.changes if c.action.value != "noop" or c.record_stale))
+        progress = Progress(len(result.pending))  # what apply acts on: record-only no-ops too
         outcome = apply(result, opened.workspace, self.specs, options, on_result=progress)
         progress.finish()
         click.echo(outcome.summary())

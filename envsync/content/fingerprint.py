@@ -16,6 +16,8 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from envsync.http.redact import redact_url, url_identity
+
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 
 
@@ -79,16 +81,28 @@ def normalize_os_type(os_type: str | None) -> str:
 
 
 def context_from_uri(uri: str | None) -> str | None:
-    """The content digest in an az-ml-style contextUri, else the URI itself (trailing / kept off).
+    """The content digest in an az-ml-style contextUri, else the URI itself (trailing / kept
+    off) without its credentials: the blob path names the content, so rotating the SAS in its
+    query string (or a password in it) is no new content.
 
     The service may hand a contextUri back in another form than the one sent: without its
     trailing slash, percent-encoded, or as a datastore URI (`azureml://…/datastores/…/paths/
     LocalUpload/<digest>/…`); each names the same digest."""
     if uri is None:
         return None
+    return _digest_in(uri) or url_identity(uri).rstrip("/")
+
+
+def context_display(uri: str) -> str:
+    """A contextUri as outputs show it: its digest, or the URL with any SAS shown as
+    `?<sas redacted>` and any userinfo masked."""
+    return _digest_in(uri) or redact_url(uri.rstrip("/"))
+
+
+def _digest_in(uri: str) -> str | None:
     path = unquote(urlsplit(uri).path) if "://" in uri else uri
     match = _CONTEXT_DIGEST.search(path if path.endswith("/") else path + "/")
-    return match.group(1).lower() if match else uri.rstrip("/")
+    return match.group(1).lower() if match else None
 
 
 def without_nulls(value: Any) -> Any:

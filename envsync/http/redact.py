@@ -1,8 +1,9 @@
 """Keep credentials out of every message, log line, exception and repr envsync produces.
 
-Bearer tokens, SAS signatures, Shared Key signatures and storage account keys can reach text
-through URLs (a SAS rides in the query string), through exception messages of requests and
-urllib3 (which quote the URL they failed on) and through response bodies (listSecrets).
+Bearer tokens, SAS signatures, Shared Key signatures, storage account keys and passwords can
+reach text through URLs (a SAS rides in the query string, a password in the userinfo), through
+exception messages of requests and urllib3 (which quote the URL they failed on) and through
+response bodies (listSecrets).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 MASK = "<redacted>"
+SAS_MASK = "<sas redacted>"
 
 # Each pattern keeps its group 1 (the label) and masks the rest of the match.
 _PATTERNS = (
@@ -27,6 +30,8 @@ _PATTERNS = (
         re.IGNORECASE,
     ),
     re.compile(r"(\b(?:Authorization|x-ms-encryption-key)['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+", re.IGNORECASE),
+    # URL userinfo (scheme://user:password@host): the '@' stays, so the host still shows.
+    re.compile(r"(\b[a-z][a-z0-9+.\-]*://)[^\s/?#@'\"<>]+(?=@)", re.IGNORECASE),
 )
 
 
@@ -42,6 +47,36 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + MASK, text)
     return text
+
+
+def redact_url(url: str) -> str:
+    """`url` fit to print: its userinfo masked, a SAS query string shown as `?<sas redacted>`."""
+    parts = urlsplit(url)
+    if not _has_userinfo(parts.netloc) and not is_sas(parts.query):
+        return url
+    netloc = f"{MASK}@{parts.netloc.rpartition('@')[2]}" if _has_userinfo(parts.netloc) else parts.netloc
+    query = SAS_MASK if is_sas(parts.query) else parts.query
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_identity(url: str) -> str:
+    """`url` without its credentials (userinfo, SAS query string): what names the resource,
+    whichever SAS or password reaches it today. Other URLs come back unchanged."""
+    parts = urlsplit(url)
+    if not _has_userinfo(parts.netloc) and not is_sas(parts.query):
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    query = "" if is_sas(parts.query) else parts.query
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def is_sas(query: str) -> bool:
+    """Whether a URL query string is a shared access signature (it carries `sig`)."""
+    return any(key.lower() == "sig" for key, _ in parse_qsl(query, keep_blank_values=True))
+
+
+def _has_userinfo(netloc: str) -> bool:
+    return "@" in netloc
 
 
 def one_line(text: str, limit: int = 500) -> str:

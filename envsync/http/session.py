@@ -108,6 +108,8 @@ def check_endpoint(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise WorkspaceError(f"invalid ARM endpoint '{redact(url)}': expected https://host")
+    if "@" in parts.netloc:  # ARM takes bearer tokens only: a password here would be sent in clear text
+        raise WorkspaceError(f"invalid ARM endpoint '{redact(url)}': credentials do not belong in the URL")
     if parts.scheme == "http" and not is_loopback(url):
         raise WorkspaceError(
             f"refusing plain http to {parts.hostname}: use https (http is allowed only for a "

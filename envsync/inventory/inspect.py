@@ -12,6 +12,7 @@ import yaml
 
 from envsync.content.fingerprint import parse_conda_text
 from envsync.errors import EnvsyncError
+from envsync.http.redact import redact_url
 from envsync.spec.references import PREFIX, BadReference, parse_reference
 from envsync.workspace import Container, RemoteVersion
 
@@ -65,7 +66,8 @@ def show_doc(version: RemoteVersion) -> dict[str, Any]:
     if body.conda_file is not None:
         doc["conda_file"] = parse_conda_text(body.conda_file)
     if body.build is not None:
-        doc["build"] = {"path": body.build.context_uri, "dockerfile_path": body.build.dockerfile_path}
+        path = redact_url(body.build.context_uri)  # a SAS never shows
+        doc["build"] = {"path": path, "dockerfile_path": body.build.dockerfile_path}
     doc["os_type"] = body.os_type
     if body.inference_config:
         doc["inference_config"] = inference_yaml(body.inference_config)

@@ -67,20 +67,25 @@ class ObservedState:
         return self.environments.get(name) or ObservedEnvironment(name, self.containers.get(name))
 
 
-def observed_digest(env: ObservedEnvironment) -> str:
-    """A digest of everything about `env` a plan decision rests on, to detect stale plans."""
-    state = sorted(
-        (
-            v.version,
-            canonical_json(v.body.content()),
-            v.body.description or "",
-            sorted(v.body.tags.items()),
-            v.archived,
-        )
-        for v in env.versions
-    )
-    doc = {"exists": env.container is not None or bool(env.versions), "versions": state}
-    return hashlib.sha256(json.dumps(doc, default=str).encode()).hexdigest()
+def basis_digest(env: ObservedEnvironment, version: str | None, *, auto_new: bool = False) -> str:
+    """A digest of what one change rests on, to refuse it when that moved (a stale plan).
+
+    A change rests on its own version only (its content, description, tags, archived flag, or
+    its absence), except a new auto-numbered version (`auto_new`), which rests on the latest
+    active version it was compared with. Other versions of the same environment never count:
+    an earlier change of the same apply, or a hand-made edit elsewhere, leaves it valid."""
+    if auto_new:
+        latest = env.active[0] if env.active else None
+        doc: object = {"latest": [latest.version, canonical_json(latest.body.content())] if latest else None}
+    else:
+        found = env.get(version) if version is not None else None
+        doc = {"version": version, "state": _version_state(found) if found else None}
+    return hashlib.sha256(json.dumps(doc, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def _version_state(version: RemoteVersion) -> list[object]:
+    body = version.body
+    return [canonical_json(body.content()), body.description or "", sorted(body.tags.items()), body.archived]
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,11 @@ class Plan:
     @property
     def errors(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action is Action.ERROR)
+
+    @property
+    def pending(self) -> tuple[Change, ...]:
+        """The changes apply acts on: all but the no-ops whose last-applied record is current."""
+        return tuple(c for c in self.changes if c.action is not Action.NOOP or c.record_stale)
 
     @property
     def records_to_write(self) -> int:

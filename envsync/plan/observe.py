@@ -29,9 +29,12 @@ def observe(
     """List the containers (paged), then read the versions the plan needs, `concurrency`
     requests at a time. With `refresh`, that is every non-curated environment, each read as soon
     as its page arrives (and `specs` are not needed). Without it, environments whose
-    last-applied record matches git are not read (they are unchanged), nor are environments
-    outside git that envsync never recorded applying (they hold no orphans). `only` restricts
-    the reads to those names. `listed` gives the listing when it was started `Early`."""
+    last-applied record matches git are not read (they are unchanged); every other one is,
+    git's or not, recorded or not: an apply killed between writing a version and its record
+    leaves an orphan on a container without one (as do envsyncs older than the record), and only
+    its versions tell. That costs a request per plan for each environment made by hand outside
+    git (`exclude` them to skip it). `only` restricts the reads to those names. `listed` gives
+    the listing when it was started `Early`."""
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         containers: dict[str, Container] = {}
         reads: dict[str, Future[list[RemoteVersion]]] = {}
@@ -46,8 +49,7 @@ def observe(
             else (n for n, s in by_name.items() if last_applied.unchanged(s, containers.get(n), ignore_tags))
         )
         for name, c in containers.items():
-            recorded = name in by_name or last_applied.read(c) is not None
-            if name not in reads and name not in unchanged and _observable(c, exclude, only) and recorded:
+            if name not in reads and name not in unchanged and _observable(c, exclude, only):
                 reads[name] = pool.submit(workspace.list_versions, name, ListView.ALL)
         environments = {
             name: ObservedEnvironment(name, containers[name], tuple(reads[name].result()))

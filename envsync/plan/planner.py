@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from envsync.content.fingerprint import Content
+from envsync.content.fingerprint import Content, context_display
 from envsync.plan import last_applied
 from envsync.plan.diff import changed_fields
 from envsync.plan.model import (
@@ -18,7 +18,7 @@ from envsync.plan.model import (
     ObservedEnvironment,
     ObservedState,
     Plan,
-    observed_digest,
+    basis_digest,
 )
 from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import SOURCE_PROPERTY, RemoteVersion
@@ -57,13 +57,20 @@ def next_version(env: ObservedEnvironment) -> str:
 
 def spec_view(spec: EnvironmentSpec, root: Path) -> dict[str, Any]:
     view = _view(spec.content(), spec.description, spec.tags)
-    if view["build"] is not None and spec.build is not None and not spec.build.remote:
-        view["build"]["path"] = _relative(Path(spec.build.path), root)
+    if view["build"] is not None and spec.build is not None:
+        if spec.build.remote:  # its SAS never shows
+            view["build"]["context"] = context_display(spec.build.path)
+        else:
+            view["build"]["path"] = _relative(Path(spec.build.path), root)
     return view
 
 
 def remote_view(version: RemoteVersion) -> dict[str, Any]:
-    return _view(version.body.content(), version.body.description, version.body.tags)
+    body = version.body
+    view = _view(body.content(), body.description, body.tags)
+    if view["build"] is not None and body.build is not None:
+        view["build"]["context"] = context_display(body.build.context_uri)
+    return view
 
 
 def _view(content: Content, description: str | None, tags: Mapping[str, str]) -> dict[str, Any]:
@@ -79,18 +86,27 @@ def _change_for(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOp
     base = partial(
         Change,
         name=spec.name,
-        observed_digest=observed_digest(env),
+        observed_digest="",  # set below, once the change's version is known
         source=_relative(spec.source, options.root),
         fingerprint=spec.fingerprint,
         after=spec_view(spec, options.root),
     )
     if env.container is None and not env.versions:
-        return base(action=Action.CREATE, version=spec.version or "1")
-    if spec.version is not None:
+        change = base(action=Action.CREATE, version=spec.version or "1")
+    elif spec.version is not None:
         change = _explicit_version(spec, env, options, base)
     else:
         change = _auto_version(spec, env, options, base)
-    return replace(change, record_stale=_record_stale(change, spec, env, options))
+    return replace(
+        change,
+        observed_digest=basis_digest(env, change.version, auto_new=auto_numbered(spec, change)),
+        record_stale=_record_stale(change, spec, env, options),
+    )
+
+
+def auto_numbered(spec: EnvironmentSpec, change: Change) -> bool:
+    """Whether `change` makes a version numbered by the workspace (the YAML names none)."""
+    return spec.version is None and change.action in (Action.CREATE, Action.NEW_VERSION)
 
 
 def _record_stale(
@@ -111,7 +127,7 @@ def _unchanged(spec: EnvironmentSpec, observed: ObservedState, options: PlanOpti
         name=spec.name,
         action=Action.NOOP,
         version=container.latest_version,
-        observed_digest=observed_digest(observed.environment(spec.name)),
+        observed_digest=basis_digest(observed.environment(spec.name), container.latest_version),
         source=_relative(spec.source, options.root),
         fingerprint=spec.fingerprint,
         after=spec_view(spec, options.root),
@@ -240,7 +256,6 @@ def _orphans(defined: set[str], observed: ObservedState, options: PlanOptions) -
     for name, env in observed.environments.items():
         if name in defined or name in options.exclude:
             continue
-        digest = observed_digest(env)
         for version in env.active:
             if version.managed and not version.curated:
                 orphans.append(
@@ -248,7 +263,7 @@ def _orphans(defined: set[str], observed: ObservedState, options: PlanOptions) -
                         name=name,
                         action=Action.ORPHAN,
                         version=version.version,
-                        observed_digest=digest,
+                        observed_digest=basis_digest(env, version.version),
                         before=remote_view(version),
                         source=version.body.properties.get(SOURCE_PROPERTY),
                         message="created by envsync; no YAML in git defines it any more",

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from envsync.content.fingerprint import SafeLoader, normalize_dockerfile_path
+from envsync.http.redact import redact_url
 from envsync.spec.conda import check_conda
 from envsync.spec.problems import TEMPLATE_HINT, Finding, Problem, Report, is_templated, with_hint, yaml_kind
 from envsync.spec.yamlio import Key, YamlError, load_yaml
@@ -176,7 +177,8 @@ def resolve_build(report: Report, build: Any, base: Path) -> tuple[str, str] | N
     if is_remote(raw):
         return raw, normalize_dockerfile_path(dockerfile)  # already uploaded: nothing local to check
     if "://" in raw:
-        report.error(key, f"build context '{raw}': only local folders and http(s) URLs are supported")
+        shown = redact_url(raw)  # a password in the URL never shows
+        report.error(key, f"build context '{shown}': only local folders and http(s) URLs are supported")
         return None
     folder = Path(os.path.normpath(base / raw))
     if not _is_context(report, key, raw, folder):

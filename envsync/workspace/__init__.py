@@ -134,9 +134,12 @@ class Workspace(Protocol):
         """Replace a container's description and tags (envsync keeps its last-applied record in
         the tags); its versions, latest/next version and archived flag stay as they are."""
 
-    def tag_environment(self, name: str, key: str, value: str) -> Container:
+    def tag_environment(
+        self, name: str, key: str, value: str, *, when_latest: str | None = None
+    ) -> Container:
         """Set one tag on a container, keeping its description and other tags; no write when
-        it already holds that value."""
+        it already holds that value, or (with `when_latest`) when the container's latest version
+        is another one."""
 
     def list_versions(self, name: str, view: ListView = ListView.ACTIVE) -> list[RemoteVersion]:
         """Versions of one environment, newest first; empty if the environment does not exist."""

@@ -254,6 +254,14 @@ def test_tag_environment_sets_one_tag_and_keeps_the_rest(workspace: Workspace) -
     assert workspace.tag_environment("tagged", "k", "new") == updated == workspace.get_environment("tagged")
 
 
+def test_tag_environment_when_latest_writes_only_on_that_version(workspace: Workspace) -> None:
+    workspace.create_version("pinned", "2", body())
+    workspace.create_version("pinned", "1", body(image="other"))  # created last: the latest
+    kept = workspace.tag_environment("pinned", "k", "v2", when_latest="2")
+    assert "k" not in kept.tags and kept.latest_version == "1"
+    assert workspace.tag_environment("pinned", "k", "v1", when_latest="1").tags["k"] == "v1"
+
+
 # -- archive and restore ----------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from envsync.content.fingerprint import conda_text
-from envsync.plan.model import Action, ObservedEnvironment, ObservedState, observed_digest
+from envsync.plan.model import Action, ObservedEnvironment, ObservedState, basis_digest
 from envsync.plan.planner import PlanOptions, next_version, plan
 from envsync.spec.load import BuildSpec, EnvironmentSpec
 from envsync.workspace import FINGERPRINT_PROPERTY, BuildContext, Container, RemoteVersion, VersionBody
@@ -244,11 +244,33 @@ def test_sources_are_repo_relative() -> None:
     assert plan([spec()], observed(), OPTS).changes[0].source == "environments/py.yml"
 
 
-def test_observed_digest_moves_when_tags_change() -> None:
+def test_a_changes_basis_is_its_own_version() -> None:
     one = ObservedEnvironment("py", None, (version("1"),))
-    two = ObservedEnvironment("py", None, (version("1", tags={"x": "y"}),))
-    assert observed_digest(one) != observed_digest(two)
-    assert observed_digest(one) == observed_digest(ObservedEnvironment("py", None, (version("1"),)))
+    tagged = ObservedEnvironment("py", None, (version("1", tags={"x": "y"}),))
+    assert basis_digest(one, "1") != basis_digest(tagged, "1")
+    assert basis_digest(one, "1") == basis_digest(ObservedEnvironment("py", None, (version("1"),)), "1")
+    # Another version appearing, or changing, leaves version 1's changes valid.
+    more = ObservedEnvironment("py", None, (version("2", image="b"), version("1")))
+    assert basis_digest(more, "1") == basis_digest(one, "1")
+    assert basis_digest(more, "2") != basis_digest(one, "2")
+
+
+def test_a_new_auto_numbered_version_rests_on_the_latest_active_version() -> None:
+    one = ObservedEnvironment("py", None, (version("1"),))
+    retagged = ObservedEnvironment("py", None, (version("1", tags={"x": "y"}),))
+    newer = ObservedEnvironment("py", None, (version("2", image="b"), version("1")))
+    archived = ObservedEnvironment("py", None, (version("1", archived=True),))
+    assert basis_digest(one, "2", auto_new=True) == basis_digest(retagged, "2", auto_new=True)
+    assert basis_digest(one, "2", auto_new=True) != basis_digest(newer, "2", auto_new=True)
+    assert basis_digest(one, "2", auto_new=True) != basis_digest(archived, "2", auto_new=True)
+
+
+def test_each_change_of_one_environment_rests_on_its_own_version() -> None:
+    state = observed(version("1", managed=True), version("2", managed=True), version("3", managed=True))
+    orphans = plan([], state, OPTS).changes
+    env = state.environment("py")
+    assert [c.observed_digest for c in orphans] == [basis_digest(env, v) for v in ("1", "2", "3")]
+    assert len({c.observed_digest for c in orphans}) == 3
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from envsync.errors import WorkspaceError
-from envsync.http.redact import MASK, RedactingFilter, redact
+from envsync.http.redact import MASK, RedactingFilter, redact, redact_url, url_identity
 from envsync.http.session import HttpOptions, StaticTokenCredential
 from envsync.workspace.azure.arm import ArmSession
 from envsync.workspace.azure.upload import BlobStore
@@ -31,6 +31,8 @@ SAS = "sv=2023-11-03&ss=b&sp=racwl&se=2099-01-01T00%3A00%3A00Z&sig=AbC%2Bdef%2F1
         ('{"secretsType": "AccountKey", "key": "c2VjcmV0a2V5c2VjcmV0"}', "c2VjcmV0a2V5c2VjcmV0"),
         ('{"secretsType":"Sas","sasToken":"sv=1&sig=zzz"}', "sig=zzz"),
         ("{'Authorization': 'Bearer tok.en.value'}", "tok.en.value"),
+        ("invalid ARM endpoint 'ftp://user:PASSWORD@127.0.0.1:1'", "PASSWORD"),
+        ("cloning https://x-access-token:ghp_abc123@github.com/o/r.git failed", "ghp_abc123"),
     ],
 )
 def test_patterns_mask_credentials(text: str, secret: str) -> None:
@@ -98,3 +100,32 @@ def test_error_from_response_redacts_echoed_secrets() -> None:
     error = error_from_response("GET environments", response)
     assert "abc.def.ghi" not in str(error)
     assert str(error).startswith("GET environments: 403 AuthorizationFailed: ")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown", "identity"),
+    [
+        (
+            "https://acct.blob.core.windows.net/ctx/r/?sv=2023-11-03&se=2099&sig=AbC%3D",
+            "https://acct.blob.core.windows.net/ctx/r/?<sas redacted>",
+            "https://acct.blob.core.windows.net/ctx/r/",
+        ),
+        ("ftp://user:pw@127.0.0.1:1/x", "ftp://<redacted>@127.0.0.1:1/x", "ftp://127.0.0.1:1/x"),
+        (
+            "https://a.example/ctx?snapshot=2024",
+            "https://a.example/ctx?snapshot=2024",
+            "https://a.example/ctx?snapshot=2024",
+        ),
+        ("https://a.example/ctx/", "https://a.example/ctx/", "https://a.example/ctx/"),
+    ],
+)
+def test_urls_show_no_credentials_and_name_their_resource_without_them(
+    url: str, shown: str, identity: str
+) -> None:
+    assert redact_url(url) == shown
+    assert url_identity(url) == identity
+
+
+def test_plain_words_with_at_signs_are_left_alone() -> None:
+    text = "mail admin@example.com about env@latest"
+    assert redact(text) == text

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envsync.errors import NotFoundError
+from envsync.http.redact import redact_url
 from envsync.http.session import (
     HttpOptions,
     StaticTokenCredential,
@@ -78,10 +79,10 @@ class AzureMLWorkspace:
 
     @property
     def target(self) -> str:
-        return self.session.base_url
+        return redact_url(self.session.base_url)
 
     def __repr__(self) -> str:
-        return f"AzureMLWorkspace({self.session.base_url!r})"
+        return f"AzureMLWorkspace({self.target!r})"
 
     # -- containers -----------------------------------------------------------------------------
 
@@ -99,11 +100,14 @@ class AzureMLWorkspace:
         body = armjson.resend_container(current, **_mutable(description, tags))
         return armjson.container_from_json(self.session.put(self.paths.container(name), body))
 
-    def tag_environment(self, name: str, key: str, value: str) -> Container:
+    def tag_environment(
+        self, name: str, key: str, value: str, *, when_latest: str | None = None
+    ) -> Container:
         current = self._require(self.paths.container(name))
         tags = dict((current.get("properties") or {}).get("tags") or {})
-        if tags.get(key) == value:
-            return armjson.container_from_json(current)
+        found = armjson.container_from_json(current)
+        if tags.get(key) == value or when_latest not in (None, found.latest_version):
+            return found
         body = armjson.resend_container(current, tags={**tags, key: value})
         return armjson.container_from_json(self.session.put(self.paths.container(name), body))
 

@@ -81,12 +81,14 @@ class LocalWorkspace:
         assert found is not None
         return found
 
-    def tag_environment(self, name: str, key: str, value: str) -> Container:
+    def tag_environment(
+        self, name: str, key: str, value: str, *, when_latest: str | None = None
+    ) -> Container:
         with self._write() as db:
             _writable_container(db, name)
             current = localdb.select_container(db, name, next_version)
             assert current is not None
-            if current.tags.get(key) == value:
+            if current.tags.get(key) == value or when_latest not in (None, current.latest_version):
                 return current
             tags = localdb.dump({**current.tags, key: value})
             db.execute("UPDATE containers SET tags = ? WHERE name = ?", (tags, name))
