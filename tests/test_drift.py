@@ -170,3 +170,13 @@ def test_ignored_tags_are_not_drift() -> None:
     options = replace(OPTS, ignore_tags=frozenset({"costcenter"}))
     state = applied(managed("1").with_body(tags={"team": "ml", "costcenter": "7"}))
     assert not drift.detect([GIT], state, options).drifted
+
+
+def test_an_archived_environment_is_said_to_be_archived_as_a_whole() -> None:
+    seen = applied(managed("1", archived=True))
+    container = replace(seen.containers["py"], archived=True)
+    env = replace(seen.environments["py"], container=container)
+    report = drift.detect([GIT], replace(seen, containers={"py": container}, environments={"py": env}), OPTS)
+    assert [i.message for i in report.items] == [
+        "the environment is archived while git defines it: apply restores it"
+    ]

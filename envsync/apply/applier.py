@@ -206,7 +206,7 @@ def _archive(change: Change, workspace: Workspace, options: ApplyOptions, create
 def _retire_record(workspace: Workspace, name: str, version: str) -> None:
     """A record naming a version just archived would let a fast plan call that environment
     unchanged when its YAML comes back (a `git revert`): mark it archived, so the next plan
-    reads the versions and restores it. The tag stays: plans still look for orphans there."""
+    reads the versions and restores it."""
     container = workspace.get_environment(name)
     record = last_applied.read(container) if container is not None else None
     if record is not None and record.version == version:

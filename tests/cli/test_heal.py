@@ -37,6 +37,8 @@ class Hand(Protocol):
 
     def edit_container_tags(self, name: str, change: Callable[[dict[str, str]], None]) -> None: ...
 
+    def archive_environment(self, name: str) -> None: ...
+
     def versions(self, name: str) -> dict[str, bool]:
         """version → archived"""
 
@@ -81,6 +83,11 @@ class SqliteHand:
         ws.update_environment(name, description=container.description, tags=tags)
         ws.close()
 
+    def archive_environment(self, name: str) -> None:
+        ws = self._ws()
+        ws.set_archived(name, None, True)
+        ws.close()
+
     def versions(self, name: str) -> dict[str, bool]:
         ws = self._ws()
         found = {v.version: v.archived for v in ws.list_versions(name, ListView.ALL)}
@@ -121,6 +128,9 @@ class RestHand:
             change(props["tags"])
 
         self._put(f"/environments/{name}", edit)
+
+    def archive_environment(self, name: str) -> None:
+        self._put(f"/environments/{name}", _set("isArchived", True))
 
     def versions(self, name: str) -> dict[str, bool]:
         url = f"{self.base}/environments/{name}/versions"
@@ -223,6 +233,11 @@ HEALABLE: list[tuple[str, Callable[[Repo], None], list[tuple[str, str, str]]]] =
         [("archived", "sklearn", "1")],
     ),
     ("archived by --prune, then its YAML restored", _pruned_then_reverted, [("archived", "sklearn", "1")]),
+    (
+        "whole environment archived",
+        lambda r: r.hand.archive_environment("sklearn"),
+        [("archived", "sklearn", "1")],
+    ),
     (
         "container record removed",
         lambda r: r.hand.edit_container_tags("torch", lambda t: t.pop(last_applied.TAG)),
