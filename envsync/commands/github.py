@@ -28,8 +28,18 @@ def github_group() -> None:
 
 
 def _marker_target(app: App, target: str | None) -> str:
-    # The name `envsync plan -t` would use: --target, else ENVSYNC_TARGET, else default_target.
-    return str(app.config.target(target).name)
+    """The name `envsync plan -t` would use: --target, else ENVSYNC_TARGET, else default_target."""
+    from envsync.errors import ConfigError
+
+    try:
+        config = app.config
+    except ConfigError:
+        # envsync.yaml is broken, and that failure must still replace a named target's comment.
+        name = target or os.environ.get("ENVSYNC_TARGET")
+        if name:
+            return name
+        raise
+    return str(config.target(target).name)
 
 
 def _note(what: str, artifact: str | None) -> Any:
