@@ -3,9 +3,6 @@ against a local workspace drifted by hand and a fake GitHub API on 127.0.0.1."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +12,9 @@ import pytest
 from envsync.errors import ExitCode
 from envsync.workspace import VersionBody
 from envsync.workspace.local.workspace import LocalWorkspace
-from tests.fake_github import REPO, TOKEN, FakeGitHub, serve
+from tests.action_runner import run_action
+from tests.fake_github import FakeGitHub, serve
 from tests.helpers import commit, run, sample_repo
-from tests.test_workflows import ACTION, load
-
-BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
@@ -37,62 +32,11 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def step(name_or_id: str) -> str:
-    found = next(s for s in load(ACTION)["runs"]["steps"] if name_or_id in (s.get("id"), s.get("name")))
-    return str(found["run"])
-
-
-def bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """As a runner runs a `shell: bash` step: bash --noprofile --norc -eo pipefail {0}."""
-    assert (BIN / "envsync").exists(), "envsync must be installed in the test's environment"
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ENVSYNC_", "RUNNER_"))}
-    path = {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    script_file = cwd.parent / "step.sh"
-    script_file.write_text(script)
-    return subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)],
-        cwd=cwd,
-        env={**base, **path, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def drift_job(repo: Path, api: FakeGitHub, *, self_heal: bool) -> dict[str, str]:
-    """The action's run step, then its issue step when the action's `if:` would run it."""
-    runner = repo.parent / "runner"
-    runner.mkdir(exist_ok=True)
-    outputs, summary = runner / "output", runner / "summary"
-    outputs.write_text("")
-    env = {
-        "COMMAND": "drift",
-        "ARGS": "",
-        "ENVSYNC_TARGET": "",
-        "SELF_HEAL": "true" if self_heal else "false",
-        "GITHUB_OUTPUT": str(outputs),
-        "GITHUB_STEP_SUMMARY": str(summary),
-        "RUNNER_TEMP": str(runner),
-    }
-    ran = bash(step("run"), repo, env)
-    assert ran.returncode == 0, ran.stderr
-    out = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
-    if out["exit-code"] in ("0", "2") or out.get("heal") == "failed":
-        issue_env = {
-            "GITHUB_TOKEN": TOKEN,
-            "GITHUB_REPOSITORY": REPO,
-            "GITHUB_API_URL": api.url,
-            "ENVSYNC_TARGET": "",
-            "CODE": out["exit-code"],
-            "REPORT": out.get("report-path", ""),
-            "HEAL": out.get("heal", ""),
-            "RUNNER_TEMP": str(runner),
-        }
-        issued = bash(step("Open, update or close the drift issue"), repo, issue_env)
-        assert issued.returncode == 0, issued.stderr + issued.stdout
-    out["log"] = ran.stdout
-    return out
+    """The action's main step (which also opens, updates or closes the issue)."""
+    done = run_action(repo, api, command="drift", self_heal="true" if self_heal else "false")
+    assert done.returncode == 0, done.stderr
+    return {**done.outputs, "log": done.stdout}
 
 
 def hand_edit(repo: Path) -> LocalWorkspace:
@@ -114,8 +58,9 @@ def test_drift_is_healed_and_the_closed_issue_records_what(repo: Path, api: Fake
     assert "Self-heal: `envsync apply --refresh --auto-approve` exited 0" in body
     assert "| `sklearn` | 1 | archived | yes | archived while git defines it" in body  # before
     assert "Apply complete: 0 created, 0 new versions, 1 updated, 1 restored, 0 failed." in body
-    closing = api.comments[issue["number"]][-1]["body"]
-    assert closing.endswith("\nSelf-heal repaired every finding; envsync drift is clean.\n")
+    assert api.comments[issue["number"]][-1]["body"].endswith(
+        "-->\nSelf-heal repaired every finding; envsync drift is clean.\n"
+    )
     assert run(repo, "drift").exit_code == ExitCode.OK
 
 

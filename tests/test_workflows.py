@@ -20,10 +20,13 @@ from envsync.cli import cli
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTION = ROOT / "action.yml"
+SCRIPT = ROOT / "action" / "run.sh"  # the action's main step
 # check-jsonschema vendors SchemaStore's schemas (github-workflow.json, github-action.json).
 VENDOR = files("check_jsonschema.builtin_schemas.vendor")
 OPAQUE = {"$ARGS"}  # the action's `args` input: the user's words, unknowable here
-_USES = re.compile(r"^(\./.*|[\w.-]+/[\w./-]+@(v\d+(\.\d+)*|[0-9a-f]{40}))$")
+_USES = re.compile(r"^(\./.*|[\w.-]+/[\w./-]+@[0-9a-f]{40})$")  # the repo's own action, or a full SHA
+# Third-party actions are pinned by commit, the release it is named in a comment (Dependabot's form).
+_PINNED_LINE = re.compile(r"^\s*(- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 
 
 class Yaml12Loader(yaml.SafeLoader):
@@ -76,7 +79,8 @@ def test_action_matches_schemastore() -> None:
         "python-version",
         "comment",
     }
-    assert set(doc["outputs"]) >= {"exit-code", "plan-path"}
+    assert set(doc["outputs"]) >= {"exit-code", "has-changes", "plan-path", "summary", "report-path"}
+    assert all(o["value"].startswith("${{ steps.run.outputs.") for o in doc["outputs"].values())
 
 
 @pytest.mark.parametrize("path", [*WORKFLOWS, ACTION], ids=lambda p: p.name)
@@ -88,6 +92,41 @@ def test_pinned_actions_no_secrets_no_expressions_in_scripts(path: Path) -> None
             assert _USES.match(step["uses"]), step["uses"]
         # ${{ }} pasted into a script is script injection; inputs travel through env instead.
         assert "${{" not in step.get("run", ""), step["run"]
+    pinned = [line for line in text.splitlines() if re.match(r"^\s*(- )?uses: (?!\./)", line)]
+    assert all(_PINNED_LINE.match(line) for line in pinned), pinned
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_checkouts_leave_no_credentials_behind(path: Path) -> None:
+    checkouts = [s for s in steps(load(path)) if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts and all(s["with"]["persist-credentials"] is False for s in checkouts)
+
+
+def test_the_envsync_workflows_call_the_repositorys_own_action() -> None:
+    for name, command in (("plan.yml", "plan"), ("apply.yml", "apply"), ("drift.yml", "drift")):
+        doc = load(ROOT / ".github" / "workflows" / name)
+        own = [s for s in steps(doc) if s.get("uses") == "./"]
+        assert [s["with"]["command"] for s in own] == [command], name
+        assert not any("run" in s for s in steps(doc)), f"{name} repeats the action's steps"
+    plan = load(ROOT / ".github" / "workflows" / "plan.yml")
+    [own] = [s for s in steps(plan) if s.get("uses") == "./"]
+    assert own["with"]["args"] == "--changed-since origin/${{ github.base_ref }}"
+
+
+def test_the_action_uploads_the_whole_report_and_fails_after_reporting() -> None:
+    by_name = {s["name"]: s for s in load(ACTION)["runs"]["steps"]}
+    upload = by_name["Upload the whole report"]
+    assert upload["uses"].startswith("actions/upload-artifact@") and upload["if"].startswith("always()")
+    assert upload["with"] == {
+        "name": "${{ steps.run.outputs.artifact-name }}",
+        "path": "${{ steps.run.outputs.report-dir }}",
+        "if-no-files-found": "ignore",
+    }
+    assert list(by_name)[-1] == "Fail on errors"
+    assert (
+        by_name["Fail on errors"]["if"]
+        == '${{ !contains(fromJSON(\'["0", "2"]\'), steps.run.outputs.exit-code) }}'
+    )
 
 
 def test_plan_apply_and_drift_wiring() -> None:
@@ -159,12 +198,16 @@ def _invocations(tokens: list[str]) -> list[list[str]]:
 
 
 def _command_lines() -> list[Any]:
+    scripts = [
+        (path.name, step.get("run", "")) for path in [*WORKFLOWS, ACTION] for step in steps(load(path))
+    ]
     cases = []
-    for path in [*WORKFLOWS, ACTION]:
-        for step in steps(load(path)):
-            for line in _lines(step.get("run", "")):
-                for args in _invocations(_tokens(line)):
-                    cases.append(pytest.param(args, id=f"{path.name}: envsync {' '.join(args)}"))
+    for name, script in [*scripts, ("action/run.sh", SCRIPT.read_text())]:
+        for line in _lines(script):
+            if line.lstrip().startswith("#"):
+                continue
+            for args in _invocations(_tokens(line)):
+                cases.append(pytest.param(args, id=f"{name}: envsync {' '.join(args)}"))
     return cases
 
 
@@ -218,11 +261,11 @@ COMMAND_LINES = _command_lines()
 
 
 def test_command_lines_were_found() -> None:
-    # Each workflow but ci.yml (and drift.yml, which uses the action) runs envsync; a parser that
-    # finds nothing would pass vacuously.
+    # The workflows call the action, whose main step is action/run.sh: every envsync command line
+    # lives there. A parser that finds nothing would pass vacuously.
     shown = {case.id.split(":")[0] for case in COMMAND_LINES}
-    assert shown == {"action.yml", "apply.yml", "plan.yml"}
-    assert len(COMMAND_LINES) >= 12
+    assert shown == {"action/run.sh"}
+    assert len(COMMAND_LINES) >= 11
 
 
 @pytest.mark.parametrize("args", COMMAND_LINES)

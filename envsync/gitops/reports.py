@@ -60,6 +60,8 @@ def failure(outcome: Outcome, env: Mapping[str, str]) -> str:
     if outcome.commit:
         lines += [f"Commit `{outcome.commit}`.", ""]
     headline = errors[-1] if errors else f"`envsync {outcome.command}` exited with {outcome.exit_code}."
+    if not errors and outcome.report and not crashed:
+        headline = f"The {_WHAT.get(outcome.command, 'report')} has errors."
     lines += [f"**{_text(headline)}**", ""]
     lines += [_bullet(p, outcome.commit, env) for p in problems]
     if other and (crashed or not problems):
