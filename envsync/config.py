@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NoReturn
 
 from envsync.errors import ConfigError
+from envsync.spec.policy.settings import DEFAULT_POLICY, Policy, tightened, top_level
 from envsync.spec.schemas import validator
-from envsync.spec.yamlio import YamlError, load_yaml
+from envsync.spec.yamlio import Key, YamlDocument, YamlError, load_yaml
 
 CONFIG_FILE = "envsync.yaml"
 DEFAULT_GLOBS = ("environments/**/*.yml", "environments/**/*.yaml")
@@ -51,6 +54,19 @@ class Config:
     exclude: frozenset[str] = frozenset()
     protected: frozenset[str] = frozenset()
     source: Path | None = None
+    # The top level's policy under "", and each target's (tightened) under its name.
+    policies: Mapping[str, Policy] = field(default_factory=lambda: {"": DEFAULT_POLICY})
+
+    def policy(self, target: str | None = None) -> Policy:
+        """`target`'s policy; the top level's for None or a target without its own."""
+        return self.policies[self.policy_key(target)]
+
+    def policy_key(self, target: str | None) -> str:
+        """The key of `target`'s policy in `policies` (and in each spec's verdicts): its name,
+        or "" for the top level's (None, or a target without a policy section of its own)."""
+        if target is not None:
+            self.target(target)  # an unknown name is an error, not the top level's policy
+        return target if target is not None and target in self.policies else ""
 
     def target_names(self) -> list[str]:
         """The targets `--all-targets` covers: the configured ones, else the local workspace."""
@@ -80,13 +96,50 @@ def load(root: Path) -> Config:
     errors = sorted(validator("config").iter_errors(raw), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
-        line, col = doc.where(tuple(err.absolute_path))
-        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise ConfigError(f"{CONFIG_FILE}:{line}:{col}: {where}: {err.message}")
-    return _build(root, raw, path)
+        path_to: Key = tuple(err.absolute_path)
+        where = ".".join(str(p) for p in path_to) or "(top level)"
+        line, col = doc.where(path_to)
+        message = err.message
+        unexpected = _unexpected(err)
+        if unexpected is not None:  # point at the key itself, and say what it might have meant
+            line, col = doc.key_where((*path_to, unexpected))
+            message = _unknown_key(unexpected, err.schema.get("properties", {}))
+        raise ConfigError(f"{CONFIG_FILE}:{line}:{col}: {where}: {message}")
+    return _build(root, raw, path, doc)
 
 
-def _build(root: Path, raw: dict, path: Path) -> Config:  # type: ignore[type-arg]
+def _unexpected(error: Any) -> str | None:
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        return None
+    known = error.schema.get("properties", {})
+    return next((str(k) for k in error.instance if k not in known), None)
+
+
+def _unknown_key(key: str, known: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f"unknown key '{key}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+
+
+def _policies(raw: dict[str, Any], doc: YamlDocument) -> dict[str, Policy]:
+    """The top level's policy, and each target's tightened by its own `policy:`."""
+    base = top_level(raw.get("policy"))
+    found = {"": base}
+    for name, t in (raw.get("targets") or {}).items():
+        section: Key = ("targets", name, "policy")
+
+        def fail(key: Key, reason: str, section: Key = section) -> NoReturn:
+            line, col = doc.where((*section, *key))
+            shown = ".".join(str(p) for p in (*section, *key))
+            raise ConfigError(
+                f"{CONFIG_FILE}:{line}:{col}: {shown}: {reason}; a target's policy can only tighten "
+                "the top-level policy"
+            )
+
+        found[name] = tightened(base, t.get("policy"), fail)
+    return found
+
+
+def _build(root: Path, raw: dict, path: Path, doc: YamlDocument) -> Config:  # type: ignore[type-arg]
     targets = {LOCAL: _local(root, DEFAULT_DB)}
     for name, t in (raw.get("targets") or {}).items():
         targets[name] = _target(root, name, t)
@@ -104,6 +157,7 @@ def _build(root: Path, raw: dict, path: Path) -> Config:  # type: ignore[type-ar
         exclude=frozenset(raw.get("exclude", ())),
         protected=frozenset(raw.get("protected", ())),
         source=path,
+        policies=_policies(raw, doc),
     )
 
 

@@ -62,7 +62,7 @@ protected: [base]
         ("concurrency: 0\n", "envsync.yaml:1:14: concurrency: 0 is less than the minimum of 1"),
         (
             "concurency: 4\n",
-            "envsync.yaml:1:1: (top level): Additional properties are not allowed ('concurency'",
+            "envsync.yaml:1:1: (top level): unknown key 'concurency' (did you mean 'concurrency'?)",
         ),
         (
             "targets:\n  dev: {type: azureml}\n",
@@ -74,7 +74,7 @@ protected: [base]
         ),
         (
             "targets:\n  dev: {type: local, pth: x}\n",
-            "envsync.yaml:2:8: targets.dev: Additional properties are not allowed ('pth'",
+            "envsync.yaml:2:22: targets.dev: unknown key 'pth' (did you mean 'path'?)",
         ),
         (
             "targets:\n  dev: {type: azureml, subscription_id: s, resource_group: r, workspace: x}\n",

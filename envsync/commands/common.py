@@ -72,18 +72,27 @@ def check_references(
     return planned.annotate(result, found.references), bool(problems)
 
 
-def with_references(app: App, result: LoadResult) -> LoadResult:
+def with_references(app: App, result: LoadResult, policy_key: str = "") -> LoadResult:
     """Validate's repo-only reference check: names the repo defines, or Azure's curated naming
-    (there is no workspace to list versions from)."""
+    (there is no workspace to list versions from); and policy `policy_key`'s reference rule."""
     from dataclasses import replace
 
     from envsync.spec import references
+    from envsync.spec.policy import references as reference_policy
 
     config = app.config
     found = references.scan(config.root, config.references, config.environments)
-    known = references.repo_known({s.name for s in result.specs})
-    problems = {*result.problems, *found.problems, *references.check(found.references, known)}
-    return replace(result, problems=tuple(sorted(problems)))
+    names = {s.name for s in result.specs}
+    known = references.repo_known(names)
+    verdict = reference_policy.check(found.references, names, config.policies[policy_key], config.root)
+    problems = {
+        *result.problems,
+        *found.problems,
+        *references.check(found.references, known),
+        *verdict.problems,
+    }
+    suppressed = tuple(sorted({*result.suppressed, *verdict.suppressed}))
+    return replace(result, problems=tuple(sorted(problems)), suppressed=suppressed)
 
 
 def approved(auto_approve: bool) -> bool:

@@ -81,24 +81,27 @@ def emulator_cmd(host: str, port: int, db: Path | None, **options: Any) -> ExitC
     type=click.Choice(["text", "json", "github"]),
     help="text, json, or github: GitHub annotations (the default in GitHub Actions, else text).",
 )
+@click.option("-t", "--target", help="Check this target's policy (default: the top-level policy).")
 @click.pass_obj
-def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str | None) -> ExitCode:
+def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str | None, target: str | None) -> ExitCode:
     """Check environment YAMLs (default: envsync.yaml's environments globs). Exit 1 on errors.
 
     PATHS may be files or folders, relative to the repository root. Prints every problem as
     path:line:col: message (in GitHub Actions, as an annotation on that line of the pull
-    request's diff), or a one-line summary when there are no errors.
+    request's diff), or a one-line summary when there are no errors. Policy findings end with
+    their rule id; JSON also lists the ones an inline comment suppresses.
 
-    Example: envsync validate environments/pytorch-train.yml --format json
+    Example: envsync validate environments/pytorch-train.yml --format json    |    envsync validate -t prod
     """
     import json
 
     from envsync.commands.reporting import annotating, echo_problems
     from envsync.spec.load import load_all
-    from envsync.spec.problems import problem_json
+    from envsync.spec.problems import problem_json, suppressed_json
 
-    result = load_all(app.config, paths)
-    result = result if paths else with_references(app, result)
+    key = app.config.policy_key(target)
+    result = load_all(app.config, paths).with_policy(key)
+    result = result if paths else with_references(app, result, key)
     if fmt == "json":
         problems = [problem_json(p) for p in result.problems]
         doc = {
@@ -108,6 +111,7 @@ def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str | None) -> ExitCode
             "count": len(problems),
             "errors": len(result.errors),
             "problems": problems,
+            "suppressed": [suppressed_json(s) for s in result.suppressed],
         }
         click.echo(json.dumps(doc, indent=2))
     else:

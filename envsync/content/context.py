@@ -14,7 +14,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -37,6 +37,8 @@ class ContextDigests:
     # the ignore file names, or reached through an ignored symlink): that hash then does not
     # pin the uploaded content, so it must not stand for it.
     object_covers_upload: bool = True
+    # What an upload sends, (relpath, bytes) in hash order: for policy checks, not identity.
+    files: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -78,7 +80,8 @@ def context_digests(directory: Path) -> ContextDigests:
             _feed((content,), f, buffer)
     _catch_up(obj, events, j, len(files), files, buffer)
     covered = sum(isinstance(e, int) for e in events) == len(files)
-    return ContextDigests(content.hexdigest(), obj.hexdigest(), covered)
+    listed = tuple((f.relpath, f.size) for f in files)
+    return ContextDigests(content.hexdigest(), obj.hexdigest(), covered, listed)
 
 
 def context_files(directory: Path) -> list[ContextFile]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +21,12 @@ from envsync.content.fingerprint import (
 )
 from envsync.errors import SpecError
 from envsync.spec import rules
+from envsync.spec.build import with_digest
 from envsync.spec.model import BuildSpec, EnvironmentSpec
-from envsync.spec.problems import Problem, Report, Severity, yaml_kind
+from envsync.spec.policy.engine import collected, evaluate_all
+from envsync.spec.policy.settings import Policy
+from envsync.spec.policy.subject import Subject
+from envsync.spec.problems import Problem, Report, Severity, Suppressed, yaml_kind
 from envsync.spec.schema import schema_findings
 from envsync.spec.yamlio import Key, YamlDocument, YamlError, load_yaml
 
@@ -42,6 +46,7 @@ __all__ = [
 ]
 
 ReadFile = Callable[[Path], str]
+Policies = Mapping[str, Policy] | None  # by key: "" for the top level, else a target name
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,15 @@ class LoadResult:
 
     specs: tuple[EnvironmentSpec, ...] = ()
     problems: tuple[Problem, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()  # policy findings an inline comment allows
+
+    def with_policy(self, key: str) -> LoadResult:
+        """Plus what policy `key` ("" for the top level, else a target) found in the specs."""
+        found = collected(self.specs, key)
+        problems = tuple(sorted({*self.problems, *found.problems}))
+        return replace(
+            self, problems=problems, suppressed=tuple(sorted({*self.suppressed, *found.suppressed}))
+        )
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -72,19 +86,32 @@ class _Loaded:
 
 
 def load_spec(
-    path: Path, *, root: Path, text: str | None = None, read_file: ReadFile | None = None
+    path: Path,
+    *,
+    root: Path,
+    text: str | None = None,
+    read_file: ReadFile | None = None,
+    policies: Policies = None,
 ) -> tuple[EnvironmentSpec | None, list[Problem]]:
     """Validate one environment YAML: (the spec, or None when it has errors; its problems).
 
     `text` replaces the file's content (read at a git ref, say); its conda file is read with
     `read_file` when given, else from disk, and a build context always from disk. Paths in
-    problems are relative to `root` when inside it.
+    problems are relative to `root` when inside it. A valid spec carries each of `policies`'
+    verdicts (`EnvironmentSpec.policy`).
     """
-    loaded = _load(path, root=root, text=text, read_file=read_file)
+    loaded = _load(path, root=root, text=text, read_file=read_file, policies=policies)
     return loaded.spec, sorted(loaded.problems)
 
 
-def _load(path: Path, *, root: Path, text: str | None, read_file: ReadFile | None) -> _Loaded:
+def _load(
+    path: Path,
+    *,
+    root: Path,
+    text: str | None,
+    read_file: ReadFile | None,
+    policies: Policies,
+) -> _Loaded:
     path = _absolute(path)
     shown = _display(path, root)
     try:
@@ -98,7 +125,7 @@ def _load(path: Path, *, root: Path, text: str | None, read_file: ReadFile | Non
     report = Report(doc)
     for finding in schema_findings(doc.data):
         report.add(finding)
-    spec = _resolve(report, path, text, lambda p: _display(p, root), read_file)
+    spec = _resolve(report, path, text, root, read_file, policies)
     identity, at = rules.identity(doc.data), doc.where(("name",))
     return _Loaded(spec, tuple(report.problems), identity, at, rules.inputs(doc.data, path.parent))
 
@@ -119,26 +146,33 @@ def load_inline(doc: YamlDocument, key: Key, *, root: Path) -> list[Problem]:
     report = Report(YamlDocument(doc.path, {"name": ANONYMOUS_NAME, **data}, values, keys))
     for finding in schema_findings(report.doc.data):
         report.add(finding)
-    _resolve(report, _absolute(root / doc.path), None, lambda p: _display(p, root), None)
+    _resolve(report, _absolute(root / doc.path), None, root, None)
     return sorted(report.problems)
 
 
 def _resolve(
-    report: Report, path: Path, text: str | None, display: Callable[[Path], str], read_file: ReadFile | None
+    report: Report,
+    path: Path,
+    text: str | None,
+    root: Path,
+    read_file: ReadFile | None,
+    policies: Policies = None,
 ) -> EnvironmentSpec | None:
     data, base = report.doc.data, path.parent
+    display: Callable[[Path], str] = lambda p: _display(p, root)  # noqa: E731 - named for the call below
     source = rules.source_text(lambda: text if text is not None else _read_text(path))
     version = rules.version_of(report, data.get("version"), source)
     tags = rules.tags_of(report, data.get("tags"), source)
-    conda, conda_source = None, None
+    conda, conda_source, conda_doc = None, None, None
     if "conda_file" in data and "build" not in data:
-        conda, conda_source = rules.resolve_conda(
+        conda, conda_source, conda_doc = rules.resolve_conda(
             report, data["conda_file"], base, display=display, read_file=read_file
         )
     build = rules.resolve_build(report, data.get("build"), base)
     if report.has_errors:
         return None
-    return EnvironmentSpec(
+    built, files = with_digest(report, build, path)
+    spec = EnvironmentSpec(
         name=data["name"],
         source=path,
         version=version,
@@ -147,44 +181,16 @@ def _resolve(
         image=data.get("image"),
         conda=conda,
         conda_source=conda_source,
-        build=_with_digest(report, build, path),
+        build=built,
         os_type=normalize_os_type(data.get("os_type")),
         inference_config=rules.inference_config(data.get("inference_config")),
         line=report.doc.key_where(("name",))[0],
         datastore=data.get("datastore"),
     )
-
-
-def _with_digest(report: Report, build: tuple[str, str] | None, yaml_path: Path) -> BuildSpec | None:
-    # The digest reads every file of the context: only worth it once the rest is valid.
-    if build is None:
-        return None
-    location, dockerfile = build
-    if rules.is_remote(location):
-        return BuildSpec(location, dockerfile)
-    from envsync.content.context import context_digests  # the hashes az ml names uploads by
-
-    try:
-        digests = context_digests(Path(location))
-        _warn_if_in_own_context(report, Path(location), yaml_path)
-        return BuildSpec(location, dockerfile, digests.content, digests.aliases)
-    except SpecError as e:
-        key = ("build", "path" if "path" in report.doc.data["build"] else "local_path")
-        report.error(key, f"build context: {e}")
-        return None
-
-
-def _warn_if_in_own_context(report: Report, context: Path, yaml_path: Path) -> None:
-    """`build.path: .` uploads the YAML too, so a description-only edit is a new version."""
-    from envsync.content.context import context_files
-
-    if yaml_path.resolve() in {f.path for f in context_files(context)}:
-        key = ("build", "path" if "path" in report.doc.data["build"] else "local_path")
-        report.warn(
-            key,
-            "this YAML is inside its own build context: any edit to it, even to description or "
-            "tags, changes the context and makes a new version (move it out, or list it in .amlignore)",
-        )
+    if not policies:
+        return spec
+    subject = Subject(spec, report.doc, _absolute(root), conda_doc, files)
+    return replace(spec, policy=evaluate_all(subject, policies))
 
 
 def find_spec_files(config: Config, paths: Sequence[Path] = ()) -> list[Path]:
@@ -213,7 +219,10 @@ def load_all(config: Config, paths: Sequence[Path] = ()) -> LoadResult:
     (`environments/**/*.yml`) but is that environment's input, not an environment.
     """
     root = _absolute(config.root)
-    loaded = {p: _load(p, root=root, text=None, read_file=None) for p in find_spec_files(config, paths)}
+    loaded = {
+        p: _load(p, root=root, text=None, read_file=None, policies=config.policies)
+        for p in find_spec_files(config, paths)
+    }
     inputs = _inputs(loaded)
     kept = {p: one for p, one in loaded.items() if p not in inputs}
     problems = {p for one in kept.values() for p in one.problems} | set(_duplicates(kept, root))

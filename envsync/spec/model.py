@@ -15,6 +15,7 @@ from envsync.content.fingerprint import (
     normalize_dockerfile_path,
     normalize_os_type,
 )
+from envsync.spec.problems import Verdict
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,12 @@ class EnvironmentSpec:
     inference_config: Mapping[str, Any] | None = None  # REST shape (camelCase)
     line: int = 1  # of the `name:` key
     datastore: str | None = None  # where to upload a local build context (None: the default)
+    # What each configured policy found when the file was loaded, by policy key ("" for the
+    # top level, else a target name); a key that is absent found nothing.
+    policy: Mapping[str, Verdict] = field(default_factory=dict, repr=False)
+
+    def verdict(self, key: str) -> Verdict:
+        return self.policy.get(key) or Verdict()
 
     def content(self) -> Content:
         return Content(

@@ -44,6 +44,32 @@ class Problem:
         return f"{self.path}:{self.line}:{self.col}: {prefix}{self.message}{suffix}"
 
 
+@dataclass(frozen=True, order=True)
+class Suppressed:
+    """A policy finding an inline `# envsync: allow <rule> -- <reason>` comment suppresses."""
+
+    problem: Problem
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a policy found: active problems, and the suppressed ones (both sorted)."""
+
+    problems: tuple[Problem, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()
+
+    def __add__(self, other: Verdict) -> Verdict:
+        return Verdict(
+            tuple(sorted({*self.problems, *other.problems})),
+            tuple(sorted({*self.suppressed, *other.suppressed})),
+        )
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.ERROR)
+
+
 def problem_json(problem: Problem) -> dict[str, object]:
     """The JSON shape of a problem (validate's and plan's): `rule` is null for built-in checks."""
     return {
@@ -54,6 +80,10 @@ def problem_json(problem: Problem) -> dict[str, object]:
         "severity": problem.severity.value,
         "rule": problem.rule or None,
     }
+
+
+def suppressed_json(found: Suppressed) -> dict[str, object]:
+    return {**problem_json(found.problem), "suppressed": True, "reason": found.reason}
 
 
 @dataclass(frozen=True)

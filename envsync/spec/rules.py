@@ -19,7 +19,7 @@ from envsync.content.fingerprint import SafeLoader, normalize_dockerfile_path
 from envsync.http.redact import redact_url
 from envsync.spec.conda import check_conda
 from envsync.spec.problems import TEMPLATE_HINT, Finding, Problem, Report, is_templated, with_hint, yaml_kind
-from envsync.spec.yamlio import Key, YamlError, load_yaml
+from envsync.spec.yamlio import Key, YamlDocument, YamlError, load_yaml
 
 ReadFile = Callable[[Path], str]
 SourceText = Callable[[Key], str | None]
@@ -95,14 +95,15 @@ def tags_of(report: Report, tags: Any, source: SourceText) -> dict[str, str]:
 
 def resolve_conda(
     report: Report, value: Any, base: Path, *, display: Callable[[Path], str], read_file: ReadFile | None
-) -> tuple[Any, Path | None]:
-    """(parsed conda spec, conda file or None); conda problems are located in the conda file."""
+) -> tuple[Any, Path | None, YamlDocument | None]:
+    """(parsed conda spec, conda file or None, its document); conda problems are located in
+    the conda file."""
     if isinstance(value, dict):
         for f in check_conda(value):
             report.add(Finding(("conda_file", *f.key), f.message, f.severity, f.at_key))
-        return value, None
+        return value, None, None
     if not isinstance(value, str):
-        return None, None
+        return None, None, None
     path = conda_path(value, base)
     if value.startswith(LEGACY_FILE_PREFIX):
         report.warn(
@@ -112,12 +113,12 @@ def resolve_conda(
         )
     doc = _load_conda(report, value, path, display, read_file)
     if doc is None:
-        return None, None
+        return None, None, None
     conda_report = Report(doc)
     for finding in check_conda(doc.data):
         conda_report.add(finding)
     report.problems.extend(conda_report.problems)
-    return doc.data, path
+    return doc.data, path, doc
 
 
 def conda_path(value: str, base: Path) -> Path:
@@ -128,7 +129,7 @@ def conda_path(value: str, base: Path) -> Path:
 
 def _load_conda(
     report: Report, value: str, path: Path, display: Callable[[Path], str], read_file: ReadFile | None
-) -> Any:
+) -> YamlDocument | None:
     missing = with_hint(f"conda file '{value}' not found", value)
     try:
         text = read_file(path) if read_file else None

@@ -38,6 +38,7 @@ class YamlDocument:
     data: Any
     value_marks: dict[Key, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[Key, tuple[int, int]] = field(default_factory=dict)
+    text: str = ""  # the decoded source, for comments (policy suppressions)
 
     def where(self, key: Key) -> tuple[int, int]:
         """(line, col), 1-based, of the value at `key`, else of its nearest located parent."""
@@ -81,7 +82,7 @@ def _compose(shown: str, text: str) -> YamlDocument:
     loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
-        doc = YamlDocument(shown, None)
+        doc = YamlDocument(shown, None, text=text)
         if node is not None:
             _check_expansion(shown, node)
             _record_marks(doc, node, ())

@@ -93,6 +93,7 @@ def test_json_when_valid(tmp_path: Path) -> None:
         "count": 0,
         "errors": 0,
         "problems": [],
+        "suppressed": [],
     }
 
 
