@@ -65,7 +65,7 @@ def cli(ctx: click.Context, root: Path) -> None:
 
 
 def _register() -> None:
-    from envsync.commands import drifting, github, inspecting, planning, tools
+    from envsync.commands import drifting, github, inspecting, planning, policy, tools
 
     for command in (
         planning.plan_cmd,
@@ -75,6 +75,7 @@ def _register() -> None:
         inspecting.show_cmd,
         inspecting.import_cmd,
         tools.validate_cmd,
+        policy.policy_group,
         tools.emulator_cmd,
         github.github_group,
     ):

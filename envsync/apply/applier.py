@@ -47,6 +47,12 @@ def apply(
     if plan.errors:
         names = ", ".join(c.name for c in plan.errors)
         raise EnvsyncError(f"the plan has errors ({names}); fix them and plan again")
+    if plan.policy_errors:
+        first = plan.policy_errors[0]
+        raise EnvsyncError(
+            f"the plan breaks target {plan.target}'s policy ({len(plan.policy_errors)} error(s), first "
+            f"{first.rule} at {first.path}:{first.line}); fix them, or suppress with a reason, and plan again"
+        )
     # One name may have several explicit versions in git: a change is matched by its content.
     by_content: dict[tuple[str, str | None], EnvironmentSpec] = {(s.name, s.fingerprint): s for s in specs}
     created = Created()

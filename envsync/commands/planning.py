@@ -175,7 +175,7 @@ def _plan_one(
     else:
         color = use_color(request.no_color)
         click.echo(render.text(result, verbose=request.verbose, color=color), nl=False)
-    if result.errors or bad_references:
+    if result.errors or result.policy_errors or bad_references:
         return ExitCode.ERROR
     return ExitCode.CHANGES if request.detailed_exitcode and result.has_changes else ExitCode.OK
 
@@ -260,10 +260,11 @@ class _ApplyRun:
         )
         pruning = render.Pruning(self.request.prune, config.protected)
         click.echo(render.text(result, color=use_color(self.request.no_color), pruning=pruning), nl=False)
-        if not (result.has_changes or result.errors or result.records_to_write):
+        blocked = result.errors or result.policy_errors  # apply refuses these: nothing to confirm
+        if not (result.has_changes or blocked or result.records_to_write):
             return ExitCode.OK
         # Writing only last-applied records is bookkeeping on container tags: no confirmation.
-        if result.has_changes and not result.errors and not approved(self.request.auto_approve):
+        if result.has_changes and not blocked and not approved(self.request.auto_approve):
             click.echo("Apply cancelled.")
             return ExitCode.ERROR
         return self.execute(opened, result)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from envsync.content.fingerprint import canonical_json
+from envsync.spec.problems import Problem, Severity, Suppressed
 from envsync.workspace import Container, RemoteVersion
 
 
@@ -115,6 +116,10 @@ class Plan:
     changes: tuple[Change, ...]
     commit: str | None = None
     created: str | None = None
+    # What the target's policy found in the planned environments (and the jobs that use them),
+    # and what inline comments suppressed. Errors among `problems` block apply.
+    problems: tuple[Problem, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()
 
     @property
     def errors(self) -> tuple[Change, ...]:
@@ -124,6 +129,10 @@ class Plan:
     def pending(self) -> tuple[Change, ...]:
         """The changes apply acts on: all but the no-ops whose last-applied record is current."""
         return tuple(c for c in self.changes if c.action is not Action.NOOP or c.record_stale)
+
+    @property
+    def policy_errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.ERROR)
 
     @property
     def records_to_write(self) -> int:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from envsync import __version__
+from envsync.plan import findings
 from envsync.plan.diff import tag_changes
 from envsync.plan.model import Action, Change, Plan
 
@@ -63,7 +64,7 @@ NO_PRUNE = Pruning()
 
 def summary(plan: Plan, pruning: Pruning = NO_PRUNE) -> str:
     if not plan.has_changes and not plan.errors:
-        return "No changes."
+        return "No changes." + findings.summary(plan)
     new, restore = plan.count(Action.NEW_VERSION), plan.count(Action.RESTORE)
     text = (
         f"Plan: {plan.count(Action.CREATE)} to create, {new} new version{'s' * (new != 1)}, "
@@ -72,7 +73,7 @@ def summary(plan: Plan, pruning: Pruning = NO_PRUNE) -> str:
         + f"{pruning.counted(plan)}."
     )
     errors = len(plan.errors)
-    return text + (f" {errors} error{'s' * (errors != 1)}." if errors else "")
+    return text + (f" {errors} error{'s' * (errors != 1)}." if errors else "") + findings.summary(plan)
 
 
 def text(plan: Plan, *, verbose: bool = False, color: bool = False, pruning: Pruning = NO_PRUNE) -> str:
@@ -82,6 +83,7 @@ def text(plan: Plan, *, verbose: bool = False, color: bool = False, pruning: Pru
     for change in shown:
         lines += _block(change, style, pruning)
         lines.append("")
+    lines += findings.text_lines(plan)
     lines.append(style(summary(plan, pruning), "bold"))
     if plan.records_to_write:
         lines.append(
@@ -97,6 +99,7 @@ def markdown(plan: Plan) -> str:
     head = f"### envsync plan for `{plan.target}`\n\n**{summary(plan)}**\n"
     if plan.commit:
         head += f"\nCommit `{plan.commit}`.\n"
+    head += findings.markdown(plan)
     return head + "".join(_markdown_section(c) for c in plan.changes if c.action is not Action.NOOP)
 
 
@@ -109,6 +112,7 @@ def to_json(plan: Plan) -> str:
         "created": plan.created,
         "summary": {a.value: plan.count(a) for a in Action},
         "changes": [_change_json(c) for c in plan.changes],
+        **findings.to_json(plan),
     }
     return json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n"
 

@@ -12,6 +12,8 @@ from envsync.plan.model import ObservedState, Plan
 from envsync.plan.observe import Early, observe
 from envsync.plan.planner import PlanOptions, plan
 from envsync.spec.load import EnvironmentSpec
+from envsync.spec.policy.engine import collected
+from envsync.spec.problems import Verdict
 from envsync.workspace import Container, ListView, Workspace
 
 if TYPE_CHECKING:
@@ -55,7 +57,24 @@ def make_plan(
         )
     result = plan(specs, observed, plan_options(config, target))
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return replace(result, commit=commit, created=now)
+    found = policy_verdict(config, target, [s for s in specs if s.name not in config.exclude])
+    return replace(result, commit=commit, created=now, problems=found.problems, suppressed=found.suppressed)
+
+
+def policy_verdict(config: Config, target: Target, specs: Sequence[EnvironmentSpec]) -> Verdict:
+    """What `target`'s policy found in `specs` (while they loaded), plus its reference rule on
+    the jobs and deployments that use them."""
+    from envsync.spec import references
+    from envsync.spec.policy import references as reference_policy
+
+    key = config.policy_key(target.name)
+    found = collected(specs, key)
+    policy = config.policies[key]
+    if policy.on(reference_policy.LATEST):  # scanning the repository's YAML is not free
+        scanned = references.scan(config.root, config.references, config.environments)
+        managed = {s.name for s in specs}
+        found = found + reference_policy.check(scanned.references, managed, policy, config.root)
+    return found
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from envsync.errors import EnvsyncError
-from envsync.plan import render
+from envsync.plan import findings, render
 from envsync.plan.model import Action, Change, Plan
 from envsync.spec.schemas import validator
 
@@ -48,4 +48,12 @@ def _plan(doc: dict[str, Any]) -> Plan:
         )
         for c in doc["changes"]
     )
-    return Plan(target=doc["target"], changes=changes, commit=doc["commit"], created=doc["created"])
+    problems, suppressed = findings.from_json(doc)
+    return Plan(
+        target=doc["target"],
+        changes=changes,
+        commit=doc["commit"],
+        created=doc["created"],
+        problems=problems,
+        suppressed=suppressed,
+    )

@@ -41,9 +41,7 @@ def _tags(subject: Subject, policy: Policy) -> Iterator[Hit]:
     for tag, patterns in policy.required_tags.items():
         if tag not in tags:
             where = ("tags",) if "tags" in subject.doc.data else ("name",)
-            yield subject.hit(
-                TAG, where, f"tag '{tag}' is required (tags.required): add tags: {{{tag}: ...}}"
-            )
+            yield subject.hit(TAG, where, f"tag '{tag}' is required (tags.required): add it under tags")
             continue
         for pattern in patterns:
             if re.fullmatch(pattern, tags[tag]) is None:

@@ -89,7 +89,8 @@ def _merged(base: Policy, raw: Mapping[str, Any], fail: Fail | None) -> Policy:
     add = fail is not None  # a target adds to the top level's lists; the top level replaces defaults
     policy = replace(
         policy,
-        mutable_tags=_grown(base.mutable_tags, images.get("mutable_tags"), add),
+        # `latest` always moves: mutable_tags names more tags that do, at any level.
+        mutable_tags=_grown(base.mutable_tags, images.get("mutable_tags"), True),
         denied_channels=_grown(base.denied_channels, conda.get("denied_channels"), add),
         secret_files=tuple(sorted(_grown(frozenset(base.secret_files), context.get("secret_files"), add))),
         required_tags=_required(base.required_tags, tags.get("required"), add),
