@@ -154,9 +154,8 @@ def _plan_one(
     )
     result, bad_references = check_references(app, workspace, result, annotate=request.annotate)
     if request.annotate:
-        echo_problems(
-            app, plan_problems(result, selection.specs), annotate=True, title="envsync plan", err=True
-        )
+        found = [*plan_problems(result, selection.specs), *result.problems]  # policy findings too
+        echo_problems(app, found, annotate=True, title="envsync plan", err=True)
     suffix = f".{chosen.name}" if many else ""
     if request.out:
         saved.write(result, request.out.with_name(f"{request.out.stem}{suffix}{request.out.suffix}"))

@@ -181,3 +181,12 @@ def test_the_readme_prod_example_is_real(tmp_path: Path) -> None:
     assert result.exit_code == ExitCode.ERROR
     lines = [line for line in shown.group(1).splitlines() if line != "..."]
     assert lines and all(line in result.output.splitlines() for line in lines)
+
+
+def test_policy_findings_are_github_annotations(repo: Path) -> None:
+    planned = run(repo, "plan", "-t", "prod", "--format", "github")
+    assert planned.exit_code == ExitCode.ERROR
+    assert "::error file=environments/moving.yml,line=2,col=8," in planned.output
+    assert "uses the moving tag 'latest'" in planned.output and "[image-mutable-tag]" in planned.output
+    validated = run(repo, "validate", "--format", "github")
+    assert "::warning file=environments/moving.yml,line=2,col=8," in validated.output
