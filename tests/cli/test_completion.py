@@ -1,0 +1,52 @@
+"""Shell completion (click's): the scripts the README tells people to install, and completions."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ENVSYNC = Path(sys.executable).parent / "envsync"
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def complete(mode: str, words: str = "") -> str:
+    env = {
+        **os.environ,
+        "_ENVSYNC_COMPLETE": mode,
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split(" ")) - 1),
+    }
+    done = subprocess.run([str(ENVSYNC)], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    ("shell", "line", "installed"),
+    [
+        (
+            "bash",
+            'eval "$(_ENVSYNC_COMPLETE=bash_source envsync)"',
+            "complete -o nosort -F _envsync_completion envsync",
+        ),
+        ("zsh", 'eval "$(_ENVSYNC_COMPLETE=zsh_source envsync)"', "compdef _envsync_completion envsync"),
+        ("fish", "_ENVSYNC_COMPLETE=fish_source envsync | source", "complete --no-files --command envsync"),
+    ],
+)
+def test_the_readmes_completion_scripts_work(shell: str, line: str, installed: str) -> None:
+    assert line in README
+    assert installed in complete(f"{shell}_source")
+
+
+def test_commands_options_and_choices_complete() -> None:
+    assert complete("bash_complete", "envsync pl").split() == ["plain,plan"]
+    assert "plain,--report-dir" in complete("bash_complete", "envsync plan --rep").split()
+    assert complete("bash_complete", "envsync validate --format ").split() == [
+        "plain,text",
+        "plain,json",
+        "plain,github",
+    ]
