@@ -1,13 +1,14 @@
-"""envsync.yaml → Config: where environments live, which workspaces to target, what to ignore."""
+"""envsync.yaml → Config: where environments live, which workspaces and registries to target,
+what to ignore."""
 
 from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from envsync.errors import ConfigError
 from envsync.spec.policy.settings import DEFAULT_POLICY, Policy, tightened, top_level
@@ -18,24 +19,37 @@ CONFIG_FILE = "envsync.yaml"
 DEFAULT_GLOBS = ("environments/**/*.yml", "environments/**/*.yaml")
 DEFAULT_DB = ".envsync/workspace.db"
 LOCAL = "local"
+AZUREML = "azureml"
+REGISTRY = "registry"
+
+
+class _Sourced(Protocol):
+    @property
+    def source(self) -> Path: ...
+
+
+S = TypeVar("S", bound=_Sourced)
 
 
 @dataclass(frozen=True)
 class Target:
     name: str
-    kind: str  # "local" | "azureml"
+    kind: str  # LOCAL | AZUREML (a workspace over ARM) | REGISTRY (an Azure ML registry over ARM)
     path: Path | None = None  # local: the SQLite file
     subscription_id: str = ""
     resource_group: str = ""
     workspace: str = ""
+    registry: str = ""
     endpoint: str | None = None  # ARM endpoint override (the emulator, sovereign clouds)
     api_version: str | None = None
+    environments: tuple[str, ...] | None = None  # this target's share of the environments (globs)
 
     @property
     def arm_id(self) -> str:
+        parent = f"registries/{self.registry}" if self.kind == REGISTRY else f"workspaces/{self.workspace}"
         return (
             f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
-            f"/providers/Microsoft.MachineLearningServices/workspaces/{self.workspace}"
+            f"/providers/Microsoft.MachineLearningServices/{parent}"
         )
 
     def describe(self) -> str:
@@ -72,6 +86,16 @@ class Config:
         """The targets `--all-targets` covers: the configured ones, else the local workspace."""
         declared = [n for n in self.targets if n != LOCAL or len(self.targets) == 1]
         return declared or [LOCAL]
+
+    def specs_for(self, target: Target, specs: Sequence[S], root: Path | None = None) -> tuple[S, ...]:
+        """`target`'s share of `specs` (loaded under `root`, default the repository's): those
+        its `environments` globs match, or all of them when it names none (a registry fed
+        from the same environments/ as the workspaces, or a subset of them)."""
+        if target.environments is None:
+            return tuple(specs)
+        base = root or self.root
+        chosen = {p.resolve() for g in target.environments for p in base.glob(g)}
+        return tuple(s for s in specs if s.source.resolve() in chosen)
 
     def target(self, name: str | None) -> Target:
         chosen = name or os.environ.get("ENVSYNC_TARGET") or self.default_target
@@ -174,13 +198,20 @@ def _local(root: Path, path: str, name: str = LOCAL) -> Target:
 
 def _target(root: Path, name: str, t: dict) -> Target:  # type: ignore[type-arg]
     if t["type"] == LOCAL:
-        return _local(root, t.get("path", DEFAULT_DB), name)
+        return replace(_local(root, t.get("path", DEFAULT_DB), name), environments=_subset(t))
     return Target(
         name=name,
-        kind="azureml",
+        kind=t["type"],
         subscription_id=t["subscription_id"],
         resource_group=t["resource_group"],
-        workspace=t["workspace"],
+        workspace=t.get("workspace", ""),
+        registry=t.get("registry", ""),
         endpoint=t.get("endpoint"),
         api_version=t.get("api_version"),
+        environments=_subset(t),
     )
+
+
+def _subset(t: dict) -> tuple[str, ...] | None:  # type: ignore[type-arg]
+    value = t.get("environments")
+    return None if value is None else _globs(value, ())

@@ -70,7 +70,7 @@ protected: [base]
         ),
         (
             "targets:\n  dev: {type: azur}\n",
-            "envsync.yaml:2:15: targets.dev.type: 'azur' is not one of ['local', 'azureml']",
+            "envsync.yaml:2:15: targets.dev.type: 'azur' is not one of ['local', 'azureml', 'registry']",
         ),
         (
             "targets:\n  dev: {type: local, pth: x}\n",
@@ -79,6 +79,22 @@ protected: [base]
         (
             "targets:\n  dev: {type: azureml, subscription_id: s, resource_group: r, workspace: x}\n",
             "envsync.yaml:2:74: targets.dev.workspace: 'x' does not match",
+        ),
+        (
+            "targets:\n  reg: {type: registry, subscription_id: s, resource_group: r}\n",
+            "envsync.yaml:2:8: targets.reg: 'registry' is a required property",
+        ),
+        (
+            "targets:\n  reg: {type: registry, subscription_id: s, resource_group: r, registry: a.b}\n",
+            "envsync.yaml:2:74: targets.reg.registry: 'a.b' does not match",
+        ),
+        (
+            "targets:\n  reg: {type: registry, subscription_id: s, resource_group: r, registry: abc, workspace: w}\n",
+            "envsync.yaml:2:79: targets.reg: unknown key 'workspace'",
+        ),
+        (
+            "targets:\n  reg: {type: registry, subscription_id: s, resource_group: r, registry: abc, environments: []}\n",
+            "envsync.yaml:2:93: targets.reg.environments: [] is not valid",
         ),
         ("default_target: prod\n", "envsync.yaml: default_target 'prod' is not a configured target"),
         ("ignore_tags: costcenter\n", "envsync.yaml:1:14: ignore_tags: 'costcenter' is not of type 'array'"),
@@ -103,4 +119,47 @@ def test_bad_config_through_the_cli_is_one_line_and_exit_1(tmp_path: Path) -> No
     assert result.exit_code == ExitCode.ERROR
     assert result.output.strip().splitlines() == [
         "error: envsync.yaml:1:14: concurrency: 'many' is not of type 'integer'"
+    ]
+
+
+def test_registry_target_and_its_share_of_the_environments(tmp_path: Path) -> None:
+    sample_repo(tmp_path)
+    (tmp_path / "environments" / "extra").mkdir()
+    (tmp_path / "environments" / "extra" / "x.yml").write_text("name: x\nimage: y\n")
+    config = load(
+        write(
+            tmp_path,
+            """
+targets:
+  dev: {type: azureml, subscription_id: s, resource_group: rg, workspace: ws-dev}
+  shared: {type: registry, subscription_id: s, resource_group: rg, registry: org-reg, endpoint: "http://127.0.0.1:1"}
+  gpu: {type: registry, subscription_id: s, resource_group: rg, registry: gpu-reg, environments: [environments/torch.yml, "environments/extra/*.yml"]}
+""",
+        )
+    )
+    shared = config.target("shared")
+    assert (shared.kind, shared.registry, shared.workspace, shared.environments) == (
+        "registry",
+        "org-reg",
+        "",
+        None,
+    )
+    assert (
+        shared.arm_id
+        == "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/registries/org-reg"
+    )
+    assert shared.describe() == f"shared ({shared.arm_id})"
+    assert config.target_names() == ["dev", "shared", "gpu"]
+
+    class Spec:
+        def __init__(self, path: Path):
+            self.source = path
+
+    specs = [Spec(p) for p in sorted((tmp_path / "environments").rglob("*.yml"))]
+    assert config.specs_for(shared, specs) == tuple(specs)
+    assert config.specs_for(config.target("dev"), specs) == tuple(specs)
+    chosen = config.specs_for(config.target("gpu"), specs)
+    assert sorted(s.source.relative_to(tmp_path).as_posix() for s in chosen) == [
+        "environments/extra/x.yml",
+        "environments/torch.yml",
     ]

@@ -237,6 +237,66 @@ def test_annotate_lists_latest_refs_and_pins_under_new_versions() -> None:
     ]
 
 
+REGISTRY_KNOWN = workspace_known(
+    Plan("shared", (_change("py", Action.NEW_VERSION, "3"), _change("fresh", Action.CREATE, "1"))),
+    {
+        "py": [_version("py", "2"), _version("py", "1", archived=True)],
+        "gone": [_version("gone", "1", archived=True)],
+    },
+    registry="Shared",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("azureml://registries/shared/environments/py/versions/2", None),
+        ("azureml://registries/SHARED/environments/py/versions/1", None),  # names are case-insensitive
+        ("azureml://registries/shared/environments/py/versions/3", None),  # planned
+        ("azureml://registries/shared/environments/fresh/labels/latest", None),
+        ("azureml://registries/azureml/environments/nope/labels/latest", None),  # another registry
+        ("azureml:nope:1", None),  # a workspace asset: the workspace's plan checks it
+        ("azureml:py@latest", None),
+        (
+            "azureml://registries/shared/environments/py/versions/9",
+            "'py' has no version 9 in registry Shared (known versions: 1, 2, 3)",
+        ),
+        (
+            "azureml://registries/shared/environments/gone/labels/latest",
+            "'gone' has no active version in registry Shared for labels/latest",
+        ),
+        (
+            "azureml://registries/shared/environments/nope/versions/1",
+            "no environment 'nope' in registry Shared or in what the plan pushes to it",
+        ),
+    ],
+)
+def test_check_against_a_registry(text: str, error: str | None) -> None:
+    problems = check([_ref(text, line=3)], REGISTRY_KNOWN)
+    assert [p.message for p in problems] == ([f"{text}: {error}"] if error else [])
+
+
+def test_annotate_a_registry_plan_lists_its_registry_references() -> None:
+    plan = Plan("shared", (_change("py", Action.NEW_VERSION, "3"), _change("py", Action.NOOP, "2")))
+    refs = [
+        _ref("azureml://registries/shared/environments/py/labels/latest", 4),
+        _ref("azureml://registries/Shared/environments/py/versions/3", 5),
+        _ref("azureml://registries/shared/environments/py/versions/2", 6),
+        _ref("azureml://registries/other/environments/py/labels/latest", 7),
+        _ref("azureml:py@latest", 8),
+    ]
+    annotated = annotate(plan, refs, registry="shared")
+    assert [c.references for c in annotated.changes] == [
+        (
+            "jobs/train.yml:4 (azureml://registries/shared/environments/py/labels/latest)",
+            "jobs/train.yml:5 (azureml://registries/Shared/environments/py/versions/3)",
+        ),
+        (),
+    ]
+    # A workspace's plan lists only the workspace references.
+    assert annotate(plan, refs).changes[0].references == ("jobs/train.yml:8 (azureml:py@latest)",)
+
+
 def test_known_is_empty_by_default() -> None:
     assert check([_ref("azureml:py:1")], Known())[0].message.endswith("the curated set")
 

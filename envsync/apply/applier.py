@@ -108,9 +108,9 @@ def _create(
     moved = stale(change, others, workspace, holds_it, auto_new=spec.version is None)
     if moved:
         return moved
-    body = _body(change, spec, workspace, options)
     try:
-        workspace.create_version(change.name, change.version, body)
+        # A registry refuses the upload itself (409) once the version exists: the same race.
+        workspace.create_version(change.name, change.version, _body(change, spec, workspace, options))
     except ConflictError:  # another apply won the race to this version number
         return settled(change, workspace.get_version(change.name, change.version), spec) or (
             ChangeResult(change, Outcome.CONFLICT, f"version {change.version} exists with other content")
@@ -122,7 +122,9 @@ def _create(
 def _body(change: Change, spec: EnvironmentSpec, workspace: Workspace, options: ApplyOptions) -> VersionBody:
     context_uri = None
     if spec.build is not None and spec.build.digest is not None:
-        context_uri = workspace.upload_context(Path(spec.build.path), spec.build.digest)
+        context_uri = workspace.upload_context(
+            Path(spec.build.path), spec.build.digest, name=change.name, version=change.version or ""
+        )
     properties = {**options.provenance(spec), FINGERPRINT_PROPERTY: spec.fingerprint}
     body = version_body(spec, context_uri=context_uri, properties=properties)
     tags = (change.after or {}).get("tags")

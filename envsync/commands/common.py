@@ -55,21 +55,23 @@ def use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def check_references(
-    app: App, workspace: Workspace, result: Plan, *, annotate: bool = False
-) -> tuple[Plan, bool]:
-    """Job and deployment references, checked against the workspace and what the plan creates
-    (problems go to stderr), and listed under the new versions they pick up."""
+def check_references(app: App, opened: Opened, result: Plan, *, annotate: bool = False) -> tuple[Plan, bool]:
+    """Job and deployment references, checked against the target and what the plan creates
+    (problems go to stderr), and listed under the new versions they pick up. A workspace's plan
+    checks `azureml:NAME...` references; a registry's its `azureml://registries/REG/...` ones."""
     from envsync.commands.reporting import echo_problems
+    from envsync.config import REGISTRY
     from envsync.plan import references as planned
     from envsync.spec import references
 
     config = app.config
+    registry = opened.target.registry if opened.target.kind == REGISTRY else None
     found = references.scan(config.root, config.references, config.environments)
-    known = planned.workspace_known(result, planned.read_versions(workspace, found.references))
+    listed = planned.read_versions(opened.workspace, found.references, registry)
+    known = planned.workspace_known(result, listed, registry)
     problems = sorted([*found.problems, *references.check(found.references, known)])
     echo_problems(app, problems, annotate=annotate, title="envsync plan", err=True)
-    return planned.annotate(result, found.references), bool(problems)
+    return planned.annotate(result, found.references, registry), bool(problems)
 
 
 def with_references(app: App, result: LoadResult, policy_key: str = "") -> LoadResult:

@@ -42,8 +42,9 @@ def drift_cmd(app: App, target: str | None, fmt: str, report_dir: Path | None, a
     drifted = False
     for name in names:
         opened = open_target(app, name)
-        observed = observe(opened.workspace, specs, concurrency=config.concurrency, exclude=config.exclude)
-        report = drift.detect(specs, observed, plan_options(config, opened.target))
+        mine = config.specs_for(opened.target, specs)
+        observed = observe(opened.workspace, mine, concurrency=config.concurrency, exclude=config.exclude)
+        report = drift.detect(mine, observed, plan_options(config, opened.target))
         if report_dir:
             stem = f"drift.{opened.target.name}" if len(names) > 1 else "drift"
             texts = {

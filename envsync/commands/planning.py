@@ -101,8 +101,8 @@ def plan_cmd(app: App, /, **options: object) -> ExitCode:
     names = app.config.target_names() if request.all_targets else [request.target]
     targets = [_Early(app, open_target(app, name), request) for name in names]
     if request.at_ref:
-        with state.specs_at(app.config, request.at_ref) as specs:
-            return _plan_targets(app, targets, state.Selection(specs), request)
+        with state.specs_at(app.config, request.at_ref) as selection:
+            return _plan_targets(app, targets, selection, request)
     specs = load_checked(app, annotate=request.annotate, title="envsync plan")
     selection = state.Selection(specs)
     if request.changed_since:
@@ -146,13 +146,13 @@ def _plan_one(
         app.config,
         chosen,
         workspace,
-        selection.specs,
+        app.config.specs_for(chosen, selection.specs, selection.root),
         refresh=request.refresh,
         only=selection.only,
         early=early.early,
         commit=git.commit,
     )
-    result, bad_references = check_references(app, workspace, result, annotate=request.annotate)
+    result, bad_references = check_references(app, early.opened, result, annotate=request.annotate)
     if request.annotate:
         found = [*plan_problems(result, selection.specs), *result.problems]  # policy findings too
         echo_problems(app, found, annotate=True, title="envsync plan", err=True)
@@ -253,7 +253,7 @@ class _ApplyRun:
             config,
             opened.target,
             opened.workspace,
-            self.specs,
+            config.specs_for(opened.target, self.specs),
             commit=self.git.commit,
             refresh=self.request.refresh,
         )
@@ -280,7 +280,8 @@ class _ApplyRun:
             provenance=self.git.properties,
         )
         progress = Progress(len(result.pending))  # what apply acts on: record-only no-ops too
-        outcome = apply(result, opened.workspace, self.specs, options, on_result=progress)
+        specs = config.specs_for(opened.target, self.specs)
+        outcome = apply(result, opened.workspace, specs, options, on_result=progress)
         progress.finish()
         click.echo(outcome.summary())
         return ExitCode.ERROR if outcome.failed else ExitCode.OK

@@ -49,10 +49,21 @@ _REFILL = click.FloatRange(0, min_open=True)
     "--write-bucket", type=click.IntRange(1), default=200, show_default=True, help="Write and delete tokens."
 )
 @click.option("--write-refill", type=_REFILL, default=10.0, show_default=True, help="Write tokens a second.")
+@click.option(
+    "--operation-seconds",
+    type=click.FloatRange(0),
+    default=0.0,
+    help="How long a registry write stays InProgress before it ends (default 0).",
+)
+@click.option(
+    "--operation-failure-rate", type=_RATE, default=0.0, help="Share of registry operations that end Failed."
+)
 def emulator_cmd(host: str, port: int, db: Path | None, **options: Any) -> ExitCode:
     """Serve an Azure ML (ARM) emulator on 127.0.0.1 until interrupted.
 
-    Point a target's `endpoint` (or ENVSYNC_ARM_ENDPOINT) at the printed URL.
+    Point a target's `endpoint` (or ENVSYNC_ARM_ENDPOINT) at the printed URL. It serves
+    workspaces and registries (their writes are long-running operations, their uploads go
+    through the registry data plane) under any subscription, resource group and name.
 
     Example: envsync emulator --port 8950 --throttle-rate 0.1 --seed 1    |    envsync emulator --arm-throttle
     """

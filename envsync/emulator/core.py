@@ -72,14 +72,21 @@ class Backend:
         return workspace_id.lower() if self.isolate else "shared"
 
     def open(self, key: str) -> tuple[LocalWorkspace, threading.RLock]:
+        """The store for `key`: a workspace's (`key()`), or a registry's (`registry:…`, always
+        a file of its own, without the curated catalog)."""
         with self._lock:
             if key not in self._spaces:
                 path = self.db_path
-                if self.isolate:
+                if key != "shared":
                     digest = hashlib.sha1(key.encode()).hexdigest()[:12]  # noqa: S324 - a file name
                     path = self.db_path.with_name(f"{self.db_path.stem}-{digest}{self.db_path.suffix}")
-                self._spaces[key] = (LocalWorkspace(path), threading.RLock())
+                space = LocalWorkspace(path, curated=not self.is_registry(key))
+                self._spaces[key] = (space, threading.RLock())
             return self._spaces[key]
+
+    @staticmethod
+    def is_registry(key: str | None) -> bool:
+        return key is not None and key.startswith("registry:")
 
     def account(self, key: str) -> str:
         """A storage account name per workspace (3–24 lower-case letters and digits)."""

@@ -18,21 +18,22 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from envsync.emulator.arm import handle_arm
+from envsync.emulator import routes
 from envsync.emulator.blob import handle_blob
-from envsync.emulator.core import ARM_PATH, Backend, Reply, Request, arm_error
+from envsync.emulator.core import Backend, Reply, Request, arm_error
 from envsync.emulator.faults import Fault, FaultInjector, Snapshot, Stats, unlimited_headers
+from envsync.emulator.operations import Operations
+from envsync.emulator.registry import Registries
+from envsync.emulator.routes import BLOB_PREFIX, kind_of
 from envsync.errors import EnvsyncError
 from envsync.http.throttle import ArmThrottle, Decision, Limits, principal_of
 
-BLOB_PREFIX = "/_blob/"
 STATS_PATH = "/_emulator/stats"
 
 
@@ -51,6 +52,8 @@ class EmulatorOptions:
     read_refill: float = 25.0  # tokens a second
     write_bucket: int = 200  # PUT, POST, PATCH; DELETE has a bucket of its own, the same size
     write_refill: float = 10.0
+    operation_seconds: float = 0.0  # how long a registry write stays InProgress
+    operation_failure_rate: float = 0.0  # share of registry operations that end Failed
 
     def limits(self) -> Limits:
         return Limits(self.read_bucket, self.read_refill, self.write_bucket, self.write_refill)
@@ -68,6 +71,8 @@ class _Server(ThreadingHTTPServer):
         )
         self.stats = Stats()
         self.throttle = ArmThrottle(options.limits()) if options.arm_throttle else None
+        operations = Operations(options.operation_seconds, options.operation_failure_rate, options.seed)
+        self.registries = Registries(operations)
 
     @property
     def url(self) -> str:
@@ -138,23 +143,23 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _admit(self, req: Request) -> Decision | None:
         """ARM's verdict on an authenticated ARM request when `arm_throttle` is on, else None."""
-        match = ARM_PATH.match(req.path)
+        subscription = routes.arm_subscription(req.path)
         token = req.headers.get("authorization", "")
-        if self.server.throttle is None or match is None or not token.startswith("Bearer "):
+        if self.server.throttle is None or subscription is None or not token.startswith("Bearer "):
             return None
-        subscription = match["ws"].split("/")[2]
         return self.server.throttle.admit(subscription, principal_of(token), req.method)
 
     def _answer(self, req: Request, decision: Decision | None = None) -> Reply:
         if req.path.startswith(BLOB_PREFIX):
             return handle_blob(self.server.backend, req, req.path[len(BLOB_PREFIX) :])
-        match = ARM_PATH.match(req.path)
-        if match is None:
+        if not routes.served(req.path):
             return arm_error(404, "NotFound", f"The emulator does not serve {req.path}.")
         if not re.match(r"Bearer \S+", req.headers.get("authorization", "")):
             message = "Authentication failed. The 'Authorization' header is missing or not a Bearer token."
             return arm_error(401, "AuthenticationFailed", message)
-        reply = handle_arm(self.server.backend, req, match["ws"], match["rest"] or "")
+        reply = routes.answer(self.server.backend, self.server.registries, req)
+        if routes.arm_subscription(req.path) is None:
+            return reply  # the registry data plane is not ARM: no ARM limits
         limits = decision.headers() if decision else unlimited_headers(req.method)
         return Reply(reply.status, reply.payload, {**reply.headers, **limits})
 
@@ -196,29 +201,6 @@ def _faulted(fault: Fault, options: EmulatorOptions) -> Reply | None:
     return None
 
 
-_KINDS = {
-    ("environments",): "containers.list",
-    ("environments", "*"): "containers",
-    ("environments", "*", "versions"): "versions.list",
-    ("environments", "*", "versions", "*"): "versions",
-    ("datastores", "*"): "datastores.get",
-    ("datastores", "*", "listSecrets"): "datastores.listSecrets",
-}
-
-
-def kind_of(method: str, path: str, query: Mapping[str, str]) -> str:
-    """What a request does, for the counters: `containers.get`, `versions.put`, `blob.head`…"""
-    if path.startswith(BLOB_PREFIX):
-        comp = query.get("comp")
-        return f"blob.{comp}" if comp in ("metadata", "list") else f"blob.{method.lower()}"
-    match = ARM_PATH.match(path)
-    if match is None:
-        return "other"
-    parts = (match["rest"] or "").strip("/").split("/")
-    kind = _KINDS.get(tuple(p if i % 2 == 0 else "*" for i, p in enumerate(parts)), "other")
-    return f"{kind}.{method.lower()}" if kind in ("containers", "versions") else kind
-
-
 # -- lifecycle ------------------------------------------------------------------------------------
 
 
@@ -231,6 +213,10 @@ class EmulatorHandle:
 
     def stats(self) -> Snapshot:
         return self._server.stats.snapshot()
+
+    def operations_in_progress(self) -> int:
+        """Registry writes still InProgress (ended lazily: by the next request that looks)."""
+        return self._server.registries.operations.in_progress()
 
     def reset_stats(self) -> None:
         self._server.stats.reset()
@@ -259,8 +245,10 @@ def start_emulator(
     opts = EmulatorOptions(**options)
     if opts.secrets_type not in ("Sas", "AccountKey"):
         raise EnvsyncError(f"secrets_type must be Sas or AccountKey, not {opts.secrets_type!r}")
-    if opts.retry_after < 0:
-        raise EnvsyncError("retry_after must be >= 0")
+    if opts.retry_after < 0 or opts.operation_seconds < 0:
+        raise EnvsyncError("retry_after and operation_seconds must be >= 0")
+    if not 0.0 <= opts.operation_failure_rate < 1.0:
+        raise EnvsyncError("operation_failure_rate must be in [0, 1)")
     try:
         opts.limits()
     except ValueError as e:

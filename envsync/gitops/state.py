@@ -60,6 +60,7 @@ class Selection:
 
     specs: tuple[EnvironmentSpec, ...]
     only: frozenset[str] | None = None
+    root: Path | None = None  # where the specs were loaded, when not the repository (--at)
 
 
 def changed_since(config: Config, specs: Sequence[EnvironmentSpec], ref: str) -> Selection:
@@ -80,7 +81,7 @@ def changed_since(config: Config, specs: Sequence[EnvironmentSpec], ref: str) ->
 
 
 @contextmanager
-def specs_at(config: Config, ref: str) -> Iterator[tuple[EnvironmentSpec, ...]]:
+def specs_at(config: Config, ref: str) -> Iterator[Selection]:
     """The environments as git has them at `ref`, read from an export of that tree (conda files
     and build contexts included) without touching the working tree."""
     repo = _repo(config, "--at")
@@ -93,7 +94,7 @@ def specs_at(config: Config, ref: str) -> Iterator[tuple[EnvironmentSpec, ...]]:
         with tarfile.open(archive) as tar:
             _extract(tar, Path(tmp) / "tree")
         root = Path(tmp) / "tree" / config.root.resolve().relative_to(top.resolve())
-        yield load_valid(replace(config, root=root))
+        yield Selection(load_valid(replace(config, root=root)), root=root)
 
 
 def _repo(config: Config, option: str) -> git.Repo:

@@ -134,21 +134,21 @@ def write(workspace: Workspace, out: Path, item: Imported) -> None:
     """Write one environment's files, downloading its build context first: a context that does
     not hash to its digest is refused before any file of this environment is written."""
     if item.context_path and item.context_uri:
-        _download(workspace, item.context_uri, out / item.context_path)
+        _download(workspace, item.context_uri, out / item.context_path, item.version)
     out.mkdir(parents=True, exist_ok=True)
     if item.conda_path and item.conda_text is not None:
         (out / item.conda_path).write_text(item.conda_text, encoding="utf-8")
     (out / item.yaml_path).write_text(item.yaml_text, encoding="utf-8")
 
 
-def _download(workspace: Workspace, uri: str, dest: Path) -> None:
+def _download(workspace: Workspace, uri: str, dest: Path, version: RemoteVersion) -> None:
     from envsync.content.context import context_digest
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".envsync-import-") as tmp:
         staged = Path(tmp) / "context"
         staged.mkdir()
-        workspace.download_context(uri, staged)
+        workspace.download_context(uri, staged, name=version.name, version=version.version)
         expected, got = context_from_uri(uri), context_digest(staged)
         if got != expected:
             raise EnvsyncError(f"{uri}: the downloaded build context hashes to {got}, not {expected}")

@@ -216,6 +216,9 @@ class Known:
     active: frozenset[str] = frozenset()
     unversioned: frozenset[str] = frozenset()
     curated_by_name: bool = False  # accept any AzureML-*/Microsoft* name (no workspace to ask)
+    # Set when the names and versions are a registry's: then only azureml://registries/ refs
+    # to it are checked (workspace refs name another place), else those are left unchecked.
+    registry: str | None = None
 
 
 def repo_known(names: Collection[str]) -> Known:
@@ -233,8 +236,21 @@ def check(references: Iterable[Reference], known: Known) -> list[Problem]:
     return problems
 
 
+def in_registry(target: Target, registry: str | None) -> bool:
+    """Whether `target` is an asset of `registry` (registry names are case-insensitive)."""
+    found = target.registry
+    return (
+        target.kind is Kind.REGISTRY
+        and found is not None
+        and registry is not None
+        and (found.lower() == registry.lower())
+    )
+
+
 def _unknown(target: Target, known: Known) -> str | None:
-    # Registry and cross-workspace assets live elsewhere: not checkable offline, so accepted.
+    if known.registry is not None:
+        return _unknown_in_registry(target, known, known.registry)
+    # Registry and cross-workspace assets live elsewhere: checked against a registry target.
     if target.kind not in (Kind.VERSION, Kind.LATEST) or target.name is None:
         return None
     name = target.name
@@ -250,6 +266,22 @@ def _unknown(target: Target, known: Known) -> str | None:
         return None
     shown = ", ".join(sorted(known.versions[name])) or "none"
     return f"'{name}' has no version {target.version} (known versions: {shown})"
+
+
+def _unknown_in_registry(target: Target, known: Known, registry: str) -> str | None:
+    if not in_registry(target, registry) or target.name is None:
+        return None
+    name, where = target.name, f"registry {registry}"
+    if name not in known.versions:
+        return f"no environment '{name}' in {where} or in what the plan pushes to it"
+    if target.version is None:
+        return (
+            None if name in known.active else f"'{name}' has no active version in {where} for labels/latest"
+        )
+    if target.version in known.versions[name]:
+        return None
+    shown = ", ".join(sorted(known.versions[name])) or "none"
+    return f"'{name}' has no version {target.version} in {where} (known versions: {shown})"
 
 
 def scan(root: Path, globs: Sequence[str], environment_globs: Sequence[str]) -> Found:

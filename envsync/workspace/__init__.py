@@ -159,12 +159,15 @@ class Workspace(Protocol):
     def set_archived(self, name: str, version: str | None, archived: bool) -> None:
         """Archive or restore one version, or the whole environment when `version` is None."""
 
-    def upload_context(self, directory: Path, digest: str) -> str:
+    def upload_context(self, directory: Path, digest: str, *, name: str = "", version: str = "") -> str:
         """Upload a build context content-addressed by `digest` (skipped when already there)
-        and return the `contextUri` that references it."""
+        and return the `contextUri` that references it. `name` and `version` are the
+        environment version it is for: a registry takes uploads per asset version (workspaces
+        ignore them)."""
 
-    def download_context(self, context_uri: str, dest: Path) -> None:
+    def download_context(self, context_uri: str, dest: Path, *, name: str = "", version: str = "") -> None:
         """Download the build context `upload_context` (or az ml) stored at `context_uri`
-        into the existing folder `dest`, one file per blob under it, relative paths kept."""
+        into the existing folder `dest`, one file per blob under it, relative paths kept.
+        `name` and `version` name the version that uses it (a registry lends it per asset)."""
 
     def close(self) -> None: ...

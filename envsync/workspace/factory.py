@@ -15,6 +15,10 @@ def open_workspace(target: Target) -> Workspace:
 
         assert target.path is not None
         return LocalWorkspace(target.path)
+    if target.kind == "registry":
+        from envsync.workspace.azure.registry import AzureMLRegistry
+
+        return AzureMLRegistry.from_target(target)
     from envsync.workspace.azure.workspace import AzureMLWorkspace
 
     return AzureMLWorkspace.from_target(target)

@@ -24,6 +24,7 @@ ROUTES = {
 CONTEXT_URI = f"https://acct.blob.core.windows.net/azureml/LocalUpload/{'ab' * 32}/docker/"
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)$")
 CONFLICT = "Environment {} with version {} is already registered and cannot be changed."
+FOR = {"name": "ctx-env", "version": "1"}  # the version a context is uploaded for (registries ask)
 
 
 def body(**fields: object) -> VersionBody:
@@ -41,8 +42,11 @@ def curated_name(workspace: Workspace) -> str:
 # -- create, get, list ------------------------------------------------------------------------
 
 
-def test_a_new_workspace_holds_only_curated_environments(workspace: Workspace) -> None:
+def test_a_new_workspace_holds_only_curated_environments(workspace: Workspace, holds_curated: bool) -> None:
     containers = list(workspace.list_environments(ListView.ALL))
+    if not holds_curated:  # a new registry holds nothing at all
+        assert containers == []
+        return
     assert containers and all(c.curated for c in containers)
     for c in containers:
         found = workspace.list_versions(c.name, ListView.ALL)
@@ -50,7 +54,9 @@ def test_a_new_workspace_holds_only_curated_environments(workspace: Workspace) -
         assert c.latest_version == found[0].version
 
 
-def test_curated_versions_look_like_the_catalog(workspace: Workspace) -> None:
+def test_curated_versions_look_like_the_catalog(workspace: Workspace, holds_curated: bool) -> None:
+    if not holds_curated:
+        pytest.skip("a registry holds no curated environments")
     name = curated_name(workspace)
     assert name.startswith("AzureML")
     version = workspace.list_versions(name)[0]
@@ -389,7 +395,9 @@ def _assert_read_only(caught: pytest.ExceptionInfo[WorkspaceError]) -> None:
     assert "curated environments are read-only" in str(caught.value)
 
 
-def test_curated_environments_refuse_every_write(workspace: Workspace) -> None:
+def test_curated_environments_refuse_every_write(workspace: Workspace, holds_curated: bool) -> None:
+    if not holds_curated:
+        pytest.skip("a registry holds no curated environments")
     name = curated_name(workspace)
     version = workspace.list_versions(name)[0]
     with pytest.raises(WorkspaceError) as caught:
@@ -458,12 +466,12 @@ def _context(root: Path) -> Path:
 def test_upload_context_is_content_addressed(workspace: Workspace, tmp_path: Path) -> None:
     context = _context(tmp_path)
     digest = context_digest(context)
-    uri = workspace.upload_context(context, digest)
+    uri = workspace.upload_context(context, digest, **FOR)
     assert uri.startswith("https://") and uri.endswith(f"/LocalUpload/{digest}/docker/")
     assert context_from_uri(uri) == digest
     dest = tmp_path / "back"
     dest.mkdir()
-    workspace.download_context(uri, dest)
+    workspace.download_context(uri, dest, **FOR)
     assert (dest / "sub" / "A.txt").read_text() == "x"
     assert context_digest(dest) == digest
 
@@ -471,27 +479,27 @@ def test_upload_context_is_content_addressed(workspace: Workspace, tmp_path: Pat
 def test_upload_of_a_digest_already_there_is_a_no_op(workspace: Workspace, tmp_path: Path) -> None:
     context = _context(tmp_path)
     digest = context_digest(context)
-    uri = workspace.upload_context(context, digest)
+    uri = workspace.upload_context(context, digest, **FOR)
     (context / "requirements.txt").write_text("pandas\n")  # same digest claimed: nothing is sent
-    assert workspace.upload_context(context, digest) == uri
+    assert workspace.upload_context(context, digest, **FOR) == uri
     dest = tmp_path / "back"
     dest.mkdir()
-    workspace.download_context(uri, dest)
+    workspace.download_context(uri, dest, **FOR)
     assert (dest / "requirements.txt").read_text() == "numpy\n"
 
 
 def test_an_uploaded_context_can_build_a_version(workspace: Workspace, tmp_path: Path) -> None:
     context = _context(tmp_path)
-    uri = workspace.upload_context(context, context_digest(context))
+    uri = workspace.upload_context(context, context_digest(context), name="built", version="1")
     created = workspace.create_version("built", "1", VersionBody(build=BuildContext(uri)))
     assert created.body.content().context == context_digest(context)
 
 
 def test_download_of_a_context_never_uploaded_fails(workspace: Workspace, tmp_path: Path) -> None:
     context = _context(tmp_path)
-    uri = workspace.upload_context(context, context_digest(context))
+    uri = workspace.upload_context(context, context_digest(context), **FOR)
     with pytest.raises(WorkspaceError, match="no build context blobs"):
-        workspace.download_context(uri.replace(context_digest(context), "0" * 64), tmp_path)
+        workspace.download_context(uri.replace(context_digest(context), "0" * 64), tmp_path, **FOR)
 
 
 # -- threads ----------------------------------------------------------------------------------

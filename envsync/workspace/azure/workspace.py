@@ -54,11 +54,17 @@ class AzureMLWorkspace:
         paths: AssetPaths = ENVIRONMENTS,
     ):
         options = http or HttpOptions(concurrency=concurrency)
-        self.session = ArmSession(base_url, credential, api_version=api_version, options=options, scope=scope)
+        self.session = self._session(
+            base_url, credential, api_version=api_version, options=options, scope=scope
+        )
         self.paths = paths
         self.datastore = datastore
         self._store: BlobStore | None = None
         self._store_lock = threading.Lock()
+
+    def _session(self, base_url: str, credential: TokenCredential, **kwargs: Any) -> ArmSession:
+        """The session requests go through (a registry's also waits out long-running writes)."""
+        return ArmSession(base_url, credential, **kwargs)
 
     @classmethod
     def from_target(cls, target: Target, **kwargs: Any) -> AzureMLWorkspace:
@@ -144,7 +150,7 @@ class AzureMLWorkspace:
 
     # -- build contexts -------------------------------------------------------------------------
 
-    def upload_context(self, directory: Path, digest: str) -> str:
+    def upload_context(self, directory: Path, digest: str, *, name: str = "", version: str = "") -> str:
         from envsync.workspace.azure.upload import open_blob_store, upload_context
 
         with self._store_lock:  # one datastore GET + listSecrets per run, not per context
@@ -152,7 +158,7 @@ class AzureMLWorkspace:
                 self._store = open_blob_store(self.session, self.datastore)
         return upload_context(self.session, self._store, Path(directory), digest)
 
-    def download_context(self, context_uri: str, dest: Path) -> None:
+    def download_context(self, context_uri: str, dest: Path, *, name: str = "", version: str = "") -> None:
         from envsync.workspace.azure.download import download_context
         from envsync.workspace.azure.upload import open_blob_store
 

@@ -49,8 +49,9 @@ CREATE INDEX versions_by_created ON versions (name, created, seq);
 # -- opening ----------------------------------------------------------------------------------
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating folders and file) and prepare `path`; refuse what this code cannot read."""
+def connect(path: Path, *, curated: bool = True) -> sqlite3.Connection:
+    """Open (creating folders and file) and prepare `path`; refuse what this code cannot read.
+    Without `curated` the store starts empty (a registry holds only what was pushed to it)."""
     with errors(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are ours (BEGIN IMMEDIATE), not the module's.
@@ -60,7 +61,7 @@ def connect(path: Path) -> sqlite3.Connection:
             db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             _enable_wal(db)
             db.execute("PRAGMA foreign_keys = ON")
-            _prepare(db, path)
+            _prepare(db, path, curated)
         except BaseException:
             db.close()
             raise
@@ -83,15 +84,15 @@ def _enable_wal(db: sqlite3.Connection) -> None:
             time.sleep(0.005)
 
 
-def _prepare(db: sqlite3.Connection, path: Path) -> None:
-    if _seeded(db):
+def _prepare(db: sqlite3.Connection, path: Path, curated: bool) -> None:
+    if _seeded(db) or (not curated and meta(db, "schema_version") is not None):
         _check_schema(db, path)
         return  # the common case: nothing to write, so no write lock taken
     with transaction(db, "BEGIN IMMEDIATE"):
         if meta(db, "schema_version") is None:
             _create_schema(db, path)
         _check_schema(db, path)
-        if not _seeded(db):  # another process may have seeded it while this one waited
+        if curated and not _seeded(db):  # another process may have seeded it while this one waited
             _seed_curated(db)
 
 

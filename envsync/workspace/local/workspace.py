@@ -43,10 +43,10 @@ def next_version(versions: Iterable[str]) -> str:
 class LocalWorkspace:
     """`envsync.workspace.Workspace` over a SQLite file, plus the blob API the emulator serves."""
 
-    def __init__(self, path: Path | str = DEFAULT_PATH) -> None:
+    def __init__(self, path: Path | str = DEFAULT_PATH, *, curated: bool = True) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
-        self._db = schema.connect(self.path)
+        self._db = schema.connect(self.path, curated=curated)
 
     @property
     def target(self) -> str:
@@ -152,7 +152,7 @@ class LocalWorkspace:
 
     # -- build contexts and blobs ---------------------------------------------------------------
 
-    def upload_context(self, directory: Path, digest: str) -> str:
+    def upload_context(self, directory: Path, digest: str, *, name: str = "", version: str = "") -> str:
         """Store the context content-addressed; a digest already completed is not rewritten."""
         with errors(Path(directory)):
             upload = blobstore.plan_upload(Path(directory), digest)
@@ -161,7 +161,7 @@ class LocalWorkspace:
                 blobstore.store_upload(db, upload)
         return upload.context_uri
 
-    def download_context(self, context_uri: str, dest: Path) -> None:
+    def download_context(self, context_uri: str, dest: Path, *, name: str = "", version: str = "") -> None:
         with self._read() as db:
             files = blobstore.download(db, context_uri, Path(dest))
         with errors(Path(dest)):
