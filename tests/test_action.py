@@ -219,3 +219,16 @@ def test_validate_and_apply_through_the_action(checkout: Path, api: FakeGitHub) 
     assert not applied.job_failed, applied.stderr
     assert applied.outputs["summary"] == "Apply complete: 3 created, 0 new versions, 0 updated, 0 failed."
     assert api.requests == []  # neither posts anything
+
+
+def test_a_broken_envsync_yaml_still_replaces_the_comment(checkout: Path, api: FakeGitHub) -> None:
+    run_action(checkout, api, command="plan", pr=7)
+    (checkout / "envsync.yaml").write_text("concurrency: many\n")
+    commit(git.Repo(checkout), "bad config")
+    done = run_action(checkout, api, command="plan", pr=7)
+    assert done.returncode == 0 and done.job_failed, done.stderr
+    [body] = api.bodies(7)
+    assert (
+        body.startswith(PLAN)
+        and "**envsync.yaml:1:14: concurrency: 'many' is not of type 'integer'**" in body
+    )

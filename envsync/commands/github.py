@@ -34,12 +34,24 @@ def _marker_target(app: App, target: str | None) -> str:
     try:
         config = app.config
     except ConfigError:
-        # envsync.yaml is broken, and that failure must still replace a named target's comment.
-        name = target or os.environ.get("ENVSYNC_TARGET")
+        # envsync.yaml is broken, and that failure must still replace the target's comment.
+        name = target or os.environ.get("ENVSYNC_TARGET") or _default_target(app.root)
         if name:
             return name
         raise
     return str(config.target(target).name)
+
+
+def _default_target(root: Path) -> str | None:
+    """default_target read from an envsync.yaml that is valid YAML but not a valid config."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load((root / "envsync.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    found = doc.get("default_target", "local") if isinstance(doc, dict) else "local"
+    return found if isinstance(found, str) and found else None
 
 
 def _note(what: str, artifact: str | None) -> Any:
