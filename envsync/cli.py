@@ -6,6 +6,7 @@ This is the only module that prints or exits. Heavy modules are imported inside 
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from pathlib import Path
@@ -86,4 +87,9 @@ _register()
 
 
 def main() -> NoReturn:
+    # A run builds tens of thousands of small objects that live until it exits (a spec, a view
+    # and a change per environment) and few cycles: at the collector's default pace, looking
+    # for cycles took a fifth of a 10,000-environment plan. Objects from imports never die.
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
     cli.main(prog_name="envsync")

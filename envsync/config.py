@@ -111,12 +111,28 @@ def load(root: Path) -> Config:
     if not path.exists():
         return Config(root=root, targets={LOCAL: _local(root, DEFAULT_DB)})
     try:
-        doc = load_yaml(path, display=CONFIG_FILE)
+        text: bytes | None = path.read_bytes()
+        source: str | None = text.decode("utf-8-sig") if text is not None else None
+    except (OSError, UnicodeDecodeError):
+        text = source = None  # load_yaml reads it again and words the error
+    try:
+        doc = load_yaml(path, display=CONFIG_FILE, text=source)
     except YamlError as e:
         raise ConfigError(str(e)) from None
     raw = {} if doc.data is None else doc.data
     if not isinstance(raw, dict):
         raise ConfigError(f"{CONFIG_FILE}:1:1: the config must be a mapping")
+    _validate(root, text, raw, doc)
+    return _build(root, raw, path, doc)
+
+
+def _validate(root: Path, text: bytes | None, raw: dict[str, Any], doc: YamlDocument) -> None:
+    # The validation cache remembers a config that passed: the schema check (and importing
+    # jsonschema for it) is most of what loading the config costs.
+    from envsync.spec import cache
+
+    if text is not None and cache.known_valid(root, CONFIG_FILE, text):
+        return
     errors = sorted(validator("config").iter_errors(raw), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
@@ -129,7 +145,8 @@ def load(root: Path) -> Config:
             line, col = doc.key_where((*path_to, unexpected))
             message = _unknown_key(unexpected, err.schema.get("properties", {}))
         raise ConfigError(f"{CONFIG_FILE}:{line}:{col}: {where}: {message}")
-    return _build(root, raw, path, doc)
+    if text is not None:
+        cache.remember_valid(root, CONFIG_FILE, text)
 
 
 def _unexpected(error: Any) -> str | None:

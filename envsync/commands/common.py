@@ -16,16 +16,21 @@ import click
 from envsync.errors import EnvsyncError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from envsync.apply.result import ChangeResult
     from envsync.config import Config, Target
+    from envsync.gitops.index import Snapshot
     from envsync.plan.model import Plan
+    from envsync.spec.files import RepoFiles
     from envsync.spec.load import LoadResult
     from envsync.workspace import Workspace
 
 
 @dataclass
 class App:
-    """What every command shares: the repository root and its config, loaded on first use."""
+    """What every command shares: the repository root and its config, loaded on first use;
+    one walk of the repository and one snapshot of git, taken on first use."""
 
     root: Path
 
@@ -34,6 +39,32 @@ class App:
         from envsync import config
 
         return config.load(self.root)
+
+    @cached_property
+    def files(self) -> RepoFiles:
+        from envsync.spec.files import walk
+
+        self._git  # noqa: B018  git's commands run while the tree is walked
+        return walk(self.config.root)
+
+    @cached_property
+    def git(self) -> Snapshot | None:
+        return self._git()
+
+    @cached_property
+    def _git(self) -> Callable[[], Snapshot | None]:
+        from envsync.gitops.index import start_snapshot
+
+        return start_snapshot(self.config.root)
+
+    def load_all(self, paths: Sequence[Path] = ()) -> LoadResult:
+        """Git's environment files, through the validation cache."""
+        from envsync.gitops.index import GitKeys
+        from envsync.spec.cache import open_cache
+        from envsync.spec.load import load_all
+
+        cache = open_cache(self.config.root, GitKeys(self.git, self.files), self.config.policies)
+        return load_all(self.config, paths, cache=cache, files=self.files)
 
 
 @dataclass(frozen=True)
@@ -66,7 +97,7 @@ def check_references(app: App, opened: Opened, result: Plan, *, annotate: bool =
 
     config = app.config
     registry = opened.target.registry if opened.target.kind == REGISTRY else None
-    found = references.scan(config.root, config.references, config.environments)
+    found = references.scan(config.root, config.references, config.environments, app.files)
     listed = planned.read_versions(opened.workspace, found.references, registry)
     known = planned.workspace_known(result, listed, registry)
     problems = sorted([*found.problems, *references.check(found.references, known)])
@@ -83,7 +114,7 @@ def with_references(app: App, result: LoadResult, policy_key: str = "") -> LoadR
     from envsync.spec.policy import references as reference_policy
 
     config = app.config
-    found = references.scan(config.root, config.references, config.environments)
+    found = references.scan(config.root, config.references, config.environments, app.files)
     names = {s.name for s in result.specs}
     known = references.repo_known(names)
     verdict = reference_policy.check(found.references, names, config.policies[policy_key], config.root)

@@ -106,7 +106,7 @@ def plan_cmd(app: App, /, **options: object) -> ExitCode:
     specs = load_checked(app, annotate=request.annotate, title="envsync plan")
     selection = state.Selection(specs)
     if request.changed_since:
-        selection = state.changed_since(app.config, specs, request.changed_since)
+        selection = state.changed_since(app.config, specs, request.changed_since, app.git)
     return _plan_targets(app, targets, selection, request)
 
 
@@ -129,7 +129,7 @@ def _plan_targets(app: App, targets: list[_Early], selection: Selection, request
     from envsync.gitops import actions
     from envsync.gitops.state import read_state
 
-    git = read_state(app.config, selection.specs)
+    git = read_state(app.config, selection.specs, app.git)
     git = replace(git, commit=actions.shown_commit(git.commit))  # a pull request's head, not its merge
     codes = [_plan_one(app, t, selection, git, request, many=len(targets) > 1) for t in targets]
     return max(codes, key=lambda c: (c == ExitCode.ERROR, c == ExitCode.CHANGES))
@@ -214,7 +214,7 @@ def apply_cmd(app: App, /, plan_file: Path | None, **options: object) -> ExitCod
             "(save one with plan --refresh --out)"
         )
     specs = load_checked(app, annotate=annotating(None), title="envsync apply")
-    git = read_state(app.config, specs)  # once per run: the dirty check and every version's provenance
+    git = read_state(app.config, specs, app.git)  # the dirty check and every version's provenance
     if not request.allow_dirty:
         git.refuse_dirty()
     run = _ApplyRun(app, request, specs, git)

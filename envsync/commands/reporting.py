@@ -41,9 +41,7 @@ def load_checked(app: App, *, annotate: bool, title: str) -> tuple[EnvironmentSp
 
     Annotating, warnings are annotated too and the problems go to stderr as annotations
     instead of as the error's detail lines."""
-    from envsync.spec.load import load_all
-
-    loaded = load_all(app.config)
+    loaded = app.load_all()
     if annotate:
         echo_problems(app, loaded.problems, annotate=True, title=title, err=True)
     if loaded.errors:

@@ -107,11 +107,10 @@ def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str | None, target: str
     import json
 
     from envsync.commands.reporting import annotating, echo_problems
-    from envsync.spec.load import load_all
     from envsync.spec.problems import problem_json, suppressed_json
 
     key = app.config.policy_key(target)
-    result = load_all(app.config, paths).with_policy(key)
+    result = app.load_all(paths).with_policy(key)
     result = result if paths else with_references(app, result, key)
     if fmt == "json":
         problems = [problem_json(p) for p in result.problems]

@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -40,13 +40,16 @@ class Content:
     inference_config: Any = None  # REST shape: {"livenessRoute": {"path", "port"}, ...}
 
 
+_CONTENT_FIELDS = tuple(f.name for f in fields(Content))  # asdict's deep copy is not needed to dump
+
+
 def fingerprint(content: Content) -> str:
     """sha256 over a canonical JSON form of `content`."""
     return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
 def canonical_json(content: Content) -> str:
-    doc = {"v": FINGERPRINT_VERSION, **asdict(content)}
+    doc = {"v": FINGERPRINT_VERSION, **{f: getattr(content, f) for f in _CONTENT_FIELDS}}
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
 
 

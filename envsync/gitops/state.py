@@ -7,21 +7,27 @@ they are at a ref (`--at`).
 
 from __future__ import annotations
 
-import tarfile
-import tempfile
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import git
+from typing import TYPE_CHECKING
 
 from envsync.config import Config
 from envsync.errors import GitError
-from envsync.gitops import git as gitops
+from envsync.gitops.index import Snapshot, relative_posix
 from envsync.spec.load import load_valid
 from envsync.spec.model import EnvironmentSpec
 from envsync.workspace import COMMIT_PROPERTY, SOURCE_PROPERTY
+
+if TYPE_CHECKING:
+    import tarfile
+
+    import git
+
+# GitPython (envsync.gitops.git) is imported only by what needs more than the run's snapshot:
+# --changed-since, --at, and runs where the snapshot could not be read.
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ class GitState:
 
     def properties(self, spec: EnvironmentSpec) -> dict[str, str]:
         """Provenance properties for a version apply creates: repo-relative source, commit."""
-        props = {SOURCE_PROPERTY: gitops.provenance(None, self.top, spec.source).source}
+        props = {SOURCE_PROPERTY: relative_posix(spec.source, self.top)}
         return props | ({COMMIT_PROPERTY: self.commit} if self.commit else {})
 
     def refuse_dirty(self) -> None:
@@ -46,12 +52,25 @@ class GitState:
             )
 
 
-def read_state(config: Config, specs: Sequence[EnvironmentSpec]) -> GitState:
-    repo = gitops.repo_at(config.root)
+def read_state(config: Config, specs: Sequence[EnvironmentSpec], snap: Snapshot | None = None) -> GitState:
+    """HEAD and the dirty check: from the run's `snap` when there is one, else asking git."""
     folders = sorted({s.source.parent for s in specs}) or [config.root]
+    if snap is not None:
+        return _from_snapshot(snap, folders)
+    from envsync.gitops import git as gitops
+
+    repo = gitops.repo_at(config.root)
     found = gitops.provenance(repo, config.root, folders[0], untracked_under=folders)
     top = Path(repo.working_tree_dir) if repo is not None and repo.working_tree_dir else config.root
     return GitState(commit=found.commit, dirty=found.dirty, top=top)
+
+
+def _from_snapshot(snap: Snapshot, folders: Sequence[Path]) -> GitState:
+    if snap.head is None:  # a repository without commits yet
+        return GitState(commit=None, dirty=True, top=snap.top)
+    under = [r for r in (snap.relative(Path(os.path.abspath(f))) for f in folders) if r is not None]
+    dirty = snap.changed or (bool(under) and snap.untracked_under(under))
+    return GitState(commit=snap.head + ("-dirty" if dirty else ""), dirty=dirty, top=snap.top)
 
 
 @dataclass(frozen=True)
@@ -63,19 +82,19 @@ class Selection:
     root: Path | None = None  # where the specs were loaded, when not the repository (--at)
 
 
-def changed_since(config: Config, specs: Sequence[EnvironmentSpec], ref: str) -> Selection:
+def changed_since(
+    config: Config, specs: Sequence[EnvironmentSpec], ref: str, snap: Snapshot | None = None
+) -> Selection:
     """The environments whose YAML, conda file or build context changed since `ref` (merge
-    base, as a pull request sees it), plus those whose YAML was deleted."""
-    repo = _repo(config, "--changed-since")
-    changed = gitops.changed_paths(repo, ref)
-    affected = gitops.select_affected(specs, changed, config.root)
-    deleted = gitops.deleted_environment_names(
-        repo,
-        ref,
-        changed,
-        config.root,
-        patterns=config.environments,
-        defined={s.name for s in specs},
+    base, as a pull request sees it), plus those whose YAML was deleted. The run's `snap`
+    gives the untracked files."""
+    from envsync.gitops import changes
+
+    top = snap.top if snap is not None else _top(_repo(config, "--changed-since"))
+    changed = changes.changed_paths(top, ref, untracked=snap.untracked if snap is not None else None)
+    affected = changes.select_affected(specs, changed, config.root)
+    deleted = changes.deleted_environment_names(
+        top, changed, config.root, patterns=config.environments, defined={s.name for s in specs}
     )
     return Selection(affected, frozenset(s.name for s in affected) | frozenset(deleted))
 
@@ -84,6 +103,11 @@ def changed_since(config: Config, specs: Sequence[EnvironmentSpec], ref: str) ->
 def specs_at(config: Config, ref: str) -> Iterator[Selection]:
     """The environments as git has them at `ref`, read from an export of that tree (conda files
     and build contexts included) without touching the working tree."""
+    import tarfile
+    import tempfile
+
+    from envsync.gitops import git as gitops
+
     repo = _repo(config, "--at")
     commit = gitops.resolve(repo, ref)
     top = Path(repo.working_tree_dir or config.root)
@@ -98,13 +122,23 @@ def specs_at(config: Config, ref: str) -> Iterator[Selection]:
 
 
 def _repo(config: Config, option: str) -> git.Repo:
+    from envsync.gitops import git as gitops
+
     repo = gitops.repo_at(config.root)
     if repo is None:
         raise GitError(f"{option} needs a git repository, and {config.root} is not in one")
     return repo
 
 
+def _top(repo: git.Repo) -> Path:
+    if repo.working_tree_dir is None:
+        raise GitError(f"{repo.git_dir}: a bare repository has no working tree")
+    return Path(repo.working_tree_dir)
+
+
 def _extract(tar: tarfile.TarFile, dest: Path) -> None:
+    import tarfile
+
     if hasattr(tarfile, "data_filter"):  # Python 3.10.12+: refuse links and paths escaping dest
         tar.extractall(dest, filter="data")
     else:  # an archive git just made of this repository

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -74,12 +74,17 @@ def remote_view(version: RemoteVersion) -> dict[str, Any]:
 
 
 def _view(content: Content, description: str | None, tags: Mapping[str, str]) -> dict[str, Any]:
-    view = asdict(content)
-    context, dockerfile = view.pop("context"), view.pop("dockerfile_path")
-    view["build"] = {"context": context, "dockerfile_path": dockerfile} if context else None
-    view["description"] = description or ""
-    view["tags"] = dict(sorted(tags.items()))
-    return view
+    # No deep copy (asdict's): the conda value is never mutated, and copying cost the most.
+    context = content.context
+    return {
+        "image": content.image,
+        "conda": content.conda,
+        "os_type": content.os_type,
+        "inference_config": content.inference_config,
+        "build": {"context": context, "dockerfile_path": content.dockerfile_path} if context else None,
+        "description": description or "",
+        "tags": dict(sorted(tags.items())),
+    }
 
 
 def _change_for(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOptions) -> Change:
@@ -285,6 +290,8 @@ def _mutable(view: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _relative(path: Path, root: Path) -> str:
+    if str(path).startswith(f"{root}/"):  # the usual case, without relpath's cost
+        return str(path)[len(str(root)) + 1 :]
     try:
         return Path(os.path.relpath(path, root)).as_posix()
     except ValueError:  # another drive on Windows

@@ -14,9 +14,15 @@ from envsync.workspace import ListView, RemoteVersion, Workspace
 def annotate(plan: Plan, references: Sequence[Reference], registry: str | None = None) -> Plan:
     """Each new version lists the references it affects: `@latest` ones, and pins to it. For a
     registry's plan those are the `azureml://registries/<registry>/...` references."""
+    by_name: dict[str, list[Reference]] = {}
+    for r in references:
+        if r.target.name is not None:
+            by_name.setdefault(r.target.name, []).append(r)
+    if not by_name:
+        return plan  # 10,000 new versions and no job: nothing to copy
     changes = tuple(
-        replace(c, references=_users(c.name, c.version, references, registry))
-        if c.action in (Action.CREATE, Action.NEW_VERSION)
+        replace(c, references=_users(c.name, c.version, by_name[c.name], registry))
+        if c.action in (Action.CREATE, Action.NEW_VERSION) and c.name in by_name
         else c
         for c in plan.changes
     )

@@ -3,21 +3,30 @@ that names it is inside it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envsync.errors import SpecError
 from envsync.spec import rules
 from envsync.spec.model import BuildSpec
 from envsync.spec.problems import Report
 
+if TYPE_CHECKING:
+    from envsync.content.context import ContextDigests
+
 Listing = tuple[tuple[str, int], ...]
 
 
 def with_digest(
-    report: Report, build: tuple[str, str] | None, yaml_path: Path
+    report: Report,
+    build: tuple[str, str] | None,
+    yaml_path: Path,
+    digests: Callable[[Path], ContextDigests] | None = None,
 ) -> tuple[BuildSpec | None, Listing]:
     """The resolved build (context folder or URL, Dockerfile) with its digests, and the files an
-    upload of a local context sends; a context that cannot be read is an error in `report`."""
+    upload of a local context sends; a context that cannot be read is an error in `report`.
+    `digests` computes them (through the validation cache, say) instead of `context_digests`."""
     # The digest reads every file of the context: only worth it once the rest is valid.
     if build is None:
         return None, ()
@@ -27,9 +36,9 @@ def with_digest(
     from envsync.content.context import context_digests  # the hashes az ml names uploads by
 
     try:
-        digests = context_digests(Path(location))
+        found = (digests or context_digests)(Path(location))
         _warn_if_in_own_context(report, Path(location), yaml_path)
-        return BuildSpec(location, dockerfile, digests.content, digests.aliases), digests.files
+        return BuildSpec(location, dockerfile, found.content, found.aliases), found.files
     except SpecError as e:
         key = ("build", "path" if "path" in report.doc.data["build"] else "local_path")
         report.error(key, f"build context: {e}")

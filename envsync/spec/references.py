@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from envsync.spec.files import SKIP_DIRS, RepoFiles, is_walkable
 from envsync.spec.load import load_inline
 from envsync.spec.problems import TEMPLATE_HINT, Problem, is_templated
 from envsync.spec.yamlio import YamlDocument, YamlError, load_yaml
 
 PREFIX = "azureml:"
 CURATED_PREFIXES = ("AzureML", "Microsoft")  # names Azure reserves for its curated environments
-SKIP_DIRS = frozenset({".git", ".venv", "node_modules", ".envsync"})
 # Curated names carry dots (AzureML-sklearn-1.5), which user-created names cannot.
 _NAME = r"[A-Za-z0-9][A-Za-z0-9\-_.]{0,254}"
 _SHORT = re.compile(rf"^(?P<name>{_NAME})(?::(?P<version>.+)|@(?P<label>[^@:/]+))?$")
@@ -125,13 +125,28 @@ class Found:
     problems: tuple[Problem, ...] = ()
 
 
-def reference_files(root: Path, globs: Sequence[str], environment_globs: Sequence[str]) -> list[Path]:
+def reference_files(
+    root: Path, globs: Sequence[str], environment_globs: Sequence[str], files: RepoFiles | None = None
+) -> list[Path]:
     """The configured files, else every YAML with a top-level `environment:` key outside the
-    environment files and the folders that are never the repo's own (.git, .venv, node_modules)."""
+    environment files and the folders that are never the repo's own (.git, .venv, node_modules).
+    `files` is the run's walk of the repository, when it has one."""
+    if files is not None and is_walkable([*globs, *environment_globs]):
+        if globs:
+            return files.matching(globs)
+        environments = set(files.matching_names(environment_globs))
+        others = sorted((f for f in files.yaml_files() if f not in environments), key=_walk_order)
+        return [p for p in (files.root / f for f in others) if _mentions(p)]
     if globs:
         return sorted({p for g in globs for p in root.glob(g) if p.is_file()})
-    environments = {p.resolve() for g in environment_globs for p in root.glob(g)}
-    return [p for p in _yaml_files(root) if p.resolve() not in environments and _mentions(p)]
+    resolved = {p.resolve() for g in environment_globs for p in root.glob(g)}
+    return [p for p in _yaml_files(root) if p.resolve() not in resolved and _mentions(p)]
+
+
+def _walk_order(path: str) -> tuple[tuple[int, str], ...]:
+    """os.walk's order, top down: a folder's files first, then its sub-folders, each sorted."""
+    *folders, name = path.split("/")
+    return (*((1, f) for f in folders), (0, name))
 
 
 def _yaml_files(root: Path) -> Iterator[Path]:
@@ -284,6 +299,8 @@ def _unknown_in_registry(target: Target, known: Known, registry: str) -> str | N
     return f"'{name}' has no version {target.version} in {where} (known versions: {shown})"
 
 
-def scan(root: Path, globs: Sequence[str], environment_globs: Sequence[str]) -> Found:
+def scan(
+    root: Path, globs: Sequence[str], environment_globs: Sequence[str], files: RepoFiles | None = None
+) -> Found:
     """Find and load every job and deployment reference of a repository."""
-    return load_references(root, reference_files(root, globs, environment_globs))
+    return load_references(root, reference_files(root, globs, environment_globs, files))

@@ -1,0 +1,163 @@
+"""One walk of the repository, shared by everything that looks for files in one run.
+
+Environment files (the config's globs), job and deployment files (the reference scan) and the
+validation cache's clean-folder check all read the same listing instead of globbing and
+walking the tree again each. The folders that are never the repository's own (.git, .venv,
+node_modules, .envsync) are not entered, and neither are symlinked folders (as `**` in
+`Path.glob`); both are remembered, so a check that must see every file can tell.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+SKIP_DIRS = frozenset({".git", ".venv", "node_modules", ".envsync"})
+
+
+@dataclass(frozen=True)
+class RepoFiles:
+    """Every file under `root` (root-relative POSIX paths, sorted), and every folder walked."""
+
+    root: Path
+    files: tuple[str, ...] = ()
+    dirs: frozenset[str] = frozenset()  # folders entered ("" is root itself)
+    skipped: tuple[str, ...] = ()  # folders not entered: SKIP_DIRS and symlinked folders
+    links: frozenset[str] = field(default_factory=frozenset)  # files that are symlinks
+
+    def matching(self, globs: Sequence[str]) -> list[Path]:
+        """The files any of `globs` matches (`Path.glob` semantics), as absolute paths, sorted."""
+        base = str(self.root)
+        return [Path(f"{base}/{f}") for f in self.matching_names(globs)]
+
+    def matching_names(self, globs: Sequence[str]) -> tuple[str, ...]:
+        """`matching`, as root-relative POSIX paths."""
+        key = tuple(globs)
+        if key not in self._matched:
+            patterns = [compile_glob(g) for g in globs]
+            self._matched[key] = tuple(f for f in self.files if any(p.match(f) for p in patterns))
+        return self._matched[key]
+
+    @cached_property
+    def _matched(self) -> dict[tuple[str, ...], tuple[str, ...]]:
+        return {}
+
+    def yaml_files(self) -> list[str]:
+        return [f for f in self.files if f.endswith((".yml", ".yaml"))]
+
+    @cached_property
+    def _sorted_dirs(self) -> list[str]:
+        return sorted(self.dirs)
+
+    def under(self, folder: str) -> tuple[list[str], list[str], bool]:
+        """(files, folders) below root-relative `folder`, and whether all of it was walked."""
+        prefix = folder.rstrip("/") + "/" if folder not in ("", ".") else ""
+        files = [f for f in _prefixed(self.files, prefix)]
+        dirs = [d for d in _prefixed(self._sorted_dirs, prefix)]
+        complete = not any(s == folder or s.startswith(prefix) for s in self.skipped)
+        return files, dirs, complete and not any(f in self.links for f in files)
+
+
+def _prefixed(items: Sequence[str], prefix: str) -> Iterable[str]:
+    if not prefix:
+        return items
+    import bisect
+
+    start = bisect.bisect_left(items, prefix)
+    end = bisect.bisect_left(items, prefix[:-1] + "0")  # "0" sorts right after "/"
+    return items[start:end]
+
+
+def walk(root: Path) -> RepoFiles:
+    """List `root` once (scandir, no stat beyond what the listing gives)."""
+    files: list[str] = []
+    dirs: set[str] = set()
+    skipped: list[str] = []
+    links: set[str] = set()
+    pending = [""]
+    base = str(root)
+    while pending:
+        rel = pending.pop()
+        try:
+            entries = list(os.scandir(f"{base}/{rel}" if rel else base))
+        except OSError:
+            continue
+        dirs.add(rel)
+        for entry in entries:
+            path = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    (skipped.append if entry.name in SKIP_DIRS else pending.append)(path)
+                elif entry.is_symlink():
+                    if entry.is_dir():
+                        skipped.append(path)
+                    elif entry.is_file():
+                        files.append(path)
+                        links.add(path)
+                elif entry.is_file(follow_symlinks=False):
+                    files.append(path)
+            except OSError:
+                continue
+    files.sort()
+    return RepoFiles(root, tuple(files), frozenset(dirs), tuple(sorted(skipped)), frozenset(links))
+
+
+def is_walkable(globs: Sequence[str]) -> bool:
+    """Whether a walk from the root answers these globs (no absolute paths, no `..`)."""
+    return all(not g.startswith("/") and ".." not in g.split("/") for g in globs)
+
+
+class _Glob:
+    """A glob as `Path.glob` reads it, compiled to one regex over root-relative POSIX paths:
+    `*`, `?` and `[...]` stay within a folder, a `**` segment is any depth (zero included)."""
+
+    def __init__(self, pattern: str):
+        parts = [p for p in pattern.split("/") if p not in ("", ".")]
+        if not parts or parts[-1] == "**":  # Path.glob yields only folders for a trailing **
+            self.regex = re.compile(r"(?!)")
+            return
+        regex = "".join("(?:[^/]+/)*" if p == "**" else _segment(p) + "/" for p in parts[:-1])
+        self.regex = re.compile(regex + _segment(parts[-1]) + r"\Z", re.DOTALL)
+
+    def match(self, path: str) -> bool:
+        return self.regex.match(path) is not None
+
+
+def _segment(part: str) -> str:
+    """fnmatch's translation of one segment, its wildcards kept inside one folder."""
+    out, i = [], 0
+    while i < len(part):
+        c = part[i]
+        i += 1
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = part.find("]", i + 1 if part[i : i + 1] in ("!", "]") else i)
+            if end < 0:
+                out.append(re.escape(c))
+                continue
+            body = re.sub(r"([&~|\[\\])", r"\\\1", part[i:end])  # set operations stay literal
+            i = end + 1
+            if body.startswith("!"):
+                body = "^/" + body[1:]
+            elif body.startswith("^"):
+                body = "\\" + body
+            out.append(f"[{body}]")
+        else:
+            out.append(re.escape(c))
+    return "".join(out)
+
+
+_GLOBS: dict[str, _Glob] = {}
+
+
+def compile_glob(pattern: str) -> _Glob:
+    if pattern not in _GLOBS:
+        _GLOBS[pattern] = _Glob(pattern)
+    return _GLOBS[pattern]
