@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -104,6 +104,21 @@ def walk(root: Path) -> RepoFiles:
                 continue
     files.sort()
     return RepoFiles(root, tuple(files), frozenset(dirs), tuple(sorted(skipped)), frozenset(links))
+
+
+def walk_order(path: str) -> tuple[tuple[int, str], ...]:
+    """os.walk's order, top down: a folder's files first, then its sub-folders, each sorted."""
+    *folders, name = path.split("/")
+    return (*((1, f) for f in folders), (0, name))
+
+
+def yaml_files_under(root: Path) -> Iterator[Path]:
+    """Every YAML under `root` outside SKIP_DIRS, walked afresh (for callers without a walk)."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(files):
+            if name.endswith((".yml", ".yaml")):
+                yield Path(folder) / name
 
 
 def is_walkable(globs: Sequence[str]) -> bool:

@@ -11,14 +11,13 @@ and annotating a plan with the jobs a new version affects live in `envsync.plan.
 from __future__ import annotations
 
 import enum
-import os
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envsync.spec.files import SKIP_DIRS, RepoFiles, is_walkable
+from envsync.spec.files import RepoFiles, is_walkable, walk_order, yaml_files_under
 from envsync.spec.load import load_inline
 from envsync.spec.problems import TEMPLATE_HINT, Problem, is_templated
 from envsync.spec.yamlio import YamlDocument, YamlError, load_yaml
@@ -135,26 +134,12 @@ def reference_files(
         if globs:
             return files.matching(globs)
         environments = set(files.matching_names(environment_globs))
-        others = sorted((f for f in files.yaml_files() if f not in environments), key=_walk_order)
+        others = sorted((f for f in files.yaml_files() if f not in environments), key=walk_order)
         return [p for p in (files.root / f for f in others) if _mentions(p)]
     if globs:
         return sorted({p for g in globs for p in root.glob(g) if p.is_file()})
     resolved = {p.resolve() for g in environment_globs for p in root.glob(g)}
-    return [p for p in _yaml_files(root) if p.resolve() not in resolved and _mentions(p)]
-
-
-def _walk_order(path: str) -> tuple[tuple[int, str], ...]:
-    """os.walk's order, top down: a folder's files first, then its sub-folders, each sorted."""
-    *folders, name = path.split("/")
-    return (*((1, f) for f in folders), (0, name))
-
-
-def _yaml_files(root: Path) -> Iterator[Path]:
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        for name in sorted(files):
-            if name.endswith((".yml", ".yaml")):
-                yield Path(folder) / name
+    return [p for p in yaml_files_under(root) if p.resolve() not in resolved and _mentions(p)]
 
 
 def _mentions(path: Path) -> bool:
