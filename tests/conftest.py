@@ -8,6 +8,7 @@ from pathlib import Path
 import git
 import pytest
 
+from tests.azurite import azurite  # noqa: F401 - the session's Azurite, for every folder
 from tests.helpers import commit, sample_repo
 
 IDENTITY = {

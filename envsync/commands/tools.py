@@ -32,10 +32,25 @@ _REFILL = click.FloatRange(0, min_open=True)
 @click.option("--seed", type=int, help="Seed for the fault and throttle draws.")
 @click.option(
     "--secrets-type",
-    type=click.Choice(["Sas", "AccountKey"]),
+    type=click.Choice(["Sas", "AccountKey", "None"]),
     default="Sas",
     show_default=True,
-    help="What the datastore's listSecrets returns.",
+    help="The datastore's credentials: what listSecrets returns; None: identity-based (listSecrets "
+    "refused, blobs take a bearer token only, which needs --tls or an HTTPS --blob-endpoint).",
+)
+@click.option(
+    "--blob-endpoint",
+    metavar="URL",
+    help="Hand out this blob service in the datastore (an account URL, e.g. Azurite's "
+    "http://127.0.0.1:10000/devstoreaccount1) instead of the built-in one.",
+)
+@click.option(
+    "--blob-account-key",
+    envvar="ENVSYNC_EMULATOR_BLOB_KEY",
+    help="The --blob-endpoint account's key (default: Azurite's published devstoreaccount1 key).",
+)
+@click.option(
+    "--tls", is_flag=True, help="Serve HTTPS with a certificate made at start; prints its CA bundle."
 )
 @click.option("--isolate", is_flag=True, help="One SQLite file per ARM workspace id.")
 @click.option(
@@ -63,19 +78,24 @@ def emulator_cmd(host: str, port: int, db: Path | None, **options: Any) -> ExitC
 
     Point a target's `endpoint` (or ENVSYNC_ARM_ENDPOINT) at the printed URL. It serves
     workspaces and registries (their writes are long-running operations, their uploads go
-    through the registry data plane) under any subscription, resource group and name.
+    through the registry data plane) under any subscription, resource group and name. A
+    --blob-endpoint served over HTTPS is verified against REQUESTS_CA_BUNDLE.
 
     Example: envsync emulator --port 8950 --throttle-rate 0.1 --seed 1    |    envsync emulator --arm-throttle
+    |    envsync emulator --tls --secrets-type None
     """
     import signal
 
     from envsync.emulator.server import start_emulator
+    from envsync.http.session import ca_bundle
 
-    handle = start_emulator(db, host=host, port=port, **options)
+    handle = start_emulator(db, host=host, port=port, blob_ca_bundle=ca_bundle(), **options)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     click.echo(f"Emulator listening on {handle.url}")
+    if handle.ca_bundle is not None:
+        click.echo(f"CA bundle: {handle.ca_bundle}")  # clients trust it by REQUESTS_CA_BUNDLE
     try:
         while not stop.wait(0.5):
             pass

@@ -4,14 +4,13 @@ datastore with its secrets. Paths, status codes and bodies follow mfe.json 2025-
 
 from __future__ import annotations
 
-import base64
+import functools
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
 from envsync.emulator.core import (
     API_VERSIONS,
-    BLOB_CONTAINER,
     DATASTORE,
     Backend,
     Reply,
@@ -19,6 +18,8 @@ from envsync.emulator.core import (
     arm_error,
     page,
 )
+from envsync.emulator.spec_check import Spec, load_spec
+from envsync.emulator.storage import SecretsRefused, credentials
 from envsync.errors import NotFoundError, WorkspaceError
 from envsync.workspace import ListView
 from envsync.workspace.azure import armjson
@@ -42,6 +43,9 @@ def handle_arm(backend: Backend, req: Request, workspace_id: str, rest: str) -> 
         if allowed:
             return arm_error(405, "MethodNotAllowed", f"{req.method} is not supported on this resource.")
         return arm_error(404, "NotFound", f"The emulator does not serve {req.method} {req.path}.")
+    problem = _spec_problem(req, version, workspace_id, parts)
+    if problem:
+        return arm_error(400, "UserError", problem)
     space, lock = backend.open(backend.key(workspace_id))
     try:
         with lock:
@@ -50,6 +54,22 @@ def handle_arm(backend: Backend, req: Request, workspace_id: str, rest: str) -> 
         return arm_error(404, e.code or "UserError", str(e))
     except WorkspaceError as e:
         return arm_error(e.status or 400, e.code or "UserError", str(e))
+
+
+@functools.cache
+def _spec() -> Spec:
+    return load_spec()
+
+
+def _spec_problem(req: Request, api_version: str, workspace_id: str, parts: list[str]) -> str | None:
+    """How the request breaks the REST spec. The emulator holds one spec, 2025-12-01's: requests
+    at the other api-versions it serves go unchecked."""
+    spec = _spec()
+    if spec.api_version != api_version:
+        return None
+    workspace = workspace_id.rsplit("/", 1)[1]
+    problem = spec.request_problem(req.method, workspace, parts, req.query, req.body)
+    return problem and f"The request does not match the API spec (mfe.json {spec.api_version}): {problem}"
 
 
 def _resolve(method: str, parts: list[str]) -> tuple[Handler | None, bool]:
@@ -137,16 +157,17 @@ def _properties(req: Request) -> dict[str, Any]:
 def get_datastore(backend: Backend, req: Request, ws: str, space: LocalWorkspace, parts: list[str]) -> Reply:
     if parts[1] != DATASTORE:
         return arm_error(404, "UserError", f"Datastore {parts[1]} not found.")
-    kind = backend.secrets_type
+    storage, key = backend.storage, backend.key(ws)
     props = {
         "description": "Emulated default blob datastore",
         "tags": {},
         "isDefault": True,
-        "credentials": {"credentialsType": kind, "secrets": {"secretsType": kind}},
+        "credentials": credentials(storage.secrets_type),
         "datastoreType": "AzureBlob",
-        "accountName": backend.account(backend.key(ws)),
-        "containerName": BLOB_CONTAINER,
-        "endpoint": "core.windows.net",
+        "accountName": storage.account(key),
+        "containerName": storage.container(key),
+        # Azure's DNS suffix ("core.windows.net") cannot place an emulated account: its URL.
+        "endpoint": storage.endpoint(key, req.base_url),
         "protocol": "https",
     }
     resource = {
@@ -161,11 +182,14 @@ def get_datastore(backend: Backend, req: Request, ws: str, space: LocalWorkspace
 def list_secrets(backend: Backend, req: Request, ws: str, space: LocalWorkspace, parts: list[str]) -> Reply:
     if parts[1] != DATASTORE:
         return arm_error(404, "UserError", f"Datastore {parts[1]} not found.")
-    account = backend.account(backend.key(ws))
-    if backend.secrets_type == "AccountKey":
-        key = base64.b64encode(backend.account_key(account)).decode()
-        return Reply(200, {"secretsType": "AccountKey", "key": key})
-    return Reply(200, {"secretsType": "Sas", "sasToken": backend.sas(account)})
+    try:
+        return Reply(200, backend.storage.secrets(backend.key(ws)))
+    except SecretsRefused:
+        message = (
+            f"Datastore {DATASTORE} uses identity-based access (credentialsType None): "
+            "it has no secrets to list; use an Azure AD token with a storage data role."
+        )
+        return arm_error(400, "UserError", message)
 
 
 _ROUTES: dict[tuple[str, ...], dict[str, Handler]] = {

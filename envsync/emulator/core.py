@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from envsync.emulator.storage import BuiltinStorage, Storage
 from envsync.workspace.azure import armjson
 from envsync.workspace.local.workspace import LocalWorkspace
 
@@ -26,7 +27,6 @@ ARM_PATH = re.compile(
     re.IGNORECASE,
 )
 DATASTORE = "workspaceblobstore"
-BLOB_CONTAINER = "azureml-blobstore-emulator"
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,14 @@ class Backend:
     """The workspaces behind the emulator: one shared `LocalWorkspace`, or (`isolate`) one per
     ARM workspace id, stored next to `db_path`. Each is used under its own lock."""
 
-    def __init__(self, db_path: Path, *, isolate: bool, secret: bytes, page_size: int, secrets_type: str):
+    def __init__(self, db_path: Path, *, isolate: bool, secret: bytes, page_size: int, storage: Storage):
         self.db_path, self.isolate, self.secret = db_path, isolate, secret
-        self.page_size, self.secrets_type = max(1, page_size), secrets_type
+        self.page_size, self.storage = max(1, page_size), storage
+        # The built-in blob service: the workspaces' datastore, unless `storage` is another
+        # service; registries' storage always (their SAS-lent temporary data references).
+        self.blobs = storage if isinstance(storage, BuiltinStorage) else BuiltinStorage(secret, "Sas")
         self._lock = threading.Lock()
         self._spaces: dict[str, tuple[LocalWorkspace, threading.RLock]] = {}
-        self._accounts: dict[str, str] = {}  # storage account → workspace key
 
     def key(self, workspace_id: str) -> str:
         return workspace_id.lower() if self.isolate else "shared"
@@ -87,24 +89,6 @@ class Backend:
     @staticmethod
     def is_registry(key: str | None) -> bool:
         return key is not None and key.startswith("registry:")
-
-    def account(self, key: str) -> str:
-        """A storage account name per workspace (3–24 lower-case letters and digits)."""
-        name = "emu" + hashlib.sha256(key.encode()).hexdigest()[:16]
-        with self._lock:
-            self._accounts[name] = key
-        return name
-
-    def workspace_of(self, account: str) -> str | None:
-        with self._lock:
-            return self._accounts.get(account)
-
-    def sas(self, account: str) -> str:
-        sig = base64.b64encode(hmac.new(self.secret, f"sas:{account}".encode(), hashlib.sha256).digest())
-        return f"sv=2023-11-03&ss=b&srt=co&sp=racwl&se=2099-01-01T00:00:00Z&spr=https,http&sig={quote(sig)}"
-
-    def account_key(self, account: str) -> bytes:
-        return hmac.new(self.secret, f"key:{account}".encode(), hashlib.sha256).digest()
 
     def close(self) -> None:
         with self._lock:

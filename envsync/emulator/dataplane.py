@@ -102,7 +102,7 @@ def _temporary_reference(
         registries.operations.settle(key)
         if space.get_version(name, version) is not None:
             return arm_error(409, "UserError", f"Asset {asset} already exists.")
-    account = backend.account(key)
+    account = backend.blobs.account(key)
     container = "tmp" + hashlib.sha256(f"{key}|{name}|{version}".encode()).hexdigest()[:32]
     blob_uri = f"https://{account}.blob.{BLOB_SUFFIX}/{container}"
     reference: dict[str, Any] = {
@@ -111,7 +111,7 @@ def _temporary_reference(
             f"/subscriptions/{path['sub']}/resourceGroups/{path['rg']}/providers/Microsoft.Storage"
             f"/storageAccounts/{account}"
         ),
-        "credential": {"credentialType": "SAS", "sasUri": f"{blob_uri}?{backend.sas(account)}"},
+        "credential": {"credentialType": "SAS", "sasUri": f"{blob_uri}?{backend.blobs.sas(account)}"},
     }
     return Reply(
         200,

@@ -231,11 +231,11 @@ def _blob_reference(call: _Call) -> Reply:
     parts = urlsplit(blob_uri)
     account = (parts.hostname or "").split(".", 1)[0]
     container = parts.path.strip("/").split("/", 1)[0]
-    if call.backend.workspace_of(account) != call.key or not container:
+    if call.backend.blobs.workspace_of(account) != call.key or not container:
         raise WorkspaceError(f"{blob_uri} is not in this registry's storage.", status=400, code="UserError")
     credential = {
         "credentialType": "SAS",
-        "sasUri": f"https://{parts.hostname}/{container}?{call.backend.sas(account)}",
+        "sasUri": f"https://{parts.hostname}/{container}?{call.backend.blobs.sas(account)}",
     }
     arm_id = f"/subscriptions/{call.subscription}/providers/Microsoft.Storage/storageAccounts/{account}"
     return Reply(

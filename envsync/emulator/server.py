@@ -18,50 +18,29 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from envsync.emulator import routes
-from envsync.emulator.blob import handle_blob
+from envsync.emulator import routes, tls
+from envsync.emulator.blob import blob_error, handle_blob
 from envsync.emulator.core import Backend, Reply, Request, arm_error
 from envsync.emulator.faults import Fault, FaultInjector, Snapshot, Stats, unlimited_headers
 from envsync.emulator.operations import Operations
+from envsync.emulator.options import EmulatorOptions
 from envsync.emulator.registry import Registries
 from envsync.emulator.routes import BLOB_PREFIX, kind_of
 from envsync.errors import EnvsyncError
-from envsync.http.throttle import ArmThrottle, Decision, Limits, principal_of
+from envsync.http.throttle import ArmThrottle, Decision, principal_of
 
 STATS_PATH = "/_emulator/stats"
-
-
-@dataclass(frozen=True)
-class EmulatorOptions:
-    latency_ms: int = 0  # sleep this long before answering each request
-    fault_rate: float = 0.0  # share of requests failing with 500, 503 or a connection reset
-    throttle_rate: float = 0.0  # share of requests answered 429
-    retry_after: int = 1  # seconds in Retry-After (whole seconds: the header's grammar); 0 allowed
-    page_size: int = 100  # items per list page
-    seed: int | None = None  # for the fault and throttle draws
-    secrets_type: str = "Sas"  # what listSecrets returns: "Sas" or "AccountKey"
-    isolate: bool = False  # one SQLite file per ARM workspace id instead of one shared
-    arm_throttle: bool = False  # enforce ARM's token buckets (below) with 429 + Retry-After
-    read_bucket: int = 250  # GET, HEAD
-    read_refill: float = 25.0  # tokens a second
-    write_bucket: int = 200  # PUT, POST, PATCH; DELETE has a bucket of its own, the same size
-    write_refill: float = 10.0
-    operation_seconds: float = 0.0  # how long a registry write stays InProgress
-    operation_failure_rate: float = 0.0  # share of registry operations that end Failed
-
-    def limits(self) -> Limits:
-        return Limits(self.read_bucket, self.read_refill, self.write_bucket, self.write_refill)
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    scheme = "http"
 
     def __init__(self, address: tuple[str, int], backend: Backend, options: EmulatorOptions):
         super().__init__(address, _Handler)
@@ -77,7 +56,7 @@ class _Server(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = str(self.server_address[0]), self.server_address[1]
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        return f"{self.scheme}://[{host}]:{port}" if ":" in host else f"{self.scheme}://{host}:{port}"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -87,6 +66,10 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body leave in one segment: otherwise Nagle + delayed ACK add ~40 ms a request.
     wbufsize = 1 << 16
     disable_nagle_algorithm = True
+
+    def handle(self) -> None:
+        if tls.handshake(self.request):
+            super().handle()
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -135,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is Fault.RESET_BEFORE:
             self.close_connection = True
             return
-        reply = _refused(decision) or _faulted(fault, options) or self._answer(req, decision)
+        reply = _refused(decision) or _faulted(fault, options, req.path) or self._answer(req, decision)
         if fault is Fault.RESET_AFTER:
             self.close_connection = True  # the work is done but the answer is lost
             return
@@ -190,7 +173,9 @@ def _refused(decision: Decision | None) -> Reply | None:
     return arm_error(429, "TooManyRequests", message, **decision.headers())
 
 
-def _faulted(fault: Fault, options: EmulatorOptions) -> Reply | None:
+def _faulted(fault: Fault, options: EmulatorOptions, path: str) -> Reply | None:
+    if fault is Fault.THROTTLE and path.startswith(BLOB_PREFIX):  # how Azure Storage throttles
+        return blob_error(503, "ServerBusy", "The server is busy (emulated).")
     if fault is Fault.THROTTLE:
         message = f"Too many requests (emulated). Retry after {options.retry_after} seconds."
         return arm_error(429, "TooManyRequests", message, **{"Retry-After": str(options.retry_after)})
@@ -207,9 +192,10 @@ def _faulted(fault: Fault, options: EmulatorOptions) -> Reply | None:
 class EmulatorHandle:
     """A running emulator: its `url`, its request counters, and `stop()`."""
 
-    def __init__(self, server: _Server, thread: threading.Thread, cleanup: Path | None):
+    def __init__(self, server: _Server, thread: threading.Thread, cleanup: Path | None, bundle: Path | None):
         self._server, self._thread, self._cleanup = server, thread, cleanup
         self.url = server.url
+        self.ca_bundle = bundle  # with `tls`: the CA certificate that verifies `url`
 
     def stats(self) -> Snapshot:
         return self._server.stats.snapshot()
@@ -243,36 +229,30 @@ def start_emulator(
     `db_path` the state lives in a temporary directory removed by `stop()`."""
     check_host(host)
     opts = EmulatorOptions(**options)
-    if opts.secrets_type not in ("Sas", "AccountKey"):
-        raise EnvsyncError(f"secrets_type must be Sas or AccountKey, not {opts.secrets_type!r}")
-    if opts.retry_after < 0 or opts.operation_seconds < 0:
-        raise EnvsyncError("retry_after and operation_seconds must be >= 0")
-    if not 0.0 <= opts.operation_failure_rate < 1.0:
-        raise EnvsyncError("operation_failure_rate must be in [0, 1)")
-    try:
-        opts.limits()
-    except ValueError as e:
-        raise EnvsyncError(str(e)) from None
-    cleanup = None
+    opts.check()
+    cleanup = Path(tempfile.mkdtemp(prefix="envsync-emulator-")) if db_path is None or opts.tls else None
     if db_path is None:
-        cleanup = Path(tempfile.mkdtemp(prefix="envsync-emulator-"))
+        assert cleanup is not None
         db_path = cleanup / "workspace.db"
+    secret = secrets.token_bytes(32)
+    storage = opts.storage(secret)
     backend = Backend(
-        Path(db_path),
-        isolate=opts.isolate,
-        secret=secrets.token_bytes(32),
-        page_size=opts.page_size,
-        secrets_type=opts.secrets_type,
+        Path(db_path), isolate=opts.isolate, secret=secret, page_size=opts.page_size, storage=storage
     )
     try:
         server = _Server((host, port), backend, opts)
     except OSError as e:
         raise EnvsyncError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    bundle = None
+    if opts.tls:
+        assert cleanup is not None
+        context, bundle = tls.server_context(cleanup)
+        server.socket, server.scheme = tls.wrap(server.socket, context), "https"
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="envsync-emulator", daemon=True
     )
     thread.start()
-    return EmulatorHandle(server, thread, cleanup)
+    return EmulatorHandle(server, thread, cleanup, bundle)
 
 
 def check_host(host: str) -> None:

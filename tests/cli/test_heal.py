@@ -95,8 +95,12 @@ class SqliteHand:
         return found
 
 
+READ_ONLY = ("environmentType", "provisioningState", "latestVersion", "nextVersion")
+
+
 class RestHand:
-    """Through the emulator's ARM REST API: GET, change, PUT the whole body back."""
+    """Through the emulator's ARM REST API: GET, change, PUT the whole body back (less its
+    read-only fields, which the REST spec, and so the emulator, refuses in a request)."""
 
     def __init__(self, url: str):
         self.base = url.rstrip("/") + WS_PATH
@@ -105,7 +109,7 @@ class RestHand:
     def _put(self, path: str, change: Callable[[dict[str, Any]], None]) -> None:
         got = requests.get(self.base + path, params=API, headers=self.headers, timeout=10)
         got.raise_for_status()
-        props = got.json()["properties"]
+        props = {k: v for k, v in got.json()["properties"].items() if k not in READ_ONLY}
         change(props)
         put = requests.put(
             self.base + path, params=API, headers=self.headers, json={"properties": props}, timeout=10

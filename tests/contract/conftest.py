@@ -3,18 +3,22 @@
 `BACKENDS` maps a backend's name to the fixture that builds it: a fresh workspace holding
 nothing but the curated environments, closed at teardown. To add a backend, write such a fixture
 here and list it; every test in `test_workspace_contract.py` then runs against it too.
+`BLOB_BACKENDS` adds, for the build-context tests, the Azure ML client with its blobs in Azurite
+(a storage implementation envsync did not write) over a SAS, an account key, and an HTTPS bearer
+token from an identity-based datastore whose listSecrets is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from envsync.emulator.server import EmulatorHandle
+from envsync.emulator.server import EmulatorHandle, start_emulator
 from envsync.workspace import Workspace
 from envsync.workspace.local.workspace import LocalWorkspace
+from tests.azurite import Azurite
 from tests.workspace import emulator_fixtures
 
 emulator = emulator_fixtures.emulator  # the session emulator fixture, shared with tests/workspace
@@ -72,6 +76,57 @@ def registry_throttled_workspace(throttled_emulator: EmulatorHandle) -> Iterator
     workspace.close()
 
 
+@pytest.fixture(scope="session")
+def azurite_emulators(azurite: Azurite) -> Iterator[Callable[[str], EmulatorHandle]]:
+    """Emulators whose datastore hands out Azurite, one per kind of credential, made on demand."""
+    handles: dict[str, EmulatorHandle] = {}
+    options = {"blob_endpoint": azurite.account_url, "blob_ca_bundle": str(azurite.ca_bundle)}
+
+    def emulator(secrets_type: str) -> EmulatorHandle:
+        if secrets_type not in handles:
+            handles[secrets_type] = start_emulator(
+                isolate=True, page_size=3, secrets_type=secrets_type, **options
+            )
+        return handles[secrets_type]
+
+    yield emulator
+    for handle in handles.values():
+        handle.stop()
+
+
+def _azurite_client(
+    request: pytest.FixtureRequest, secrets_type: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Workspace]:
+    azurite: Azurite = request.getfixturevalue("azurite")
+    emulators: Callable[[str], EmulatorHandle] = request.getfixturevalue("azurite_emulators")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(azurite.ca_bundle))  # Azurite's HTTPS certificate
+    workspace = emulator_fixtures.azureml_client(emulators(secrets_type))
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture
+def azurite_sas_workspace(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Workspace]:
+    yield from _azurite_client(request, "Sas", monkeypatch)
+
+
+@pytest.fixture
+def azurite_key_workspace(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Workspace]:
+    yield from _azurite_client(request, "AccountKey", monkeypatch)
+
+
+@pytest.fixture
+def azurite_token_workspace(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Workspace]:
+    """Identity-based: listSecrets refused, blobs reached with an HTTPS bearer token."""
+    yield from _azurite_client(request, "None", monkeypatch)
+
+
 BACKENDS = {
     "local": "local_workspace",
     "azureml": "azureml_workspace",
@@ -79,6 +134,12 @@ BACKENDS = {
     "registry": "registry_workspace",
     "registry-chaos": "registry_chaos_workspace",
     "registry-throttled": "registry_throttled_workspace",
+}
+BLOB_BACKENDS = {
+    **BACKENDS,
+    "azurite-sas": "azurite_sas_workspace",
+    "azurite-key": "azurite_key_workspace",
+    "azurite-token": "azurite_token_workspace",
 }
 
 
@@ -93,3 +154,10 @@ def holds_curated(request: pytest.FixtureRequest) -> bool:
     """Whether this backend shows Microsoft's curated catalog: a workspace does, a registry
     holds only what was pushed to it."""
     return not str(request.node.callspec.params["workspace"]).startswith("registry")
+
+
+@pytest.fixture(params=sorted(BLOB_BACKENDS))
+def blob_workspace(request: pytest.FixtureRequest) -> Workspace:
+    """`workspace`, and the client with its blobs in Azurite (over each kind of credential)."""
+    found: Workspace = request.getfixturevalue(BLOB_BACKENDS[request.param])
+    return found

@@ -11,7 +11,6 @@ from typing import Any
 
 from envsync.http.session import HttpOptions, StaticTokenCredential
 from envsync.workspace import BuildContext, VersionBody
-from envsync.workspace.azure.upload import string_to_sign
 from envsync.workspace.azure.workspace import AzureMLWorkspace
 from tests.workspace.recorder import Answer, Seen, recording, sequence
 
@@ -126,22 +125,3 @@ def test_list_versions_asks_newest_first() -> None:
         "$orderBy": "createdtime desc",
         "listViewType": "ActiveOnly",
     }
-
-
-def test_shared_key_string_to_sign_matches_the_documented_example() -> None:
-    """The example in learn.microsoft.com 'Authorize with Shared Key' (Get Container Metadata)."""
-    headers = {"x-ms-date": "Fri, 26 Jun 2015 23:39:12 GMT", "x-ms-version": "2015-02-21"}
-    query = {"restype": "container", "comp": "metadata", "timeout": "20"}
-    expected = (
-        "GET\n\n\n\n\n\n\n\n\n\n\n\n"
-        "x-ms-date:Fri, 26 Jun 2015 23:39:12 GMT\nx-ms-version:2015-02-21\n"
-        "/myaccount/mycontainer\ncomp:metadata\nrestype:container\ntimeout:20"
-    )
-    assert string_to_sign("myaccount", "GET", "/mycontainer", query, headers) == expected
-
-
-def test_zero_content_length_is_signed_as_empty() -> None:
-    text = string_to_sign(
-        "a", "PUT", "/c/b", {"comp": "metadata"}, {"Content-Length": "0", "x-ms-meta-k": "v"}
-    )
-    assert text.split("\n")[3] == ""

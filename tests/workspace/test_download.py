@@ -9,15 +9,18 @@ from pathlib import Path
 import pytest
 
 from envsync.content.context import context_digest
+from envsync.content.location import safe_target
 from envsync.emulator.server import EmulatorHandle, start_emulator
 from envsync.errors import WorkspaceError
 from envsync.http.session import HttpOptions, StaticTokenCredential
-from envsync.workspace.azure.download import blob_prefix, safe_target
-from envsync.workspace.azure.upload import BlobStore
+from envsync.workspace.azure.download import blob_prefix
+from envsync.workspace.azure.storage import Auth, BlobStore
 from envsync.workspace.azure.workspace import AzureMLWorkspace
 
-STORE = BlobStore("acct", "azureml", "core.windows.net", "https://acct.blob.core.windows.net")
-WORKSPACE = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws"
+STORE = BlobStore("workspaceblobstore", "acct", "azureml", "core.windows.net", Auth.SAS, client=None)
+WORKSPACE = (
+    "/subscriptions/0/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws-download"
+)
 
 
 @pytest.mark.parametrize(
@@ -25,6 +28,10 @@ WORKSPACE = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.MachineLearn
     [
         ("https://acct.blob.core.windows.net/azureml/LocalUpload/abc/torch/", "LocalUpload/abc/torch/"),
         ("https://acct.blob.core.windows.net/azureml/LocalUpload/abc/my%20ctx", "LocalUpload/abc/my ctx/"),
+        (
+            "azureml://subscriptions/s/resourcegroups/rg/workspaces/w/datastores/workspaceblobstore/paths/LocalUpload/abc/torch/",
+            "LocalUpload/abc/torch/",
+        ),
     ],
 )
 def test_blob_prefix(uri: str, prefix: str) -> None:
@@ -37,6 +44,8 @@ def test_blob_prefix(uri: str, prefix: str) -> None:
         "https://other.blob.core.windows.net/azureml/LocalUpload/abc/torch/",
         "https://acct.blob.core.windows.net/elsewhere/LocalUpload/abc/torch/",
         "https://acct.blob.core.windows.net/azureml/",
+        "azureml://subscriptions/s/resourcegroups/rg/workspaces/w/datastores/other/paths/LocalUpload/abc/torch/",
+        "azureml://subscriptions/s/resourcegroups/rg/workspaces/w/datastores/workspaceblobstore/paths/",
     ],
 )
 def test_blob_prefix_refuses_other_places(uri: str) -> None:

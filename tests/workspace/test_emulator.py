@@ -20,7 +20,7 @@ from envsync.http.session import HttpOptions, StaticTokenCredential  # noqa: E40
 from envsync.workspace import ListView, VersionBody  # noqa: E402
 from envsync.workspace.azure.workspace import AzureMLWorkspace  # noqa: E402
 
-WS = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/{}"
+WS = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws-{}"
 AUTH = {"Authorization": "Bearer anything"}
 API = {"api-version": "2025-12-01"}
 FAST = HttpOptions(retries=2, backoff=0.001, jitter=0.0)
@@ -141,16 +141,14 @@ def test_datastore_and_blob_endpoints_require_the_sas(emulator: EmulatorHandle, 
         f"{ws_url}/datastores/workspaceblobstore", params=API, headers=AUTH, timeout=5
     ).json()
     props = store["properties"]
-    assert (props["datastoreType"], props["endpoint"], props["isDefault"]) == (
-        "AzureBlob",
-        "core.windows.net",
-        True,
-    )
+    assert (props["datastoreType"], props["isDefault"]) == ("AzureBlob", True)
+    # Azure's "core.windows.net" cannot place an emulated account: the endpoint is its URL.
+    assert props["endpoint"] == f"{emulator.url}/_blob/{props['accountName']}"
     secrets = requests.post(
         f"{ws_url}/datastores/workspaceblobstore/listSecrets", params=API, headers=AUTH, timeout=5
     ).json()
     assert secrets["secretsType"] == "Sas" and "sig=" in secrets["sasToken"]
-    blob = f"{emulator.url}/_blob/{props['accountName']}/{props['containerName']}/LocalUpload/d/x.txt"
+    blob = f"{props['endpoint']}/{props['containerName']}/LocalUpload/d/x.txt"
     headers = {"x-ms-blob-type": "BlockBlob", "x-ms-version": "2023-11-03"}
     assert requests.put(blob, data=b"x", headers=headers, timeout=5).status_code == 403
     assert requests.put(f"{blob}?sv=1&sig=forged", data=b"x", headers=headers, timeout=5).status_code == 403

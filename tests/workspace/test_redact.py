@@ -11,7 +11,7 @@ from envsync.errors import WorkspaceError
 from envsync.http.redact import MASK, RedactingFilter, redact, redact_url, url_identity
 from envsync.http.session import HttpOptions, StaticTokenCredential
 from envsync.workspace.azure.arm import ArmSession
-from envsync.workspace.azure.upload import BlobStore
+from envsync.workspace.azure.storage import Auth, BlobStore, storage_error
 from envsync.workspace.azure.workspace import AzureMLWorkspace
 
 SAS = "sv=2023-11-03&ss=b&sp=racwl&se=2099-01-01T00%3A00%3A00Z&sig=AbC%2Bdef%2F123%3D"
@@ -81,9 +81,7 @@ def test_connection_error_text_with_sas_is_redacted() -> None:
 def test_reprs_hide_tokens_and_keys() -> None:
     cred = StaticTokenCredential("supersecret-token")
     assert "supersecret" not in repr(cred) and "supersecret" not in repr(cred.get_token("scope"))
-    store = BlobStore(
-        "acct", "c", "core.windows.net", "https://acct.blob.core.windows.net", sas=SAS, key=b"k" * 32
-    )
+    store = BlobStore("ds", "acct", "c", "core.windows.net", Auth.SAS, client=SAS, secrets=(SAS, "k" * 44))
     assert "sig" not in repr(store) and "kkkk" not in repr(store)
     ws = AzureMLWorkspace("http://127.0.0.1:9/ws", cred)
     assert "supersecret" not in repr(ws) and "supersecret" not in repr(ws.session)
@@ -129,3 +127,14 @@ def test_urls_show_no_credentials_and_name_their_resource_without_them(
 def test_plain_words_with_at_signs_are_left_alone() -> None:
     text = "mail admin@example.com about env@latest"
     assert redact(text) == text
+
+
+def test_storage_errors_redact_the_datastores_secret() -> None:
+    from azure.core.exceptions import HttpResponseError
+
+    key = "a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U="
+    store = BlobStore("ds", "acct", "c", "core.windows.net", Auth.ACCOUNT_KEY, client=None, secrets=(key,))
+    error = HttpResponseError(message=f"Server failed: key {key} and url https://x/c/b?{SAS}\nRequestId:1")
+    text = str(storage_error("PUT blob b", error, store))
+    assert key not in text and "AbC%2Bdef" not in text
+    assert text.startswith("PUT blob b: request failed HttpResponseError: Server failed") and "\n" not in text

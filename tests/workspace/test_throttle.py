@@ -18,7 +18,7 @@ from envsync.http.throttle import (
     principal_of,
 )
 
-WS = "/subscriptions/{}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w"
+WS = "/subscriptions/{}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws-throttle"
 API = {"api-version": "2025-12-01"}
 READS = "x-ms-ratelimit-remaining-subscription-reads"
 WRITES = "x-ms-ratelimit-remaining-subscription-writes"

@@ -1,92 +1,52 @@
 """Build-context download from the workspace's blob datastore: the reverse of `upload.py`.
 
-A contextUri `https://{account}.blob.{suffix}/{container}/LocalUpload/<digest>/<dirname>/` names
-a folder of blobs. They are listed with the Blob REST List Blobs operation (paged by
-`NextMarker`) and fetched with Get Blob, authorised the way uploads are (the datastore's SAS or
-account key from `listSecrets`), and written under `dest` by their path below the folder.
+A contextUri names a folder of blobs, as `https://{account}.blob.{suffix}/{container}/<folder>/`
+(what az ml and envsync write) or as a datastore URI
+(`azureml://subscriptions/…/datastores/{datastore}/paths/<folder>/`, a form the service may answer
+with). The blobs under it are listed and streamed to files under `dest`, relative paths kept.
 """
 
 from __future__ import annotations
 
-from email.utils import formatdate
-from pathlib import Path, PurePosixPath
-from urllib.parse import quote, unquote, urlsplit
-from xml.etree import ElementTree
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+from envsync.content.location import context_folder, safe_target
 from envsync.errors import WorkspaceError
-from envsync.workspace.azure.arm import ArmSession, error_from_response
-from envsync.workspace.azure.upload import (
-    BLOB_API_VERSION,
-    BlobStore,
-    _blob_call,
-    _query,
-    shared_key,
-)
+from envsync.workspace.azure.storage import BLOCK, BlobStore
+from envsync.workspace.azure.upload import call
 
 
-def download_context(session: ArmSession, store: BlobStore, context_uri: str, dest: Path) -> None:
+def download_context(store: BlobStore, context_uri: str, dest: Path, *, concurrency: int = 8) -> None:
     """Write every blob under `context_uri` into `dest`, keeping paths relative to it."""
     prefix = blob_prefix(store, context_uri)
-    names = list_blobs(session, store, prefix)
-    if not names:
+    blobs = call(
+        store,
+        f"GET blob list {store.container}/{prefix}",
+        lambda: [(b.name, b.size or 0) for b in store.client.list_blobs(name_starts_with=prefix)],
+    )
+    if not blobs:
         raise WorkspaceError(f"{context_uri}: no build context blobs there")
-    for name in names:
-        target = safe_target(dest, name[len(prefix) :], context_uri)
+    targets = [(name, size, safe_target(dest, name[len(prefix) :], context_uri)) for name, size in blobs]
+    workers = max(1, concurrency)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda t: get_file(store, t[0], t[2], 1), [t for t in targets if t[1] <= BLOCK]))
+    for name, size, target in targets:
+        if size > BLOCK:  # one at a time, its ranges in parallel: memory stays bounded
+            get_file(store, name, target, workers)
+
+
+def get_file(store: BlobStore, blob: str, target: Path, concurrency: int) -> None:
+    def get() -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        response = _blob_call(session, store, "GET", name)
-        assert response is not None  # only allow_404 calls return None
-        target.write_bytes(response.content)
+        with open(target, "wb") as out:
+            store.client.download_blob(blob, max_concurrency=concurrency).readinto(out)
+
+    call(store, f"GET blob {blob}", get)
 
 
 def blob_prefix(store: BlobStore, context_uri: str) -> str:
     """`LocalUpload/<digest>/<dirname>/` from a contextUri on this datastore's container."""
-    parts = urlsplit(context_uri)
-    account = parts.hostname.split(".", 1)[0] if parts.hostname else ""
-    container, _, folder = unquote(parts.path).lstrip("/").partition("/")
-    if (account, container) != (store.account, store.container) or not folder:
-        raise WorkspaceError(
-            f"{context_uri}: not a folder in the datastore's container "
-            f"({store.account}/{store.container}); envsync cannot download it"
-        )
-    return folder.rstrip("/") + "/"
-
-
-def safe_target(dest: Path, relpath: str, context_uri: str) -> Path:
-    """Where a blob goes; a name that would escape `dest` (`..`, absolute) is refused."""
-    rel = PurePosixPath(relpath)
-    if not relpath or rel.is_absolute() or ".." in rel.parts:
-        raise WorkspaceError(f"{context_uri}: refusing blob path {relpath!r} outside the context")
-    return dest.joinpath(*rel.parts)
-
-
-def list_blobs(session: ArmSession, store: BlobStore, prefix: str) -> list[str]:
-    """Names of the blobs under `prefix`, every page of them."""
-    names: list[str] = []
-    marker = ""
-    while True:
-        params = {"restype": "container", "comp": "list", "prefix": prefix}
-        if marker:
-            params["marker"] = marker
-        # Storage answers XML; it comes from the workspace's own datastore over https (or the
-        # loopback emulator), and ElementTree does not fetch external entities.
-        root = ElementTree.fromstring(_list_call(session, store, params))  # noqa: S314
-        names += [n.text for n in root.findall("./Blobs/Blob/Name") if n.text]
-        marker = root.findtext("NextMarker") or ""
-        if not marker:
-            return names
-
-
-def _list_call(session: ArmSession, store: BlobStore, params: dict[str, str]) -> bytes:
-    # Upload's blob helper always addresses a blob; List Blobs addresses the container itself.
-    path = quote(store.container, safe="~")
-    headers = {"x-ms-version": BLOB_API_VERSION, "x-ms-date": formatdate(usegmt=True)}
-    if store.key is not None:
-        headers["Authorization"] = shared_key(store.account, store.key, "GET", f"/{path}", params, headers)
-        url = f"{store.request_root}/{path}" + _query(params)
-    else:
-        url = f"{store.request_root}/{path}" + _query(params, store.sas)
-    op = f"GET blob list {store.container}/{params['prefix']}"
-    response = session.raw(op, "GET", url, headers=headers)
-    if response.status_code >= 400:
-        raise error_from_response(op, response, store.secrets())
-    return response.content
+    return context_folder(
+        context_uri, account=store.account, container=store.container, datastore=store.datastore
+    )

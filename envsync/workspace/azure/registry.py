@@ -31,7 +31,7 @@ from envsync.errors import WorkspaceError
 from envsync.http import lro
 from envsync.http.session import TokenCredential, check_endpoint, is_loopback
 from envsync.workspace.azure.arm import ArmSession
-from envsync.workspace.azure.upload import BlobStore
+from envsync.workspace.azure.storage import BlobStore, lent_store
 from envsync.workspace.azure.workspace import AzureMLWorkspace
 
 DATAPLANE_API_VERSION = "2021-10-01-dataplanepreview"  # azure-ai-ml's REGISTRY_DATAPLANE_API_VERSION
@@ -106,7 +106,7 @@ class AzureMLRegistry(AzureMLWorkspace):
 
         _need_asset("upload", name, version)
         store = self._store_for(self._temporary_reference(name, version))
-        return upload_context(self.session, store, Path(directory), digest)
+        return upload_context(store, Path(directory), digest, concurrency=self.session.options.concurrency)
 
     def download_context(self, context_uri: str, dest: Path, *, name: str = "", version: str = "") -> None:
         from envsync.workspace.azure.download import download_context
@@ -115,7 +115,8 @@ class AzureMLRegistry(AzureMLWorkspace):
         body = {"assetId": self._asset_id(name, version), "blobUri": context_uri}
         path = f"datareferences/{quote(name, safe='')}/versions/{quote(version, safe='')}"
         reference = self.session.post(path, body)
-        download_context(self.session, self._store_for(_sas_uri(reference, path)), context_uri, Path(dest))
+        store = self._store_for(_sas_uri(reference, path))
+        download_context(store, context_uri, Path(dest), concurrency=self.session.options.concurrency)
 
     # -- the data plane -------------------------------------------------------------------------
 
@@ -182,7 +183,7 @@ class AzureMLRegistry(AzureMLWorkspace):
         else:
             root = f"https://{host}"
             check_endpoint(root)
-        return BlobStore(account, container, suffix, root, sas=parts.query)
+        return lent_store(root, account, container, suffix, parts.query, self.session.options)
 
 
 def _need_asset(what: str, name: str, version: str) -> None:

@@ -1,77 +1,33 @@
 """Build-context upload to the workspace's blob datastore, the way az ml does it.
 
-Blobs go to `LocalUpload/<digest>/<dirname>/<relpath>` on the default datastore
-(`workspaceblobstore`). The first file in hash order is the "indicator": when it already carries
-the metadata `upload_status=completed` the upload is skipped (content-addressed dedupe), and that
+Blobs go to `LocalUpload/<digest>/<dirname>/<relpath>` on the datastore (`workspaceblobstore`
+by default). The first file in hash order is the "indicator": when it already carries the
+metadata `upload_status=completed` the upload is skipped (content-addressed dedupe), and that
 metadata is set on it after every other file is uploaded (azureml-api.md §4).
 
-Storage is spoken to with the Blob REST API (Put Blob, Get Blob Properties, Set Blob Metadata),
-authorised by the SAS or the account key that `listSecrets` returns (Shared Key, signed below).
-
-Blob URL mapping. The returned contextUri is always Azure's form,
-`https://{account}.blob.{endpointSuffix}/{container}/LocalUpload/<digest>/<dirname>/`. Requests go
-there too, except when the ARM endpoint is a loopback address (the bundled emulator): then they
-go to `{arm endpoint}/_blob/{account}/{container}/{blob}`, path-style like Azurite, which keeps
-the Shared Key canonical resource (`/{account}/{container}/{blob}`) identical.
+Files are streamed, never read whole: a file up to one block goes up in one Put Blob, a larger
+one in blocks, `concurrency` at a time; small files go `concurrency` files at a time. Memory
+stays near `concurrency` × 2 MiB (plus the SDK's copies) whatever the context's size.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from email.utils import formatdate
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from typing import TypeVar
 
-import requests
-
+from envsync.content.walk import ContextFile
 from envsync.errors import WorkspaceError
-from envsync.http.session import is_loopback
-from envsync.workspace.azure.arm import ArmSession, error_from_response
+from envsync.workspace.azure.storage import BLOCK, BlobStore, storage_error
 
-BLOB_API_VERSION = "2023-11-03"  # x-ms-version sent to storage
 UPLOAD_PREFIX = "LocalUpload"
 STATUS_KEY = "upload_status"
 COMPLETED = "completed"
-_SIGNED_HEADERS = (
-    "content-encoding",
-    "content-language",
-    "content-length",
-    "content-md5",
-    "content-type",
-    "date",
-    "if-modified-since",
-    "if-match",
-    "if-none-match",
-    "if-unmodified-since",
-    "range",
-)
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class BlobStore:
-    """Where a datastore's blobs live and how requests to them are authorised."""
-
-    account: str
-    container: str
-    endpoint_suffix: str  # "core.windows.net"
-    request_root: str  # requests go to {request_root}/{container}/{blob}
-    sas: str | None = field(default=None, repr=False)
-    key: bytes | None = field(default=None, repr=False)
-
-    def secrets(self) -> tuple[str, ...]:
-        found = [self.sas or ""]
-        if self.key:
-            found.append(base64.b64encode(self.key).decode())
-        return tuple(s for s in found if s)
-
-
-def upload_context(session: ArmSession, store: BlobStore, directory: Path, digest: str) -> str:
+def upload_context(store: BlobStore, directory: Path, digest: str, *, concurrency: int = 8) -> str:
     """Upload `directory` under its content digest unless already there; return contextUri."""
     from envsync.content.context import blob_prefix, context_files, context_uri
 
@@ -80,156 +36,60 @@ def upload_context(session: ArmSession, store: BlobStore, directory: Path, diges
     if not files:
         raise WorkspaceError(f"{directory}: the build context is empty")
     indicator = f"{prefix}/{files[0].relpath}"
-    if get_metadata(session, store, indicator).get(STATUS_KEY) != COMPLETED:
-        with ThreadPoolExecutor(max_workers=max(1, session.options.concurrency)) as pool:
-            uploads = pool.map(
-                lambda f: put_blob(session, store, f"{prefix}/{f.relpath}", f.path.read_bytes()), files
-            )
-            list(uploads)  # re-raises the first failure
+    if get_metadata(store, indicator).get(STATUS_KEY) != COMPLETED:
+        workers = max(1, concurrency)
+        small = [f for f in files if f.size <= BLOCK]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda f: put_file(store, f"{prefix}/{f.relpath}", f, 1), small))
+        for f in files:
+            if f.size > BLOCK:  # one at a time, its blocks in parallel: memory stays bounded
+                put_file(store, f"{prefix}/{f.relpath}", f, workers)
         # Last, so an interrupted upload is never mistaken for a complete one.
-        set_metadata(session, store, indicator, {STATUS_KEY: COMPLETED})
+        set_metadata(store, indicator, {STATUS_KEY: COMPLETED})
     return context_uri(
         store.account, store.endpoint_suffix, store.container, digest, prefix.rsplit("/", 1)[1]
     )
 
 
-def open_blob_store(session: ArmSession, datastore: str) -> BlobStore:
-    found = session.get(f"datastores/{quote(datastore, safe='')}")
-    if found is None:
-        raise WorkspaceError(f"GET datastores/{datastore}: 404 the workspace has no such datastore")
-    props = found.get("properties") or {}
-    if props.get("datastoreType") not in ("AzureBlob", "AzureDataLakeGen2"):
-        raise WorkspaceError(
-            f"datastore {datastore}: {props.get('datastoreType')} cannot hold build contexts"
-        )
-    account = str(props.get("accountName") or "")
-    container = str(props.get("containerName") or props.get("filesystem") or "")
-    suffix = str(props.get("endpoint") or "core.windows.net")
-    if is_loopback(session.base_url):
-        parts = urlsplit(session.base_url)
-        root = f"{parts.scheme}://{parts.netloc}/_blob/{account}"
-    else:
-        root = f"{props.get('protocol') or 'https'}://{account}.blob.{suffix}"
-        if not root.startswith("https://"):
-            raise WorkspaceError(f"datastore {datastore}: refusing a non-https storage endpoint")
-    secrets = session.post(f"datastores/{quote(datastore, safe='')}/listSecrets")
-    return _with_secrets(BlobStore(account, container, suffix, root), secrets, datastore)
+def put_file(store: BlobStore, blob: str, file: ContextFile, concurrency: int) -> None:
+    def put() -> None:
+        with open(file.path, "rb") as stream:
+            store.client.upload_blob(
+                blob, stream, length=file.size, overwrite=True, max_concurrency=concurrency
+            )
+
+    call(store, f"PUT blob {blob}", put)
 
 
-def _with_secrets(store: BlobStore, secrets: Mapping[str, Any], datastore: str) -> BlobStore:
-    kind = secrets.get("secretsType")
-    if kind == "Sas" and secrets.get("sasToken"):
-        return replace(store, sas=str(secrets["sasToken"]).lstrip("?"))
-    if kind == "AccountKey" and secrets.get("key"):
-        return replace(store, key=base64.b64decode(str(secrets["key"])))
-    raise WorkspaceError(
-        f"datastore {datastore}: its credentials ({kind}) are not an account key or SAS; "
-        "envsync cannot upload build contexts to it"
+def get_metadata(store: BlobStore, blob: str) -> dict[str, str]:
+    """The blob's metadata; empty when the blob does not exist."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    def read() -> dict[str, str]:
+        try:
+            properties = store.client.get_blob_client(blob).get_blob_properties()
+        except ResourceNotFoundError:
+            return {}
+        return {str(k).lower(): str(v) for k, v in (properties.metadata or {}).items()}
+
+    return call(store, f"HEAD blob {blob}", read)
+
+
+def set_metadata(store: BlobStore, blob: str, metadata: dict[str, str]) -> None:
+    call(
+        store,
+        f"PUT blob metadata {blob}",
+        lambda: store.client.get_blob_client(blob).set_blob_metadata(metadata),
     )
 
 
-# -- Blob REST operations -----------------------------------------------------------------------
+def call(store: BlobStore, op: str, work: Callable[[], T]) -> T:
+    """`work()`, with azure-core's failures turned into one redacted `WorkspaceError` line."""
+    from azure.core.exceptions import AzureError
 
-
-def put_blob(session: ArmSession, store: BlobStore, blob: str, data: bytes) -> None:
-    headers = {"x-ms-blob-type": "BlockBlob", "Content-Type": "application/octet-stream"}
-    _blob_call(session, store, "PUT", blob, headers=headers, data=data)
-
-
-def get_metadata(session: ArmSession, store: BlobStore, blob: str) -> dict[str, str]:
-    """The blob's `x-ms-meta-*` metadata; empty when the blob does not exist."""
-    response = _blob_call(session, store, "HEAD", blob, allow_404=True)
-    if response is None:
-        return {}
-    return {
-        k[len("x-ms-meta-") :].lower(): v
-        for k, v in response.headers.items()
-        if k.lower().startswith("x-ms-meta-")
-    }
-
-
-def set_metadata(session: ArmSession, store: BlobStore, blob: str, metadata: Mapping[str, str]) -> None:
-    headers = {f"x-ms-meta-{k}": v for k, v in metadata.items()}
-    _blob_call(session, store, "PUT", blob, query={"comp": "metadata"}, headers=headers, data=b"")
-
-
-def _blob_call(
-    session: ArmSession,
-    store: BlobStore,
-    method: str,
-    blob: str,
-    *,
-    query: Mapping[str, str] | None = None,
-    headers: Mapping[str, str] | None = None,
-    data: bytes | None = None,
-    allow_404: bool = False,
-) -> requests.Response | None:
-    path = quote(f"{store.container}/{blob}", safe="/~")
-    all_headers = {
-        "x-ms-version": BLOB_API_VERSION,
-        "x-ms-date": formatdate(usegmt=True),
-        **(headers or {}),
-    }
-    if data is not None:
-        all_headers["Content-Length"] = str(len(data))
-    params = dict(query or {})
-    if store.key is not None:
-        all_headers["Authorization"] = shared_key(
-            store.account, store.key, method, f"/{path}", params, all_headers
-        )
-        url = f"{store.request_root}/{path}" + _query(params)
-    else:
-        url = f"{store.request_root}/{path}" + _query(params, store.sas)
-    op = f"{method} blob {blob}"
-    response = session.raw(op, method, url, headers=all_headers, data=data)
-    if allow_404 and response.status_code == 404:
-        return None
-    if response.status_code >= 400:
-        raise error_from_response(op, response, store.secrets())
-    return response
-
-
-def _query(params: Mapping[str, str], sas: str | None = None) -> str:
-    parts = [f"{quote(k)}={quote(v)}" for k, v in params.items()]
-    if sas:
-        parts.append(sas)
-    return "?" + "&".join(parts) if parts else ""
-
-
-# -- Shared Key (learn.microsoft.com/rest/api/storageservices/authorize-with-shared-key) -------
-
-
-def shared_key(
-    account: str, key: bytes, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]
-) -> str:
-    """The `Authorization` header value for a Blob request signed with the account key."""
-    digest = hmac.new(key, string_to_sign(account, method, path, query, headers).encode(), hashlib.sha256)
-    return f"SharedKey {account}:{base64.b64encode(digest.digest()).decode()}"
-
-
-def string_to_sign(
-    account: str, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]
-) -> str:
-    """Blob service Shared Key string-to-sign (version 2015-02-21 and later): the verb, eleven
-    standard headers one a line (Content-Length empty when zero), then the canonicalized
-    x-ms- headers and resource. `path` is the encoded URI path, e.g. `/container/dir/blob`."""
-    lower = {k.lower().strip(): str(v).strip() for k, v in headers.items()}
-    standard = [lower.get(name, "") for name in _SIGNED_HEADERS]
-    if standard[2] == "0":
-        standard[2] = ""
-    canonical_headers = "".join(f"{k}:{lower[k]}\n" for k in sorted(lower) if k.startswith("x-ms-"))
-    return "\n".join([method.upper(), *standard]) + "\n" + canonical_headers + _resource(account, path, query)
-
-
-def _resource(account: str, path: str, query: Mapping[str, str] | Sequence[tuple[str, str]]) -> str:
-    pairs = query.items() if isinstance(query, Mapping) else query
-    grouped: dict[str, list[str]] = {}
-    for k, v in pairs:
-        grouped.setdefault(k.lower(), []).append(v)
-    lines = [f"{k}:{','.join(sorted(grouped[k]))}" for k in sorted(grouped)]
-    return "\n".join([f"/{account}{path}", *lines])
-
-
-def query_pairs(raw_query: str) -> list[tuple[str, str]]:
-    """Decoded query parameters of a request (for the emulator's signature check)."""
-    return parse_qsl(raw_query, keep_blank_values=True)
+    try:
+        return work()
+    except AzureError as e:
+        raise storage_error(op, e, store) from None
+    except OSError as e:  # the local file vanished or became unreadable mid-upload
+        raise WorkspaceError(f"{op}: {e.strerror or e}") from None

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envsync.errors import NotFoundError
+from envsync.http.jwt import UnsignedJwtCredential
 from envsync.http.redact import redact_url
 from envsync.http.session import (
+    AccessTokenLike,
     HttpOptions,
     StaticTokenCredential,
     TokenCredential,
@@ -30,7 +32,7 @@ from envsync.workspace.azure.paths import ENVIRONMENTS, AssetPaths
 
 if TYPE_CHECKING:
     from envsync.config import Target
-    from envsync.workspace.azure.upload import BlobStore
+    from envsync.workspace.azure.storage import BlobStore
 
 DEFAULT_API_VERSION = "2025-12-01"
 DEFAULT_DATASTORE = "workspaceblobstore"
@@ -52,13 +54,19 @@ class AzureMLWorkspace:
         datastore: str = DEFAULT_DATASTORE,
         scope: str = ARM_SCOPE,
         paths: AssetPaths = ENVIRONMENTS,
+        storage_credential: TokenCredential | None = None,
     ):
+        """`storage_credential` reaches identity-based datastores (scope storage.azure.com); by
+        default the ARM credential itself, or unsigned emulator tokens on a loopback endpoint."""
         options = http or HttpOptions(concurrency=concurrency)
         self.session = self._session(
             base_url, credential, api_version=api_version, options=options, scope=scope
         )
         self.paths = paths
         self.datastore = datastore
+        if storage_credential is None:
+            storage_credential = UnsignedJwtCredential() if is_loopback(base_url) else credential
+        self._storage_credential = storage_credential
         self._store: BlobStore | None = None
         self._store_lock = threading.Lock()
 
@@ -70,11 +78,17 @@ class AzureMLWorkspace:
     def from_target(cls, target: Target, **kwargs: Any) -> AzureMLWorkspace:
         """The workspace a configured target names. The endpoint comes from the target, else
         ENVSYNC_ARM_ENDPOINT, else public Azure; the credential is ENVSYNC_ARM_TOKEN when set,
-        a placeholder token for a loopback endpoint (the emulator), else DefaultAzureCredential."""
+        a placeholder token for a loopback endpoint (the emulator), else DefaultAzureCredential.
+        Storage is reached with ENVSYNC_STORAGE_TOKEN when set, else as `__init__` says."""
         endpoint = check_endpoint(
             target.endpoint or os.environ.get("ENVSYNC_ARM_ENDPOINT") or DEFAULT_ENDPOINT
         )
         credential, scope = _credential_for(endpoint)
+        storage_token = os.environ.get("ENVSYNC_STORAGE_TOKEN")
+        if storage_token:
+            kwargs.setdefault("storage_credential", StaticTokenCredential(storage_token))
+        elif isinstance(credential, StaticTokenCredential) and not is_loopback(endpoint):
+            kwargs.setdefault("storage_credential", _LazyDefaultCredential())
         return cls(
             endpoint + target.arm_id,
             credential,
@@ -151,21 +165,24 @@ class AzureMLWorkspace:
     # -- build contexts -------------------------------------------------------------------------
 
     def upload_context(self, directory: Path, digest: str, *, name: str = "", version: str = "") -> str:
-        from envsync.workspace.azure.upload import open_blob_store, upload_context
+        from envsync.workspace.azure.upload import upload_context
 
-        with self._store_lock:  # one datastore GET + listSecrets per run, not per context
-            if self._store is None:
-                self._store = open_blob_store(self.session, self.datastore)
-        return upload_context(self.session, self._store, Path(directory), digest)
+        concurrency = self.session.options.concurrency
+        return upload_context(self._blob_store(), Path(directory), digest, concurrency=concurrency)
 
     def download_context(self, context_uri: str, dest: Path, *, name: str = "", version: str = "") -> None:
         from envsync.workspace.azure.download import download_context
-        from envsync.workspace.azure.upload import open_blob_store
 
-        with self._store_lock:
+        concurrency = self.session.options.concurrency
+        download_context(self._blob_store(), context_uri, Path(dest), concurrency=concurrency)
+
+    def _blob_store(self) -> BlobStore:
+        from envsync.workspace.azure.storage import open_blob_store
+
+        with self._store_lock:  # one datastore GET (+ listSecrets) per run, not per context
             if self._store is None:
-                self._store = open_blob_store(self.session, self.datastore)
-        download_context(self.session, self._store, context_uri, Path(dest))
+                self._store = open_blob_store(self.session, self.datastore, self._storage_credential)
+            return self._store
 
     def close(self) -> None:
         self.session.close()
@@ -203,3 +220,20 @@ def _credential_for(endpoint: str) -> tuple[TokenCredential, str]:
     # Sovereign clouds have their own ARM audience (e.g. management.chinacloudapi.cn).
     scope = ARM_SCOPE if endpoint == DEFAULT_ENDPOINT else f"{endpoint}/.default"
     return DefaultAzureCredential(), scope
+
+
+class _LazyDefaultCredential:
+    """DefaultAzureCredential, made (and its slow import paid) on first use only: storage
+    tokens are needed only for identity-based datastores."""
+
+    def __init__(self) -> None:
+        self._credential: TokenCredential | None = None
+        self._lock = threading.Lock()
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessTokenLike:
+        with self._lock:
+            if self._credential is None:
+                from azure.identity import DefaultAzureCredential
+
+                self._credential = DefaultAzureCredential()
+        return self._credential.get_token(*scopes, **kwargs)

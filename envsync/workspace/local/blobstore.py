@@ -117,11 +117,11 @@ def store_upload(db: sqlite3.Connection, upload: ContextUpload) -> None:
 
 def download(db: sqlite3.Connection, context_uri: str, dest: Path) -> list[tuple[Path, bytes]]:
     """The files a contextUri of this store names, as (target under `dest`, content)."""
-    from envsync.workspace.azure.download import blob_prefix, safe_target
-    from envsync.workspace.azure.upload import BlobStore
+    from envsync.content.location import context_folder, safe_target
 
-    store = BlobStore(LOCAL_ACCOUNT, LOCAL_CONTAINER, LOCAL_SUFFIX, request_root="")
-    prefix = blob_prefix(store, context_uri)
+    prefix = context_folder(
+        context_uri, account=LOCAL_ACCOUNT, container=LOCAL_CONTAINER, datastore=LOCAL_CONTAINER
+    )
     names = list_blobs(db, LOCAL_CONTAINER, prefix)
     if not names:
         raise WorkspaceError(f"{context_uri}: no build context blobs there")
