@@ -18,7 +18,7 @@ from envsync.http.lro import LroOptions, OperationFailed, OperationTimeout
 from envsync.http.session import StaticTokenCredential
 from envsync.workspace import BuildContext, VersionBody
 from envsync.workspace.azure.registry import AzureMLRegistry
-from tests.workspace.emulator_fixtures import CALM_HTTP, FAST_LRO, REGISTRY
+from tests.workspace.emulator_fixtures import CALM_HTTP, CHAOS_HTTP, FAST_LRO, REGISTRY
 
 IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 
@@ -56,6 +56,20 @@ def test_a_failed_operation_is_reported_with_its_arm_error() -> None:
             registry.create_version("py", "1", VersionBody(image=IMAGE))
         assert caught.value.code == "InternalServerError"
         assert registry.get_version("py", "1") is None
+
+
+def test_faults_and_throttling_hit_the_polls_too_and_every_create_still_lands() -> None:
+    options = {"fault_rate": 0.3, "throttle_rate": 0.2, "retry_after": 0, "seed": 18}
+    with start_emulator(**options) as handle:
+        url = handle.url + REGISTRY.format("chaos")
+        registry = AzureMLRegistry(url, StaticTokenCredential("t"), http=CHAOS_HTTP, lro_options=FAST_LRO)
+        for i in range(12):
+            registry.create_version("py", str(i), VersionBody(image=f"{IMAGE}-{i}"))
+        assert [v.version for v in registry.list_versions("py")] == [str(i) for i in reversed(range(12))]
+        stats = handle.stats()
+        # Each create is one PUT, one poll and one read when nothing goes wrong; the rest are
+        # polls and writes retried through 500s, 503s, resets and 429s.
+        assert stats.by_kind["operations.get"] > 12 and stats.faults > 0 and stats.throttled > 0
 
 
 def test_an_operation_that_outlives_the_client_is_found_done_afterwards() -> None:
