@@ -9,18 +9,16 @@ import pytest
 
 from envsync.plan.model import Action, Change, Plan
 from envsync.plan.references import annotate, workspace_known
+from envsync.spec.known import Known, check, repo_known
 from envsync.spec.references import (
     BadReference,
     Found,
     Kind,
-    Known,
     Reference,
     Target,
-    check,
     load_references,
     parse_reference,
     reference_files,
-    repo_known,
 )
 from envsync.workspace import RemoteVersion, VersionBody
 

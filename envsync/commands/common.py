@@ -93,6 +93,7 @@ def check_references(app: App, opened: Opened, result: Plan, *, annotate: bool =
     from envsync.commands.reporting import echo_problems
     from envsync.config import REGISTRY
     from envsync.plan import references as planned
+    from envsync.spec import known as knowing
     from envsync.spec import references
 
     config = app.config
@@ -100,7 +101,7 @@ def check_references(app: App, opened: Opened, result: Plan, *, annotate: bool =
     found = references.scan(config.root, config.references, config.environments, app.files)
     listed = planned.read_versions(opened.workspace, found.references, registry)
     known = planned.workspace_known(result, listed, registry)
-    problems = sorted([*found.problems, *references.check(found.references, known)])
+    problems = sorted([*found.problems, *knowing.check(found.references, known)])
     echo_problems(app, problems, annotate=annotate, title="envsync plan", err=True)
     return planned.annotate(result, found.references, registry), bool(problems)
 
@@ -110,18 +111,19 @@ def with_references(app: App, result: LoadResult, policy_key: str = "") -> LoadR
     (there is no workspace to list versions from); and policy `policy_key`'s reference rule."""
     from dataclasses import replace
 
+    from envsync.spec import known as knowing
     from envsync.spec import references
     from envsync.spec.policy import references as reference_policy
 
     config = app.config
     found = references.scan(config.root, config.references, config.environments, app.files)
     names = {s.name for s in result.specs}
-    known = references.repo_known(names)
+    known = knowing.repo_known(names)
     verdict = reference_policy.check(found.references, names, config.policies[policy_key], config.root)
     problems = {
         *result.problems,
         *found.problems,
-        *references.check(found.references, known),
+        *knowing.check(found.references, known),
         *verdict.problems,
     }
     suppressed = tuple(sorted({*result.suppressed, *verdict.suppressed}))

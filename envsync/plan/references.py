@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from envsync.plan.model import Action, Plan
-from envsync.spec.references import Kind, Known, Reference, in_registry
+from envsync.spec.known import Known, in_registry
+from envsync.spec.references import Kind, Reference
 from envsync.workspace import ListView, RemoteVersion, Workspace
 
 
