@@ -10,6 +10,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from envsync.emulator.blob import blob_error
+from envsync.emulator.core import Reply, arm_error
+from envsync.http.throttle import Decision
+
 # What an unthrottled emulator reports left: ARM's pre-2024 hourly allowance, never spent.
 UNLIMITED_READS = 12_000
 UNLIMITED_WRITES = 1_200
@@ -29,25 +33,51 @@ _ERRORS = (Fault.ERROR_500, Fault.ERROR_503, Fault.RESET_BEFORE, Fault.RESET_AFT
 
 class FaultInjector:
     """Draws one fault per request: throttling with `throttle_rate`, else a server error or
-    connection reset with `fault_rate`."""
+    connection reset with `fault_rate`. Each draw depends only on the seed and the request's
+    sequence number (its order of arrival), not on which thread asks first: a seed replays the
+    same faults for the same requests (exactly, for a client sending one request at a time)."""
 
     def __init__(self, *, fault_rate: float = 0.0, throttle_rate: float = 0.0, seed: int | None = None):
         for label, rate in (("fault rate", fault_rate), ("throttle rate", throttle_rate)):
             if not 0.0 <= rate < 1.0:
                 raise ValueError(f"{label} must be in [0, 1): {rate}")
         self.fault_rate, self.throttle_rate = fault_rate, throttle_rate
-        self._random = random.Random(seed)  # noqa: S311 - fault injection, not cryptography
-        self._lock = threading.Lock()
+        self.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
 
-    def draw(self) -> Fault:
+    def draw(self, sequence: int) -> Fault:
         if not (self.fault_rate or self.throttle_rate):
             return Fault.NONE
-        with self._lock:
-            if self._random.random() < self.throttle_rate:
-                return Fault.THROTTLE
-            if self._random.random() < self.fault_rate:
-                return self._random.choice(_ERRORS)
+        rng = random.Random(f"{self.seed}:{sequence}")  # noqa: S311 - fault injection, not cryptography
+        if rng.random() < self.throttle_rate:
+            return Fault.THROTTLE
+        if rng.random() < self.fault_rate:
+            return rng.choice(_ERRORS)
         return Fault.NONE
+
+
+def faulted(fault: Fault, retry_after: int, *, blob: bool = False) -> Reply | None:
+    """The answer an injected fault gives instead of the real one (None: no answer replaced)."""
+    if fault is Fault.THROTTLE and blob:  # how Azure Storage throttles
+        return blob_error(503, "ServerBusy", "The server is busy (emulated).")
+    if fault is Fault.THROTTLE:
+        message = f"Too many requests (emulated). Retry after {retry_after} seconds."
+        return arm_error(429, "TooManyRequests", message, **{"Retry-After": str(retry_after)})
+    if fault is Fault.ERROR_500:
+        return arm_error(500, "InternalServerError", "Injected internal server error.")
+    if fault is Fault.ERROR_503:
+        return arm_error(503, "ServiceUnavailable", "Injected: the service is unavailable.")
+    return None
+
+
+def refused(decision: Decision | None) -> Reply | None:
+    """ARM's 429 when `--arm-throttle`'s buckets refused the request, else None."""
+    if decision is None or decision.allowed:
+        return None
+    message = (
+        f"Number of '{decision.operation}' requests for subscription and principal exceeded. "
+        f"Retry after {decision.retry_after} seconds."
+    )
+    return arm_error(429, "TooManyRequests", message, **decision.headers())
 
 
 def unlimited_headers(method: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ import json
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -24,9 +25,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from envsync.emulator import routes, tls
-from envsync.emulator.blob import blob_error, handle_blob
+from envsync.emulator.blob import handle_blob
+from envsync.emulator.control import Hold, Sequencer
 from envsync.emulator.core import Backend, Reply, Request, arm_error
-from envsync.emulator.faults import Fault, FaultInjector, Snapshot, Stats, unlimited_headers
+from envsync.emulator.faults import Fault, FaultInjector, Snapshot, Stats, faulted, refused, unlimited_headers
 from envsync.emulator.operations import Operations
 from envsync.emulator.options import EmulatorOptions
 from envsync.emulator.registry import Registries
@@ -49,9 +51,14 @@ class _Server(ThreadingHTTPServer):
             fault_rate=options.fault_rate, throttle_rate=options.throttle_rate, seed=options.seed
         )
         self.stats = Stats()
+        self.sequencer = Sequencer()
         self.throttle = ArmThrottle(options.limits()) if options.arm_throttle else None
         operations = Operations(options.operation_seconds, options.operation_failure_rate, options.seed)
         self.registries = Registries(operations)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client killed mid-request: no noise
+            super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
@@ -107,18 +114,33 @@ class _Handler(BaseHTTPRequestHandler):
             base_url=self.server.url,
             raw_query=parts.query,
         )
-        options = self.server.options
-        fault = self.server.faults.draw()
+        kind = kind_of(method, parts.path, req.query)
+        sequence, hold = self.server.sequencer.arrive()
+        try:
+            if hold is not None and hold.block(kind):  # dropped unhandled: the client sees a reset
+                self.close_connection = True
+            else:
+                self._serve(req, kind, sequence)
+        finally:
+            if hold is not None:
+                hold.finish()
+
+    def _serve(self, req: Request, kind: str, sequence: int) -> None:
+        method, options = req.method, self.server.options
+        fault = self.server.faults.draw(sequence)
         decision = self._admit(req) if fault is Fault.NONE else None
         if decision is not None and not decision.allowed:
             fault = Fault.THROTTLE
-        self.server.stats.count(method, kind_of(method, parts.path, req.query), fault)
+        self.server.stats.count(method, kind, fault)
         if options.latency_ms:
             time.sleep(options.latency_ms / 1000)
         if fault is Fault.RESET_BEFORE:
             self.close_connection = True
             return
-        reply = _refused(decision) or _faulted(fault, options, req.path) or self._answer(req, decision)
+        blob = req.path.startswith(BLOB_PREFIX)
+        reply = (
+            refused(decision) or faulted(fault, options.retry_after, blob=blob) or self._answer(req, decision)
+        )
         if fault is Fault.RESET_AFTER:
             self.close_connection = True  # the work is done but the answer is lost
             return
@@ -163,29 +185,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
 
-def _refused(decision: Decision | None) -> Reply | None:
-    if decision is None or decision.allowed:
-        return None
-    message = (
-        f"Number of '{decision.operation}' requests for subscription and principal exceeded. "
-        f"Retry after {decision.retry_after} seconds."
-    )
-    return arm_error(429, "TooManyRequests", message, **decision.headers())
-
-
-def _faulted(fault: Fault, options: EmulatorOptions, path: str) -> Reply | None:
-    if fault is Fault.THROTTLE and path.startswith(BLOB_PREFIX):  # how Azure Storage throttles
-        return blob_error(503, "ServerBusy", "The server is busy (emulated).")
-    if fault is Fault.THROTTLE:
-        message = f"Too many requests (emulated). Retry after {options.retry_after} seconds."
-        return arm_error(429, "TooManyRequests", message, **{"Retry-After": str(options.retry_after)})
-    if fault is Fault.ERROR_500:
-        return arm_error(500, "InternalServerError", "Injected internal server error.")
-    if fault is Fault.ERROR_503:
-        return arm_error(503, "ServiceUnavailable", "Injected: the service is unavailable.")
-    return None
-
-
 # -- lifecycle ------------------------------------------------------------------------------------
 
 
@@ -207,7 +206,12 @@ class EmulatorHandle:
     def reset_stats(self) -> None:
         self._server.stats.reset()
 
+    def hold(self, nth: int, *, drop: bool = False) -> Hold:
+        """Hold the `nth` request from now (1: the next) before handling it, until released."""
+        return self._server.sequencer.hold(nth, drop=drop)
+
     def stop(self) -> None:
+        self._server.sequencer.release_all()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
