@@ -53,6 +53,7 @@ _REFILL = click.FloatRange(0, min_open=True)
     "--tls", is_flag=True, help="Serve HTTPS with a certificate made at start; prints its CA bundle."
 )
 @click.option("--isolate", is_flag=True, help="One SQLite file per ARM workspace id.")
+@click.option("--echo-secrets", is_flag=True, help="Error answers quote the request's token and SAS back.")
 @click.option(
     "--arm-throttle",
     is_flag=True,

@@ -7,11 +7,12 @@ import enum
 import random
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+from xml.sax.saxutils import escape
 
 from envsync.emulator.blob import blob_error
-from envsync.emulator.core import Reply, arm_error
+from envsync.emulator.core import Reply, Request, arm_error
 from envsync.http.throttle import Decision
 
 # What an unthrottled emulator reports left: ARM's pre-2024 hourly allowance, never spent.
@@ -55,6 +56,11 @@ class FaultInjector:
         return Fault.NONE
 
 
+def injected(fault: Fault, decision: Decision | None, retry_after: int, *, blob: bool) -> Reply | None:
+    """The answer that replaces the real one: `--arm-throttle`'s 429, or an injected fault's."""
+    return refused(decision) or faulted(fault, retry_after, blob=blob)
+
+
 def faulted(fault: Fault, retry_after: int, *, blob: bool = False) -> Reply | None:
     """The answer an injected fault gives instead of the real one (None: no answer replaced)."""
     if fault is Fault.THROTTLE and blob:  # how Azure Storage throttles
@@ -78,6 +84,24 @@ def refused(decision: Decision | None) -> Reply | None:
         f"Retry after {decision.retry_after} seconds."
     )
     return arm_error(429, "TooManyRequests", message, **decision.headers())
+
+
+def echoed(reply: Reply, req: Request) -> Reply:
+    """An error `reply` that quotes the request's credentials back (its Authorization header,
+    its URL with any SAS, its body), as careless services do: for testing that the client never
+    prints what it is told (`echo_secrets`)."""
+    if reply.status < 400:
+        return reply
+    auth = req.headers.get("authorization", "")
+    echo = f" [echo: {req.method} {req.path}?{req.raw_query} Authorization: {auth} body: {req.body[:300]!r}]"
+    if isinstance(reply.payload, dict) and isinstance(reply.payload.get("error"), dict):
+        error = {**reply.payload["error"], "message": str(reply.payload["error"].get("message")) + echo}
+        return replace(reply, payload={**reply.payload, "error": error})
+    if isinstance(reply.payload, bytes) and b"</Message>" in reply.payload:
+        return replace(
+            reply, payload=reply.payload.replace(b"</Message>", escape(echo).encode() + b"</Message>")
+        )
+    return reply
 
 
 def unlimited_headers(method: str) -> dict[str, str]:

@@ -30,6 +30,7 @@ class EmulatorOptions:
     write_refill: float = 10.0
     operation_seconds: float = 0.0  # how long a registry write stays InProgress
     operation_failure_rate: float = 0.0  # share of registry operations that end Failed
+    echo_secrets: bool = False  # error answers quote the request's token, SAS and body back
 
     def limits(self) -> Limits:
         return Limits(self.read_bucket, self.read_refill, self.write_bucket, self.write_refill)

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from envsync.emulator import routes, tls
+from envsync.emulator import faults, routes, tls
 from envsync.emulator.blob import handle_blob
 from envsync.emulator.control import Hold, Sequencer
 from envsync.emulator.core import Backend, Reply, Request, arm_error
-from envsync.emulator.faults import Fault, FaultInjector, Snapshot, Stats, faulted, refused, unlimited_headers
+from envsync.emulator.faults import Fault, FaultInjector, Snapshot, Stats
 from envsync.emulator.operations import Operations
 from envsync.emulator.options import EmulatorOptions
 from envsync.emulator.registry import Registries
@@ -137,10 +137,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is Fault.RESET_BEFORE:
             self.close_connection = True
             return
-        blob = req.path.startswith(BLOB_PREFIX)
-        reply = (
-            refused(decision) or faulted(fault, options.retry_after, blob=blob) or self._answer(req, decision)
+        injected = faults.injected(
+            fault, decision, options.retry_after, blob=req.path.startswith(BLOB_PREFIX)
         )
+        reply = injected or self._answer(req, decision)
+        reply = faults.echoed(reply, req) if options.echo_secrets else reply
         if fault is Fault.RESET_AFTER:
             self.close_connection = True  # the work is done but the answer is lost
             return
@@ -165,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
         reply = routes.answer(self.server.backend, self.server.registries, req)
         if routes.arm_subscription(req.path) is None:
             return reply  # the registry data plane is not ARM: no ARM limits
-        limits = decision.headers() if decision else unlimited_headers(req.method)
+        limits = decision.headers() if decision else faults.unlimited_headers(req.method)
         return Reply(reply.status, reply.payload, {**reply.headers, **limits})
 
     def _send(self, method: str, reply: Reply) -> None:
@@ -205,6 +206,11 @@ class EmulatorHandle:
 
     def reset_stats(self) -> None:
         self._server.stats.reset()
+
+    def set_faults(self, *, fault_rate: float = 0.0, throttle_rate: float = 0.0) -> None:
+        """Change the injected fault rates from the next request on (the seed stays)."""
+        seed = self._server.faults.seed
+        self._server.faults = FaultInjector(fault_rate=fault_rate, throttle_rate=throttle_rate, seed=seed)
 
     def hold(self, nth: int, *, drop: bool = False) -> Hold:
         """Hold the `nth` request from now (1: the next) before handling it, until released."""

@@ -12,6 +12,10 @@ import requests
 
 from envsync.emulator.faults import Fault, FaultInjector
 from envsync.emulator.server import EmulatorHandle, start_emulator
+from envsync.errors import WorkspaceError
+from envsync.http.session import HttpOptions, StaticTokenCredential
+from envsync.workspace import BuildContext, VersionBody
+from envsync.workspace.azure.workspace import AzureMLWorkspace
 
 WS = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws1"
 AUTH = {"Authorization": "Bearer anything"}
@@ -100,3 +104,30 @@ def test_a_seed_replays_the_same_faults_over_http() -> None:
     first = run(21)
     assert first == run(21)
     assert set(first) > {200}
+
+
+def test_an_echoing_emulator_quotes_credentials_back_and_the_client_prints_none() -> None:
+    token = "Bearer-token-that-must-never-print-1234"
+    with start_emulator(echo_secrets=True) as handle:
+        got = requests.get(
+            handle.url + WS + "/environments/none",
+            params={**API, "sig": "SAS-SIGNATURE-5678"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert got.status_code >= 400  # an unknown container, or a query the spec does not allow
+        assert token in got.text and "SAS-SIGNATURE-5678" in got.text
+        client = AzureMLWorkspace(handle.url + WS, StaticTokenCredential(token), http=HttpOptions(retries=0))
+        client.create_version("x", "1", VersionBody(image="i"))
+        with pytest.raises(WorkspaceError) as info:  # a 409: other content, its body echoed back
+            client.create_version("x", "1", VersionBody(build=BuildContext("https://a/c/?sv=1&sig=SAS-9")))
+        assert token not in str(info.value) and "SAS-9" not in str(info.value)
+        assert "echo:" in str(info.value)
+
+
+def test_fault_rates_change_while_running() -> None:
+    with start_emulator(fault_rate=0.9, throttle_rate=0.0, retry_after=0, seed=1) as handle:
+        handle.set_faults()
+        assert all(get(handle, "/environments").status_code == 200 for _ in range(20))
+        handle.set_faults(throttle_rate=0.99)
+        assert get(handle, "/environments").status_code == 429
