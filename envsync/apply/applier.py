@@ -1,24 +1,31 @@
 """Execute a Plan against a workspace: idempotent, safe to re-run after a crash or a failure.
 
-Every change re-reads its environment first. A version already holding the planned content
-counts as done (a re-run, or another apply racing this one); one holding other content is a
-conflict and is never overwritten; a change is stale when what it rests on moved since the plan
-(its own version, or for a new auto-numbered version the latest one), not when another version
-of the environment did: the changes of one apply never make each other stale.
+A saved (or confirmed) plan's changes re-read their environment first. A version already
+holding the planned content counts as done (a re-run, or another apply racing this one); one
+holding other content is a conflict and is never overwritten; a change is stale when what it
+rests on moved since the plan (its own version, or for a new auto-numbered version the latest
+one), not when another version of the environment did: the changes of one apply never make
+each other stale.
+
+A plan this run made moments ago, applied without asking (`ApplyOptions.fresh`), is applied
+optimistically: a new version is one PUT, the service's immutability answering any race (409:
+read the version, then already done or a conflict), an update one read-modify-write, and the
+PUT's own answer is what is checked. Last-applied records come after every version write
+(`apply.records`), so under ARM's write limit the versions go first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from envsync.apply.bodies import version_body
-from envsync.apply.checks import Created, mutable_matches, settled, stale, verified
+from envsync.apply.checks import Created, answered, mutable_matches, settled, stale, verified
+from envsync.apply.records import Records
 from envsync.apply.result import ApplyResult, ChangeResult, Outcome
-from envsync.errors import ConflictError, EnvsyncError, NotFoundError
+from envsync.errors import ConflictError, EnvsyncError
 from envsync.plan import last_applied
 from envsync.plan.model import Action, Change, ObservedEnvironment, Plan
 from envsync.plan.observe import observe_environment
@@ -34,6 +41,10 @@ class ApplyOptions:
     ignore_tags: frozenset[str] = frozenset()
     # Provenance properties (source, commit) for a spec, set on the versions envsync creates.
     provenance: Callable[[EnvironmentSpec], Mapping[str, str]] = field(default=lambda s: {})
+    # The plan was made by this run moments ago and nobody was asked to confirm it: no re-read
+    # before writing (what it observed is as fresh as a re-read would be), and records written
+    # from the containers it listed.
+    fresh: bool = False
 
 
 def apply(
@@ -59,11 +70,15 @@ def apply(
 
     def run(change: Change) -> ChangeResult:
         result = _apply_one(change, workspace, by_content, options, created)
-        on_result(result)
+        if change.action is not Action.NOOP:  # a record-only change is reported with its record
+            on_result(result)
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-        return ApplyResult(tuple(pool.map(run, plan.pending)))
+        results = list(pool.map(run, plan.pending))
+        book = Records(workspace, by_content, options.ignore_tags, plan.containers if options.fresh else {})
+        results, deferred = book.write(results, pool, on_result)
+    return ApplyResult(tuple(results), records_deferred=deferred)
 
 
 def _apply_one(
@@ -80,14 +95,16 @@ def _apply_one(
         if spec is None:
             return ChangeResult(change, Outcome.STALE, "its YAML changed since the plan was made; plan again")
         if change.action is Action.NOOP:  # only its last-applied record is missing
-            done = ChangeResult(change, Outcome.ALREADY)
-        elif change.action is Action.UPDATE:
-            done = _update(change, workspace, created)
-        elif change.action is Action.RESTORE:
-            done = _restore(change, workspace, created)
-        else:
-            done = _create(change, spec, workspace, options, created)
-        return _recorded(done, spec, workspace, options)
+            return ChangeResult(change, Outcome.ALREADY)
+        if change.action is Action.UPDATE:
+            return (
+                _update_at_once(change, workspace) if options.fresh else _update(change, workspace, created)
+            )
+        if change.action is Action.RESTORE:
+            return _restore(change, workspace, created)
+        if options.fresh:
+            return _create_at_once(change, spec, workspace, options, created)
+        return _create(change, spec, workspace, options, created)
     except EnvsyncError as e:  # a workspace refusal, an unreadable build context
         return ChangeResult(change, Outcome.FAILED, str(e))
 
@@ -117,6 +134,32 @@ def _create(
         )
     created.add(change.name, change.version)
     return verified(change, workspace, Outcome.DONE)
+
+
+def _create_at_once(
+    change: Change, spec: EnvironmentSpec, workspace: Workspace, options: ApplyOptions, created: Created
+) -> ChangeResult:
+    """One PUT: the version is immutable, so the service refuses other content (409), and the
+    answer to the PUT is the version as stored."""
+    assert change.version is not None
+    try:
+        got = workspace.create_version(change.name, change.version, _body(change, spec, workspace, options))
+    except ConflictError:  # there already: the same content (done) or not (never overwritten)
+        return settled(change, workspace.get_version(change.name, change.version), spec) or (
+            ChangeResult(change, Outcome.CONFLICT, f"version {change.version} exists with other content")
+        )
+    created.add(change.name, change.version)
+    return answered(change, got, Outcome.DONE)
+
+
+def _update_at_once(change: Change, workspace: Workspace) -> ChangeResult:
+    """Read-modify-write of the version's description and tags (the read keeps what envsync
+    does not model); the PUT's answer is checked."""
+    assert change.version is not None
+    assert change.after is not None
+    description, tags = change.after["description"] or None, change.after["tags"]
+    got = workspace.update_version(change.name, change.version, description=description, tags=tags)
+    return answered(change, got, Outcome.DONE)
 
 
 def _body(change: Change, spec: EnvironmentSpec, workspace: Workspace, options: ApplyOptions) -> VersionBody:
@@ -219,17 +262,3 @@ def _retire_record(workspace: Workspace, name: str, version: str) -> None:
     record = last_applied.read(container) if container is not None else None
     if record is not None and record.version == version:
         workspace.tag_environment(name, last_applied.TAG, last_applied.archived(version).encode())
-
-
-def _recorded(
-    result: ChangeResult, spec: EnvironmentSpec, workspace: Workspace, options: ApplyOptions
-) -> ChangeResult:
-    """Write the last-applied record on the container, keeping the user's own tags, when the
-    change's version is the container's latest: the record describes the latest version, and
-    of several versions one apply makes or confirms (git pins more than one) only it counts."""
-    if result.outcome not in (Outcome.DONE, Outcome.ALREADY) or result.change.version is None:
-        return result
-    record = last_applied.record_for(spec, result.change.version, options.ignore_tags).encode()
-    with suppress(NotFoundError):  # deleted by hand meanwhile: nothing to record on
-        workspace.tag_environment(spec.name, last_applied.TAG, record, when_latest=result.change.version)
-    return result

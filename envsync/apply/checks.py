@@ -75,7 +75,11 @@ def _moved(change: Change, auto_new: bool) -> str:
 def verified(change: Change, workspace: Workspace, outcome: Outcome) -> ChangeResult:
     """Read the version back: what the workspace holds must be what was planned."""
     assert change.version is not None
-    got = workspace.get_version(change.name, change.version)
+    return answered(change, workspace.get_version(change.name, change.version), outcome)
+
+
+def answered(change: Change, got: RemoteVersion | None, outcome: Outcome) -> ChangeResult:
+    """What the workspace holds (read back, or the PUT's own answer) must be what was planned."""
     if got is None:
         return ChangeResult(change, Outcome.FAILED, "not found when read back after writing")
     if change.fingerprint and fingerprint(got.body.content()) != change.fingerprint:

@@ -54,6 +54,9 @@ _VERBS = {
 @dataclass(frozen=True)
 class ApplyResult:
     results: tuple[ChangeResult, ...]
+    # Last-applied records left unwritten so as not to wait for ARM's write bucket: the next
+    # plan reads those environments' versions, the next apply writes them.
+    records_deferred: int = 0
 
     @property
     def failed(self) -> tuple[ChangeResult, ...]:
@@ -72,4 +75,10 @@ class ApplyResult:
         restored, archived = self.count(Action.RESTORE), self.count(Action.ORPHAN)
         text += f"{restored} restored, " if restored else ""
         text += f"{archived} archived, " if archived else ""
-        return text + f"{len(self.failed)} failed."
+        text += f"{len(self.failed)} failed."
+        if self.records_deferred:
+            text += (
+                f" {self.records_deferred} last-applied record(s) deferred (ARM's write limit): the "
+                "next plan reads those environments' versions, and the next apply writes them."
+            )
+        return text

@@ -263,12 +263,15 @@ class _ApplyRun:
         if not (result.has_changes or blocked or result.records_to_write):
             return ExitCode.OK
         # Writing only last-applied records is bookkeeping on container tags: no confirmation.
-        if result.has_changes and not blocked and not approved(self.request.auto_approve):
+        asked = result.has_changes and not blocked and not self.request.auto_approve
+        if asked and not approved(self.request.auto_approve):
             click.echo("Apply cancelled.")
             return ExitCode.ERROR
-        return self.execute(opened, result)
+        # A plan nobody waited on is as fresh as a re-read: applied without re-reading first.
+        return self.execute(opened, result, fresh=not asked)
 
-    def execute(self, opened: Opened, result: Plan) -> ExitCode:
+    def execute(self, opened: Opened, result: Plan, *, fresh: bool = False) -> ExitCode:
+        """Apply `result`; `fresh`: this run made it just now and nobody was asked to wait on it."""
         from envsync.apply.applier import ApplyOptions, apply
 
         config = self.app.config
@@ -278,6 +281,7 @@ class _ApplyRun:
             ignore_tags=config.ignore_tags,
             concurrency=self.request.concurrency or config.concurrency,
             provenance=self.git.properties,
+            fresh=fresh,
         )
         progress = Progress(len(result.pending))  # what apply acts on: record-only no-ops too
         specs = config.specs_for(opened.target, self.specs)

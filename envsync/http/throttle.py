@@ -178,6 +178,12 @@ class Pacer:
                 self._cond.wait(wait)
         return operation
 
+    def spare(self, method: str) -> float:
+        """Tokens `method` could spend now without waiting (a snapshot: others may take them)."""
+        state = self._states[operation_of(method)]
+        with self._cond:
+            return state.bucket.level(time.monotonic())
+
     def release(self, operation: str, headers: Mapping[str, str] | None) -> None:
         value = (headers or {}).get(HEADER.format(operation))
         remaining = int(value) if value is not None and value.strip().isdigit() else None

@@ -120,6 +120,8 @@ class Plan:
     # and what inline comments suppressed. Errors among `problems` block apply.
     problems: tuple[Problem, ...] = ()
     suppressed: tuple[Suppressed, ...] = ()
+    # The containers as the plan listed them, for an apply in the same run (never saved).
+    containers: Mapping[str, Container] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def errors(self) -> tuple[Change, ...]:

@@ -58,7 +58,14 @@ def make_plan(
     result = plan(specs, observed, plan_options(config, target))
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     found = policy_verdict(config, target, [s for s in specs if s.name not in config.exclude])
-    return replace(result, commit=commit, created=now, problems=found.problems, suppressed=found.suppressed)
+    return replace(
+        result,
+        commit=commit,
+        created=now,
+        problems=found.problems,
+        suppressed=found.suppressed,
+        containers=observed.containers,
+    )
 
 
 def policy_verdict(config: Config, target: Target, specs: Sequence[EnvironmentSpec]) -> Verdict:

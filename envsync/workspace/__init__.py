@@ -135,11 +135,22 @@ class Workspace(Protocol):
         the tags); its versions, latest/next version and archived flag stay as they are."""
 
     def tag_environment(
-        self, name: str, key: str, value: str, *, when_latest: str | None = None
+        self,
+        name: str,
+        key: str,
+        value: str,
+        *,
+        when_latest: str | None = None,
+        current: Container | None = None,
     ) -> Container:
         """Set one tag on a container, keeping its description and other tags; no write when
         it already holds that value, or (with `when_latest`) when the container's latest version
-        is another one."""
+        is another one. `current` is the container as the caller just read it (or made it):
+        a client may write from it without reading it first."""
+
+    def spare_writes(self) -> float | None:
+        """Writes the workspace takes now without making the client wait for its rate limit
+        (None: no limit known)."""
 
     def list_versions(self, name: str, view: ListView = ListView.ACTIVE) -> list[RemoteVersion]:
         """Versions of one environment, newest first; empty if the environment does not exist."""

@@ -118,6 +118,11 @@ class ArmSession:
             url = next_link_url(str(next_link), self.base_url, self.api_version)
             response = self.send("GET", url, absolute=True)
 
+    def spare_writes(self) -> float | None:
+        """Write tokens ARM's bucket has for this principal now, as the pacer sees it (None: not
+        paced, so no limit is known)."""
+        return None if self._pacer is None else self._pacer.spare("PUT")
+
     # -- transport ----------------------------------------------------------------------------
 
     def send(

@@ -131,6 +131,17 @@ def _strings(mapping: Any) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in (mapping or {}).items()}
 
 
+def container_resource_of(container: Container) -> dict[str, Any]:
+    """The writable part of the resource `container` was read from (all of it is modelled)."""
+    props = {
+        "description": container.description,
+        "tags": dict(container.tags),
+        "properties": dict(container.properties),
+        "isArchived": container.archived,
+    }
+    return {"name": container.name, "properties": props}
+
+
 def container_from_json(resource: Mapping[str, Any]) -> Container:
     props = resource.get("properties") or {}
     name = str(resource.get("name", ""))

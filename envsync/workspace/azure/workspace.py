@@ -121,15 +121,28 @@ class AzureMLWorkspace:
         return armjson.container_from_json(self.session.put(self.paths.container(name), body))
 
     def tag_environment(
-        self, name: str, key: str, value: str, *, when_latest: str | None = None
+        self,
+        name: str,
+        key: str,
+        value: str,
+        *,
+        when_latest: str | None = None,
+        current: Container | None = None,
     ) -> Container:
-        current = self._require(self.paths.container(name))
-        tags = dict((current.get("properties") or {}).get("tags") or {})
-        found = armjson.container_from_json(current)
+        # A container's writable fields are all modelled, so one the caller knows is PUT back
+        # as it is without a GET: the one request an apply's record costs.
+        resource = (
+            armjson.container_resource_of(current) if current else self._require(self.paths.container(name))
+        )
+        tags = dict((resource.get("properties") or {}).get("tags") or {})
+        found = current or armjson.container_from_json(resource)
         if tags.get(key) == value or when_latest not in (None, found.latest_version):
             return found
-        body = armjson.resend_container(current, tags={**tags, key: value})
+        body = armjson.resend_container(resource, tags={**tags, key: value})
         return armjson.container_from_json(self.session.put(self.paths.container(name), body))
+
+    def spare_writes(self) -> float | None:
+        return self.session.spare_writes()
 
     # -- versions -------------------------------------------------------------------------------
 

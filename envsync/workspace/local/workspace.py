@@ -55,6 +55,9 @@ class LocalWorkspace:
     def __repr__(self) -> str:
         return f"LocalWorkspace({str(self.path)!r})"
 
+    def spare_writes(self) -> float | None:
+        return None  # no rate limit
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -82,8 +85,15 @@ class LocalWorkspace:
         return found
 
     def tag_environment(
-        self, name: str, key: str, value: str, *, when_latest: str | None = None
+        self,
+        name: str,
+        key: str,
+        value: str,
+        *,
+        when_latest: str | None = None,
+        current: Container | None = None,
     ) -> Container:
+        # `current` saves nothing here: the read and the write are one local transaction.
         with self._write() as db:
             _writable_container(db, name)
             current = localdb.select_container(db, name, next_version)
