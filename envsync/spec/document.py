@@ -142,7 +142,8 @@ def _resolve(
     if not policies:
         return spec
     subject = Subject(spec, report.doc, absolute(root), conda_doc, files)
-    return replace(spec, policy=evaluate_all(subject, policies))
+    verdicts = evaluate_all(subject, policies)
+    return replace(spec, policy=verdicts) if verdicts else spec
 
 
 def absolute(path: Path) -> Path:

@@ -28,7 +28,7 @@ from envsync.spec.document import (
 from envsync.spec.loaded import Loaded
 from envsync.spec.model import BuildSpec, EnvironmentSpec
 from envsync.spec.policy.engine import collected
-from envsync.spec.problems import Problem, Severity, Suppressed
+from envsync.spec.problems import Problem, Severity, Suppressed, Verdict
 
 if TYPE_CHECKING:
     from envsync.config import Config
@@ -60,10 +60,9 @@ class LoadResult:
     def with_policy(self, key: str) -> LoadResult:
         """Plus what policy `key` ("" for the top level, else a target) found in the specs."""
         found = collected(self.specs, key)
-        problems = tuple(sorted({*self.problems, *found.problems}))
-        return replace(
-            self, problems=problems, suppressed=tuple(sorted({*self.suppressed, *found.suppressed}))
-        )
+        if self.problems or self.suppressed:  # else `found` is the whole answer, sorted already
+            found = found + Verdict(self.problems, self.suppressed)
+        return replace(self, problems=found.problems, suppressed=found.suppressed)
 
     @property
     def errors(self) -> tuple[Problem, ...]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from envsync.spec.yamlio import Key, YamlDocument
 
@@ -44,6 +46,18 @@ class Problem:
         return f"{self.path}:{self.line}:{self.col}: {prefix}{self.message}{suffix}"
 
 
+def verdict(problems: Iterable[Problem], suppressed: Iterable[Suppressed]) -> Verdict:
+    """A Verdict of these findings, sorted. Sorting by a key builds one tuple per finding, where
+    the dataclass order builds two per comparison: it matters at thousands of findings."""
+    return Verdict(
+        tuple(sorted(problems, key=_PROBLEM_ORDER)),
+        tuple(sorted(suppressed, key=lambda s: (_PROBLEM_ORDER(s.problem), s.reason))),
+    )
+
+
+_PROBLEM_ORDER = attrgetter("path", "line", "col", "message", "severity", "rule")  # the dataclass order
+
+
 @dataclass(frozen=True, order=True)
 class Suppressed:
     """A policy finding an inline `# envsync: allow <rule> -- <reason>` comment suppresses."""
@@ -60,10 +74,7 @@ class Verdict:
     suppressed: tuple[Suppressed, ...] = ()
 
     def __add__(self, other: Verdict) -> Verdict:
-        return Verdict(
-            tuple(sorted({*self.problems, *other.problems})),
-            tuple(sorted({*self.suppressed, *other.suppressed})),
-        )
+        return verdict({*self.problems, *other.problems}, {*self.suppressed, *other.suppressed})
 
     @property
     def errors(self) -> tuple[Problem, ...]:

@@ -127,3 +127,26 @@ def test_a_bad_policy_is_a_located_config_error(tmp_path: Path, text: str, messa
     with pytest.raises(ConfigError) as error:
         config_with(tmp_path, text)
     assert str(error.value).startswith(message), str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("outer", "inner", "inside"),
+    [
+        ("mcr.microsoft.com", "mcr.microsoft.com/azureml/*", True),
+        ("mcr.microsoft.com", "mcr.microsoft.com", True),
+        ("*.azurecr.io", "prod.azurecr.io", True),
+        ("*.azurecr.io", "prod.azurecr.io/team/*", True),
+        ("mcr.microsoft.com/*", "mcr.microsoft.com/azureml/*", True),
+        ("mcr.microsoft.com/azureml/*", "mcr.microsoft.com", False),  # the whole registry is wider
+        ("mcr.microsoft.com", "docker.io/library/*", False),
+    ],
+)
+def test_a_narrower_registry_glob_is_inside_a_wider_one(
+    tmp_path: Path, outer: str, inner: str, inside: bool
+) -> None:
+    text = f"policy:\n  images: {{allowed_registries: ['{outer}']}}\n{TARGET}      images: {{allowed_registries: ['{inner}']}}\n"
+    if inside:
+        assert config_with(tmp_path, text).policy("prod").allowed_registries == (inner,)
+    else:
+        with pytest.raises(ConfigError, match="is not inside"):
+            config_with(tmp_path, text)

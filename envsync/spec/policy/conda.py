@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 from envsync.spec.policy.settings import Policy
@@ -19,7 +20,11 @@ from envsync.spec.policy.subject import Hit, Subject
 from envsync.spec.yamlio import Key
 
 UNPINNED, CHANNEL, PYTHON = "conda-unpinned", "conda-channel-denied", "python-version-required"
-RULES = (UNPINNED, CHANNEL, PYTHON)
+RULES = frozenset({UNPINNED, CHANNEL, PYTHON})
+PARAMETERS: tuple[str, ...] = (
+    "allow_unpinned",
+    "denied_channels",
+)  # the Policy fields its findings depend on
 DEFAULTS = "defaults"
 # Anaconda's repository under its other names: the defaults channels, and the `anaconda`
 # channel on anaconda.org, which mirrors them under the same terms.
@@ -41,7 +46,7 @@ _BRACKET_EXACT = re.compile(r"version\s*=\s*['\"]?(?:==?)?\s*[0-9][^<>!|,'\"]*['
 
 def check(subject: Subject, policy: Policy) -> Iterator[Hit]:
     conda = subject.conda
-    if not isinstance(conda, dict) or not any(policy.on(rule) for rule in RULES):
+    if not isinstance(conda, dict) or not policy.any_on(RULES):
         return
     deps = conda.get("dependencies")
     listed = deps if isinstance(deps, list) else []
@@ -54,6 +59,7 @@ def check(subject: Subject, policy: Policy) -> Iterator[Hit]:
         yield from _python(subject, conda, strings)
 
 
+@lru_cache(maxsize=4096)  # the same specs (python=3.11, pip) recur across environments
 def parse(spec: str) -> tuple[str | None, str, str] | None:
     """(channel or None, lower-case name, the rest: version and build) of a conda match spec."""
     found = _SPEC.match(spec)
@@ -88,7 +94,7 @@ def _channels(subject: Subject, conda: dict[str, Any], strings: Packages, policy
         if isinstance(channel, str) and denied(channel, policy.denied_channels):
             yield subject.conda_hit(CHANNEL, ("channels", i), _denied_message(f"channel '{channel}'"))
     for key, spec in strings:
-        parsed = parse(spec)
+        parsed = parse(spec) if "::" in spec else None
         if parsed and parsed[0] and denied(parsed[0], policy.denied_channels):
             yield subject.conda_hit(
                 CHANNEL, key, _denied_message(f"'{spec}' names channel '{parsed[0]}', which")
@@ -103,6 +109,7 @@ def _channels(subject: Subject, conda: dict[str, Any], strings: Packages, policy
         )
 
 
+@lru_cache(maxsize=1024)
 def denied(channel: str, patterns: frozenset[str]) -> bool:
     name = channel.rstrip("/").lower()
     for pattern in patterns:

@@ -8,19 +8,26 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from envsync.spec.policy.settings import Policy
 from envsync.spec.policy.subject import Hit, Subject
 
 SECRET, SIZE, FILES = "context-secret-file", "context-max-size", "context-max-files"
-RULES = (SECRET, SIZE, FILES)
+RULES = frozenset({SECRET, SIZE, FILES})
+PARAMETERS: tuple[str, ...] = (
+    "max_context_mb",
+    "max_context_files",
+    "secret_files",
+)  # the Policy fields its findings depend on
 MB = 1024 * 1024
 
 
 def check(subject: Subject, policy: Policy) -> Iterator[Hit]:
     build = subject.spec.build
-    if build is None or build.remote or not any(policy.on(rule) for rule in RULES):
+    if build is None or build.remote or not policy.any_on(RULES):
         return
     key, shown = subject.context_key(), subject.doc.data["build"].get(subject.context_key()[1])
     files = subject.files
@@ -54,4 +61,11 @@ def check(subject: Subject, policy: Policy) -> Iterator[Hit]:
 def secret_pattern(relpath: str, patterns: tuple[str, ...]) -> str | None:
     """The first pattern the file's name matches (case-insensitively), or None."""
     name = posixpath.basename(relpath).lower()
+    if _any_of(patterns).match(name) is None:  # one regex for all: most files match none
+        return None
     return next((p for p in patterns if fnmatch.fnmatchcase(name, p.lower())), None)
+
+
+@lru_cache(maxsize=16)
+def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(fnmatch.translate(p.lower()) for p in patterns))

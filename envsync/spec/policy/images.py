@@ -9,13 +9,17 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
-from envsync.spec.policy.dockerfile import pulled_images
 from envsync.spec.policy.settings import Policy
 from envsync.spec.policy.subject import Hit, Subject
 
 MUTABLE, DIGEST, REGISTRY = "image-mutable-tag", "image-digest-required", "image-registry-allowed"
-RULES = (MUTABLE, DIGEST, REGISTRY)
+RULES = frozenset({MUTABLE, DIGEST, REGISTRY})
+PARAMETERS: tuple[str, ...] = (
+    "allowed_registries",
+    "mutable_tags",
+)  # the Policy fields its findings depend on
 DOCKER_HUB = "docker.io"
 
 
@@ -29,6 +33,7 @@ class ImageRef:
     digest: str | None
 
 
+@lru_cache(maxsize=1024)  # a repository's environments share a few base images
 def parse_image(text: str) -> ImageRef:
     rest, _, digest = text.strip().partition("@")
     tag = None
@@ -46,7 +51,7 @@ Report = Callable[[str, str], Hit]  # (rule, message) → a hit at the image's l
 
 
 def check(subject: Subject, policy: Policy) -> Iterator[Hit]:
-    if not any(policy.on(rule) for rule in RULES):
+    if not policy.any_on(RULES):
         return
     if subject.spec.image:
         image = subject.spec.image
@@ -83,6 +88,7 @@ def image_hits(what: str, image: str, policy: Policy, report: Report) -> Iterato
         )
 
 
+@lru_cache(maxsize=1024)
 def allowed(ref: ImageRef, patterns: tuple[str, ...]) -> bool:
     """A glob with a slash matches registry/repository; one without, the registry alone."""
     full = f"{ref.registry}/{ref.repository}"
@@ -90,15 +96,8 @@ def allowed(ref: ImageRef, patterns: tuple[str, ...]) -> bool:
 
 
 def _dockerfile_hits(subject: Subject, policy: Policy) -> Iterator[Hit]:
-    found = subject.dockerfile()
-    if found is None:
-        return
-    path, shown = found
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return  # loading already checked the Dockerfile is there: it went away since
-    for pulled in pulled_images(text):
+    shown = subject.dockerfile[0] if subject.dockerfile else ""
+    for pulled in subject.pulled:
 
         def report(rule: str, message: str, line: int = pulled.line, col: int = pulled.col) -> Hit:
             return Hit(rule, shown, line, col, message)

@@ -13,7 +13,9 @@ from envsync.spec.policy.settings import Policy
 from envsync.spec.policy.subject import Hit, Subject
 
 TAG, DESCRIPTION, NAME = "tag-required", "description-required", "name-pattern"
-RULES = (TAG, DESCRIPTION, NAME)
+RULES = frozenset({TAG, DESCRIPTION, NAME})
+# The Policy fields its findings depend on (besides which rules are on).
+PARAMETERS: tuple[str, ...] = ("required_tags", "name_patterns")
 
 
 def check(subject: Subject, policy: Policy) -> Iterator[Hit]:

@@ -18,11 +18,19 @@ from envsync.spec.policy.subject import Hit, Subject
 from envsync.spec.yamlio import Key
 
 UNPINNED, URL, INDEX = "pip-unpinned", "pip-url-unpinned", "pip-index-option"
-RULES = (UNPINNED, URL, INDEX)
+RULES = frozenset({UNPINNED, URL, INDEX})
+# The Policy fields its findings depend on (besides which rules are on).
+PARAMETERS: tuple[str, ...] = ()
 INDEX_OPTIONS = ("--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--trusted-host")
 # name[extras] == version [; marker]: the common case, matched without a full PEP 508 parse.
 _EXACT = re.compile(
     r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*===?\s*[A-Za-z0-9][A-Za-z0-9.+!_-]*\s*(;.*)?$"
+)
+_COMMENT = re.compile(r"\s#")
+_SPECIFIER = re.compile(r"(===|==|!=|~=|<=|>=|<|>)\s*([A-Za-z0-9.*+!_-]+)")
+_SIMPLE = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*"
+    r"(?P<specifiers>((===|==|!=|~=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*)$"
 )
 _VCS = ("git+", "hg+", "svn+", "bzr+")
 _FULL_HASH = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$")
@@ -30,28 +38,32 @@ _HASH_FRAGMENT = re.compile(r"[#&](sha256|sha384|sha512)=[0-9a-f]+", re.IGNORECA
 
 
 def check(subject: Subject, policy: Policy) -> Iterator[Hit]:
-    if not any(policy.on(rule) for rule in RULES):
+    if not policy.any_on(RULES):
         return
     for key, line in pip_lines(subject.conda):
+        if _EXACT.match(line):
+            continue  # name==version: most lines, and each one different (no use caching)
         for rule, message in classify(line):
             if policy.on(rule):
                 yield subject.conda_hit(rule, key, message)
 
 
-def pip_lines(conda: Any) -> Iterator[tuple[Key, str]]:
-    """(key inside the conda spec, text) of every `pip:` entry."""
+def pip_lines(conda: Any) -> list[tuple[Key, str]]:
+    """(key inside the conda spec, text) of every `pip:` entry of a valid conda spec."""
+    # Loading checked the shape: dependencies are strings or {pip: [strings]}.
     deps = conda.get("dependencies") if isinstance(conda, dict) else None
-    for i, item in enumerate(deps if isinstance(deps, list) else []):
-        if isinstance(item, dict) and isinstance(item.get("pip"), list):
-            for j, line in enumerate(item["pip"]):
-                if isinstance(line, str):
-                    yield ("dependencies", i, "pip", j), line
+    return [
+        (("dependencies", i, "pip", j), line)
+        for i, item in enumerate(deps or ())
+        if isinstance(item, dict)
+        for j, line in enumerate(item["pip"])
+    ]
 
 
 @lru_cache(maxsize=4096)  # the same pins recur across environments
 def classify(line: str) -> tuple[tuple[str, str], ...]:
     """(rule, message) for each way one `pip:` entry breaks a pip rule."""
-    text = re.split(r"\s#", line, maxsplit=1)[0].strip()
+    text = _COMMENT.split(line, maxsplit=1)[0].strip()
     if text.startswith("-"):
         return _option(text, line)
     words = text.split()
@@ -132,7 +144,12 @@ def _revision_ok(vcs: str, revision: str) -> bool:
 
 
 def _pinned(requirement: str) -> bool:
-    """Whether a PEP 508 requirement pins one exact version (parsed by `packaging`)."""
+    """Whether a PEP 508 requirement pins one exact version: the usual `name[extras] op version,
+    ...` read here; anything else parsed by `packaging` (whose import costs ~20 ms)."""
+    simple = _SIMPLE.match(requirement)
+    if simple is not None:
+        specifiers = _SPECIFIER.findall(simple.group("specifiers"))
+        return any(op == "===" or (op == "==" and "*" not in version) for op, version in specifiers)
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:

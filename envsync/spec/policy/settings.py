@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, NoReturn
 
 from envsync.spec.policy.catalog import RULES, Level
@@ -57,7 +58,14 @@ class Policy:
         return self.levels.get(rule, Level.OFF)
 
     def on(self, rule: str) -> bool:
-        return self.level(rule) is not Level.OFF
+        return rule in self.enabled
+
+    def any_on(self, rules: frozenset[str]) -> bool:
+        return not self.enabled.isdisjoint(rules)
+
+    @cached_property
+    def enabled(self) -> frozenset[str]:  # asked for each rule of each environment
+        return frozenset(rule for rule, level in self.levels.items() if level is not Level.OFF)
 
 
 DEFAULT_POLICY = Policy()
@@ -120,11 +128,20 @@ def _levels(base: Policy, rules: Mapping[str, str], fail: Fail | None) -> dict[s
 def _registries(base: tuple[str, ...], wanted: list[str], fail: Fail | None) -> tuple[str, ...]:
     if fail is not None and base:
         for i, pattern in enumerate(wanted):
-            # A narrower glob is one the top level's globs match as text: mcr.microsoft.com/azureml/*
-            # is inside mcr.microsoft.com/*.
-            if not any(fnmatch.fnmatchcase(pattern, outer) for outer in base):
+            if not any(_inside(pattern, outer) for outer in base):
                 fail(("images", "allowed_registries", i), f"'{pattern}' is not inside {list(base)}")
     return tuple(wanted)
+
+
+def _inside(inner: str, outer: str) -> bool:
+    """Whether glob `inner` allows nothing `outer` does not, judged on their text: a registry
+    glob (no slash) holds its registries' paths (mcr.microsoft.com/azureml/* is inside
+    mcr.microsoft.com); a path glob holds the globs it matches (mcr.microsoft.com/azureml/*
+    inside mcr.microsoft.com/*)."""
+    inner, outer = inner.lower(), outer.lower()
+    if "/" not in outer:
+        return fnmatch.fnmatchcase(inner.split("/", 1)[0], outer)
+    return "/" in inner and fnmatch.fnmatchcase(inner, outer)
 
 
 def _subset(base: frozenset[str], wanted: list[str], key: Key, fail: Fail | None) -> frozenset[str]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from envsync.spec.model import EnvironmentSpec
+from envsync.spec.policy.dockerfile import Pulled, pulled_images
 from envsync.spec.yamlio import Key, YamlDocument
 
 
@@ -53,16 +55,36 @@ class Subject:
     def context_key(self) -> Key:
         return ("build", "path" if "path" in self.doc.data.get("build", {}) else "local_path")
 
-    def dockerfile(self) -> tuple[Path, str] | None:
-        """The local build context's Dockerfile and how to show it, or None (no local context)."""
-        build = self.spec.build
-        if build is None or build.remote:
+    @property
+    def dockerfile(self) -> tuple[str, str] | None:
+        """The local build context's Dockerfile as shown and its text, or None (no local
+        context, or it went away since loading checked it); read once for every policy."""
+        if self.spec.build is None or self.spec.build.remote:
+            return None  # most environments: no need to look further
+        return self._dockerfile
+
+    @property
+    def pulled(self) -> list[Pulled]:
+        """The images the Dockerfile pulls (none without one)."""
+        return self._pulled if self.dockerfile else []
+
+    @cached_property
+    def _dockerfile(self) -> tuple[str, str] | None:
+        assert self.spec.build is not None
+        path = Path(self.spec.build.path) / self.spec.build.dockerfile_path
+        try:
+            return display(path, self.root), path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
             return None
-        path = Path(build.path) / build.dockerfile_path
-        return path, display(path, self.root)
+
+    @cached_property
+    def _pulled(self) -> list[Pulled]:
+        return pulled_images(self._dockerfile[1]) if self._dockerfile else []
 
 
 def display(path: Path, root: Path) -> str:
     """`path` relative to `root` in posix form when inside it, else as given."""
-    absolute, base = Path(os.path.abspath(path)), Path(os.path.abspath(root))
-    return absolute.relative_to(base).as_posix() if absolute.is_relative_to(base) else str(path)
+    absolute, base = os.path.abspath(path), os.path.abspath(root)
+    if absolute.startswith(base.rstrip(os.sep) + os.sep):
+        return Path(os.path.relpath(absolute, base)).as_posix()
+    return str(path)

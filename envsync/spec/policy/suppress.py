@@ -12,12 +12,11 @@ import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
 
 from envsync.spec.policy.catalog import BY_ID, Level
 from envsync.spec.policy.settings import Policy
 from envsync.spec.policy.subject import Hit
-from envsync.spec.problems import Problem, Severity, Suppressed, Verdict
+from envsync.spec.problems import Problem, Severity, Suppressed, Verdict, verdict
 
 MARKER = "envsync:"
 _COMMENT = re.compile(r"#\s*envsync:\s*allow\b(?P<body>.*)$")
@@ -80,19 +79,25 @@ def settle(hits: Iterable[Hit], policy: Policy, texts: Texts, *, scanned: Iterab
     Also the malformed suppression comments of every file a hit is in, and of `scanned`."""
     problems: set[Problem] = set()
     suppressed: set[Suppressed] = set()
-    comments = cache(lambda path: scan(path, texts(path) or ""))
+    scans: dict[str, Comments] = {}
+
+    def comments(path: str) -> Comments:
+        if path not in scans:
+            scans[path] = scan(path, texts(path) or "")
+            problems.update(scans[path].problems)  # malformed comments, once per file
+        return scans[path]
+
     for path in scanned:
-        problems.update(comments(path).problems)
+        comments(path)
     for hit in hits:
         level = policy.level(hit.rule)
         if level is Level.OFF:
             continue
         problem = Problem(hit.path, hit.line, hit.col, hit.message, _SEVERITY[level], hit.rule)
-        found = comments(hit.path)
-        problems.update(found.problems)
-        allow = next((a for a in found.allows.get(hit.line, ()) if hit.rule in a.rules), None)
+        allows = comments(hit.path).allows.get(hit.line)
+        allow = next((a for a in allows if hit.rule in a.rules), None) if allows else None
         if allow is None:
             problems.add(problem)
         else:
             suppressed.add(Suppressed(problem, allow.reason))
-    return Verdict(tuple(sorted(problems)), tuple(sorted(suppressed)))
+    return verdict(problems, suppressed)
