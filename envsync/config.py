@@ -43,6 +43,7 @@ class Target:
     endpoint: str | None = None  # ARM endpoint override (the emulator, sovereign clouds)
     api_version: str | None = None
     environments: tuple[str, ...] | None = None  # this target's share of the environments (globs)
+    operation_timeout: float | None = None  # registry: seconds to wait for one operation
 
     @property
     def arm_id(self) -> str:
@@ -226,6 +227,7 @@ def _target(root: Path, name: str, t: dict) -> Target:  # type: ignore[type-arg]
         endpoint=t.get("endpoint"),
         api_version=t.get("api_version"),
         environments=_subset(t),
+        operation_timeout=t.get("operation_timeout"),
     )
 
 

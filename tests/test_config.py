@@ -132,7 +132,7 @@ def test_registry_target_and_its_share_of_the_environments(tmp_path: Path) -> No
             """
 targets:
   dev: {type: azureml, subscription_id: s, resource_group: rg, workspace: ws-dev}
-  shared: {type: registry, subscription_id: s, resource_group: rg, registry: org-reg, endpoint: "http://127.0.0.1:1"}
+  shared: {type: registry, subscription_id: s, resource_group: rg, registry: org-reg, endpoint: "http://127.0.0.1:1", operation_timeout: 90}
   gpu: {type: registry, subscription_id: s, resource_group: rg, registry: gpu-reg, environments: [environments/torch.yml, "environments/extra/*.yml"]}
 """,
         )
@@ -144,6 +144,7 @@ targets:
         "",
         None,
     )
+    assert shared.operation_timeout == 90 and config.target("gpu").operation_timeout is None
     assert (
         shared.arm_id
         == "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/registries/org-reg"

@@ -43,7 +43,7 @@ def handle_arm(backend: Backend, req: Request, workspace_id: str, rest: str) -> 
         if allowed:
             return arm_error(405, "MethodNotAllowed", f"{req.method} is not supported on this resource.")
         return arm_error(404, "NotFound", f"The emulator does not serve {req.method} {req.path}.")
-    problem = _spec_problem(req, version, workspace_id, parts)
+    problem = spec_problem(req, version, workspace_id, parts)
     if problem:
         return arm_error(400, "UserError", problem)
     space, lock = backend.open(backend.key(workspace_id))
@@ -61,7 +61,7 @@ def _spec() -> Spec:
     return load_spec()
 
 
-def _spec_problem(req: Request, api_version: str, workspace_id: str, parts: list[str]) -> str | None:
+def spec_problem(req: Request, api_version: str, workspace_id: str, parts: list[str]) -> str | None:
     """How the request breaks the REST spec. The emulator holds one spec, 2025-12-01's: requests
     at the other api-versions it serves go unchecked."""
     spec = _spec()

@@ -102,6 +102,15 @@ def _registry(backend: Backend, registries: Registries, req: Request, found: re.
         if shape in _ROUTES:
             return arm_error(405, "MethodNotAllowed", f"{req.method} is not supported on this resource.")
         return arm_error(404, "NotFound", f"The emulator does not serve {req.method} {req.path}.")
+    # Registry assets have a workspace's paths, query parameters and bodies (mfe.json): the same
+    # spec check, the registry's name standing for the workspace's (their patterns agree).
+    problem = (
+        arm.spec_problem(req, req.query["api-version"], found["reg"], parts)
+        if parts[:1] == ["environments"]
+        else None
+    )
+    if problem:
+        return arm_error(400, "UserError", problem)
     space, lock = backend.open(key)
     context = _Call(backend, registries, req, found["reg"], found["sub"], key, space, parts)
     try:

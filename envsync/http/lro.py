@@ -150,8 +150,9 @@ class _Poller:
         left = self.deadline - self.clock()
         if left <= 0:
             waited = self.clock() - self.started
+            shown = f"{waited:.0f}" if waited >= 10 else f"{waited:.1f}"
             raise OperationTimeout(
-                f"{self.op}: the operation was still running after {waited:.0f} s; it may finish on "
+                f"{self.op}: the operation was still running after {shown} s; it may finish on "
                 "its own: plan or apply again to see where it got",
                 code="OperationTimeout",
             )

@@ -149,6 +149,25 @@ def test_list_show_drift_and_import_on_the_registry(promoted: Path, tmp_path: Pa
         assert (out / "pytorch-train" / "context" / name).read_bytes() == (source / name).read_bytes()
 
 
+def test_prune_archives_in_the_registry_and_a_yaml_brought_back_is_restored(
+    promoted: Path, emulator: EmulatorHandle
+) -> None:
+    yaml_file = promoted / "environments" / "minimal-cpu.yml"
+    text = yaml_file.read_text()
+    yaml_file.unlink()
+    pruned = run(promoted, "apply", "-t", "shared", "--auto-approve", "--prune")
+    assert pruned.exit_code == ExitCode.OK and "minimal-cpu:1" in pruned.output, pruned.output
+    client = AzureMLRegistry(emulator.url + REGISTRY_ID.format("org-registry"), StaticTokenCredential("t"))
+    assert [v.archived for v in client.list_versions("minimal-cpu", ListView.ALL)] == [True]
+    yaml_file.write_text(text)
+    planned = run(promoted, "plan", "-t", "shared")
+    assert "~ minimal-cpu:1  (restore: un-archive)" in planned.output, planned.output
+    restored = run(promoted, "apply", "-t", "shared", "--auto-approve")
+    assert restored.exit_code == ExitCode.OK and "1 restored" in restored.output, restored.output
+    assert [v.archived for v in client.list_versions("minimal-cpu", ListView.ALL)] == [False]
+    assert "No changes." in run(promoted, "plan", "-t", "shared", "--refresh").output
+
+
 def test_a_registry_fed_a_subset_of_the_environments(tmp_path: Path, emulator: EmulatorHandle) -> None:
     root = tmp_path / "repo"
     shutil.copytree(EXAMPLES, root / "environments")
@@ -158,6 +177,27 @@ def test_a_registry_fed_a_subset_of_the_environments(tmp_path: Path, emulator: E
     dev, shared = plan.output.split("Target: shared")
     assert "Plan: 5 to create" in dev and "Plan: 2 to create" in shared
     assert "sklearn-cpu:3" in shared and "sklearn-serve:1" in shared and "lightgbm" not in shared
+
+
+def test_writes_the_client_gave_up_on_count_as_done_on_the_next_run(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    for i in range(3):
+        write_env(root, f"env-{i}")
+    with start_emulator(tmp_path / "emulator.db", operation_seconds=1.5) as handle:
+        promotion_config(root, handle.url, ", operation_timeout: 0.2")
+        impatient = run(root, "apply", "-t", "shared", "--auto-approve")
+        assert impatient.exit_code == ExitCode.ERROR
+        assert (
+            impatient.output.count("the operation was still running after 0.2 s; it may finish on its own")
+            == 3
+        )
+        time.sleep(1.6)  # the service finishes them without the client
+        assert sorted(registry_versions(handle.url)) == ["env-0", "env-1", "env-2"]
+        again = run(root, "apply", "-t", "shared", "--auto-approve")
+        assert again.exit_code == ExitCode.OK, again.output
+        assert "0 created" in again.output and handle.stats().by_kind["registry.versions.put"] == 3
+        assert all(len(v) == 1 for v in registry_versions(handle.url).values())
+        assert "No changes." in run(root, "plan", "-t", "shared").output
 
 
 # -- a kill while registry operations are in progress --------------------------------------------

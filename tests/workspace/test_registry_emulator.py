@@ -258,3 +258,12 @@ def test_a_write_refused_when_its_operation_ends_fails_the_operation() -> None:
 def test_operation_settings_are_checked(seconds: float, rate: float) -> None:
     with pytest.raises(ValueError, match="operation seconds"):
         Operations(seconds, rate)
+
+
+def test_registry_requests_are_checked_against_the_rest_spec(instant: EmulatorHandle) -> None:
+    reg = registry(instant)
+    read_only = {"properties": {**BODY["properties"], "environmentType": "UserCreated"}}
+    refused = call("PUT", f"{reg}/environments/py/versions/1", read_only)
+    assert refused.status_code == 400 and "does not match the API spec" in refused.json()["error"]["message"]
+    assert call("GET", f"{reg}/environments", colour="blue").status_code == 400
+    assert call("PUT", f"{reg}/environments/py/versions/1", BODY).status_code == 201

@@ -21,8 +21,9 @@ with `RegistryDataReferences_GetBlobReferenceSAS` (`POST …/datareferences/{nam
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -33,6 +34,9 @@ from envsync.http.session import TokenCredential, check_endpoint, is_loopback
 from envsync.workspace.azure.arm import ArmSession
 from envsync.workspace.azure.storage import BlobStore, lent_store
 from envsync.workspace.azure.workspace import AzureMLWorkspace
+
+if TYPE_CHECKING:
+    from envsync.config import Target
 
 DATAPLANE_API_VERSION = "2021-10-01-dataplanepreview"  # azure-ai-ml's REGISTRY_DATAPLANE_API_VERSION
 MFE_PATH_PREFIX = "mferp/managementfrontend"
@@ -92,6 +96,16 @@ class AzureMLRegistry(AzureMLWorkspace):
         self.registry = self.session.base_url.rsplit("/", 1)[1]
         self._discovery = discovery
         self._dataplane: str | None = None
+
+    @classmethod
+    def from_target(cls, target: Target, **kwargs: Any) -> AzureMLRegistry:
+        """The registry a configured target names (endpoint and credential as for a workspace);
+        its `operation_timeout` bounds the wait for each operation."""
+        if target.operation_timeout is not None and "lro_options" not in kwargs:
+            kwargs["lro_options"] = replace(lro.LroOptions(), timeout=float(target.operation_timeout))
+        found = super().from_target(target, **kwargs)
+        assert isinstance(found, AzureMLRegistry)
+        return found
 
     def _session(self, base_url: str, credential: TokenCredential, **kwargs: Any) -> ArmSession:
         return RegistrySession(base_url, credential, lro_options=self.lro_options, **kwargs)
