@@ -52,6 +52,17 @@ _REFILL = click.FloatRange(0, min_open=True)
 @click.option(
     "--tls", is_flag=True, help="Serve HTTPS with a certificate made at start; prints its CA bundle."
 )
+@click.option(
+    "--realism",
+    is_flag=True,
+    help="Answer as the service may: nulls never sent, contextUris in datastore form, another "
+    "api-version in nextLink, lists lagging writes.",
+)
+@click.option(
+    "--list-lag-ms",
+    type=click.IntRange(0),
+    help="Lists show the state of this long ago (default 2000 with --realism, else 0).",
+)
 @click.option("--isolate", is_flag=True, help="One SQLite file per ARM workspace id.")
 @click.option("--echo-secrets", is_flag=True, help="Error answers quote the request's token and SAS back.")
 @click.option(

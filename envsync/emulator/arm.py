@@ -5,10 +5,11 @@ datastore with its secrets. Paths, status codes and bodies follow mfe.json 2025-
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
+from envsync.emulator import realism
 from envsync.emulator.core import (
     API_VERSIONS,
     DATASTORE,
@@ -27,6 +28,7 @@ from envsync.workspace.local.workspace import LocalWorkspace
 
 Handler = Callable[[Backend, Request, str, LocalWorkspace, list[str]], Reply]
 _ORDERS = {"createdtime desc": False, "createdtime asc": True}  # value → reverse newest-first
+T = TypeVar("T")
 
 
 def handle_arm(backend: Backend, req: Request, workspace_id: str, rest: str) -> Reply:
@@ -49,7 +51,8 @@ def handle_arm(backend: Backend, req: Request, workspace_id: str, rest: str) -> 
     space, lock = backend.open(backend.key(workspace_id))
     try:
         with lock:
-            return handler(backend, req, workspace_id, space, parts)
+            reply = handler(backend, req, workspace_id, space, parts)
+        return _answered(backend, req, workspace_id, parts, reply)
     except NotFoundError as e:
         return arm_error(404, e.code or "UserError", str(e))
     except WorkspaceError as e:
@@ -72,6 +75,24 @@ def spec_problem(req: Request, api_version: str, workspace_id: str, parts: list[
     return problem and f"The request does not match the API spec (mfe.json {spec.api_version}): {problem}"
 
 
+def _answered(backend: Backend, req: Request, ws: str, parts: list[str], reply: Reply) -> Reply:
+    """`reply` as `--realism` shapes it; with `check_responses` (tests), a 500 naming how an
+    answer breaks the REST spec."""
+    if backend.realism and reply.status < 300:
+        key = backend.key(ws)
+        where = {"account": backend.storage.account(key), "container": backend.storage.container(key)}
+        forms = functools.partial(realism.datastore_form, workspace_id=ws, datastore=DATASTORE, **where)
+        reply = Reply(reply.status, realism.decorate(reply.payload, forms), reply.headers)
+    spec = _spec()
+    if backend.check_responses and req.query.get("api-version") == spec.api_version:
+        problem = spec.response_problem(req.method, parts, reply.status, reply.payload)
+        if problem:
+            return arm_error(
+                500, "ResponseSpecViolation", f"The emulator's answer breaks mfe.json: {problem}"
+            )
+    return reply
+
+
 def _resolve(method: str, parts: list[str]) -> tuple[Handler | None, bool]:
     """The handler for `method` on `parts`, and whether the path exists for some method."""
     shape = tuple(p if i % 2 == 0 else "*" for i, p in enumerate(parts))
@@ -90,8 +111,37 @@ def _view(req: Request) -> ListView:
         raise WorkspaceError(message, code="UserError") from None
 
 
+def _shown(archived: bool, view: ListView) -> bool:
+    return view is ListView.ALL or archived == (view is ListView.ARCHIVED)
+
+
+def _listed(backend: Backend, ws: str, items: Iterable[T], key: Callable[[T], tuple[str, ...]]) -> list[T]:
+    """`items` as the list shows them: as they were the list lag ago (`lag.py`)."""
+    if backend.lag is None:
+        return list(items)
+    prefix = backend.key(ws)
+    return backend.lag.listed(items, lambda item: (prefix, *key(item)))
+
+
+def _record(backend: Backend, ws: str, space: LocalWorkspace, name: str) -> None:
+    """After a write: the environment's container and versions as they are now, for lagging lists."""
+    if backend.lag is None:
+        return
+    prefix = backend.key(ws)
+    container = space.get_environment(name)
+    if container is not None:
+        backend.lag.record((prefix, name), container)
+    for version in space.list_versions(name, ListView.ALL):
+        backend.lag.record((prefix, name, version.version), version)
+
+
 def list_containers(backend: Backend, req: Request, ws: str, space: LocalWorkspace, _: list[str]) -> Reply:
-    items = list(space.list_environments(_view(req)))
+    view = _view(req)
+    if backend.lag is None:
+        items = list(space.list_environments(view))
+    else:
+        found = _listed(backend, ws, space.list_environments(ListView.ALL), lambda c: (c.name,))
+        items = [c for c in found if _shown(c.archived, view)]
     return page(backend, req, items, lambda c: armjson.container_resource(ws, c))
 
 
@@ -112,6 +162,7 @@ def put_container(backend: Backend, req: Request, ws: str, space: LocalWorkspace
         space.set_archived(name, None, bool(props["isArchived"]))
     updated = space.get_environment(name)
     assert updated is not None
+    _record(backend, ws, space, name)
     return Reply(200, armjson.container_resource(ws, updated))
 
 
@@ -122,7 +173,12 @@ def list_versions(backend: Backend, req: Request, ws: str, space: LocalWorkspace
     order = req.query.get("$orderBy", "createdtime desc").strip().lower()
     if order not in _ORDERS:
         return arm_error(400, "UserError", f"$orderBy must be one of: {', '.join(_ORDERS)}.")
-    items = space.list_versions(parts[1], _view(req))
+    view, name = _view(req), parts[1]
+    if backend.lag is None:
+        items = space.list_versions(name, view)
+    else:
+        found = _listed(backend, ws, space.list_versions(name, ListView.ALL), lambda v: (name, v.version))
+        items = [v for v in found if _shown(v.archived, view)]
     if _ORDERS[order]:
         items = list(reversed(items))
     return page(backend, req, items, lambda v: armjson.version_resource(ws, v))
@@ -140,6 +196,7 @@ def put_version(backend: Backend, req: Request, ws: str, space: LocalWorkspace, 
     body = armjson.body_from_properties(_properties(req))
     existed = space.get_version(name, version) is not None
     stored = space.create_version(name, version, body)
+    _record(backend, ws, space, name)
     return Reply(200 if existed else 201, armjson.version_resource(ws, stored))
 
 

@@ -16,11 +16,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from envsync.emulator.lag import ListLag
+from envsync.emulator.realism import NEXT_LINK_API_VERSION
 from envsync.emulator.storage import BuiltinStorage, Storage
 from envsync.workspace.azure import armjson
 from envsync.workspace.local.workspace import LocalWorkspace
 
-API_VERSIONS = frozenset({"2023-04-01-preview", "2024-10-01", "2025-06-01", "2025-09-01", "2025-12-01"})
+API_VERSIONS = frozenset(
+    {"2023-04-01-preview", "2024-10-01", "2025-06-01", "2025-07-01-preview", "2025-09-01", "2025-12-01"}
+)
 ARM_PATH = re.compile(
     r"^(?P<ws>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices"
     r"/workspaces/[^/]+)(?P<rest>/.*)?$",
@@ -61,9 +65,23 @@ class Backend:
     """The workspaces behind the emulator: one shared `LocalWorkspace`, or (`isolate`) one per
     ARM workspace id, stored next to `db_path`. Each is used under its own lock."""
 
-    def __init__(self, db_path: Path, *, isolate: bool, secret: bytes, page_size: int, storage: Storage):
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        isolate: bool,
+        secret: bytes,
+        page_size: int,
+        storage: Storage,
+        realism: bool = False,
+        list_lag_s: float = 0.0,
+        check_responses: bool = False,
+    ):
         self.db_path, self.isolate, self.secret = db_path, isolate, secret
         self.page_size, self.storage = max(1, page_size), storage
+        self.realism, self.check_responses = realism, check_responses
+        self.lag: ListLag[Any] | None = ListLag(list_lag_s) if list_lag_s > 0 else None
+        self.next_link_api_version = NEXT_LINK_API_VERSION if realism else None
         # The built-in blob service: the workspaces' datastore, unless `storage` is another
         # service; registries' storage always (their SAS-lent temporary data references).
         self.blobs = storage if isinstance(storage, BuiltinStorage) else BuiltinStorage(secret, "Sas")
@@ -118,14 +136,17 @@ def decode_skip(secret: bytes, scope: str, token: str) -> int | None:
 
 
 def page(backend: Backend, req: Request, items: list[Any], render: Callable[[Any], Any]) -> Reply:
-    """One page of `items`, honouring `$top`, with an absolute nextLink carrying api-version."""
+    """One page of `items`, honouring `$top`, with an absolute nextLink carrying api-version.
+    The `$skip` token is bound to the list's path, filters and api-version: a follow-up at
+    another api-version (a nextLink followed verbatim under `--realism`) is refused."""
     filters = {k: v for k, v in req.query.items() if k in ("listViewType", "$orderBy", "$top")}
-    scope = req.path + "|" + json.dumps(filters, sort_keys=True)
+    scope = "|".join([req.path, json.dumps(filters, sort_keys=True), req.query.get("api-version", "")])
     offset = 0
     if "$skip" in req.query:
         found = decode_skip(backend.secret, scope, req.query["$skip"])
         if found is None:
-            return arm_error(400, "UserError", "The continuation token ($skip) is not valid for this list.")
+            message = "The continuation token ($skip) is not valid for this list (path, filters, version)."
+            return arm_error(400, "UserError", message)
         offset = found
     try:
         top = int(req.query["$top"]) if "$top" in req.query else len(items)
@@ -136,7 +157,8 @@ def page(backend: Backend, req: Request, items: list[Any], render: Callable[[Any
     doc: dict[str, Any] = {"value": [render(i) for i in items[offset:end]]}
     if end < limit:
         skip = encode_skip(backend.secret, scope, end)
-        params = {"api-version": req.query["api-version"], **filters, "$skip": skip}
+        version = backend.next_link_api_version or req.query["api-version"]
+        params = {"api-version": version, **filters, "$skip": skip}
         query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
         doc["nextLink"] = f"{req.base_url}{req.path}?{query}"
     return Reply(200, doc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from envsync.emulator.realism import DEFAULT_LAG_MS
 from envsync.emulator.storage import SECRETS_TYPES, BuiltinStorage, ExternalStorage, Storage
 from envsync.errors import EnvsyncError
 from envsync.http.throttle import Limits
@@ -22,6 +23,9 @@ class EmulatorOptions:
     blob_account_key: str | None = None  # its account key (default: Azurite's published key)
     blob_ca_bundle: str | bool = True  # what verifies its TLS certificate
     tls: bool = False  # serve HTTPS with a certificate made at start (see `tls.py`)
+    realism: bool = False  # answer as the service may (`realism.py`)
+    list_lag_ms: int | None = None  # lists lag writes by this much (default: 2000 with realism)
+    check_responses: bool = False  # a 500 for an answer that breaks the REST spec (tests)
     isolate: bool = False  # one SQLite file per ARM workspace id instead of one shared
     arm_throttle: bool = False  # enforce ARM's token buckets (below) with 429 + Retry-After
     read_bucket: int = 250  # GET, HEAD
@@ -35,13 +39,18 @@ class EmulatorOptions:
     def limits(self) -> Limits:
         return Limits(self.read_bucket, self.read_refill, self.write_bucket, self.write_refill)
 
+    def list_lag_s(self) -> float:
+        if self.list_lag_ms is not None:
+            return self.list_lag_ms / 1000
+        return DEFAULT_LAG_MS / 1000 if self.realism else 0.0
+
     def check(self) -> None:
         if self.secrets_type not in SECRETS_TYPES:
             raise EnvsyncError(
                 f"secrets_type must be one of {', '.join(SECRETS_TYPES)}, not {self.secrets_type!r}"
             )
-        if self.retry_after < 0 or self.operation_seconds < 0:
-            raise EnvsyncError("retry_after and operation_seconds must be >= 0")
+        if self.retry_after < 0 or self.operation_seconds < 0 or (self.list_lag_ms or 0) < 0:
+            raise EnvsyncError("retry_after, operation_seconds and list_lag_ms must be >= 0")
         if not 0.0 <= self.operation_failure_rate < 1.0:
             raise EnvsyncError("operation_failure_rate must be in [0, 1)")
         try:

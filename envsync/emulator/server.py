@@ -204,6 +204,12 @@ class EmulatorHandle:
         """Registry writes still InProgress (ended lazily: by the next request that looks)."""
         return self._server.registries.operations.in_progress()
 
+    def settle(self, seconds: float | None = None) -> None:
+        """Let the list lag pass (all of it by default) without waiting: lists catch up."""
+        lag = self._server.backend.lag
+        if lag is not None:
+            lag.advance(lag.seconds if seconds is None else seconds)
+
     def reset_stats(self) -> None:
         self._server.stats.reset()
 
@@ -247,7 +253,14 @@ def start_emulator(
     secret = secrets.token_bytes(32)
     storage = opts.storage(secret)
     backend = Backend(
-        Path(db_path), isolate=opts.isolate, secret=secret, page_size=opts.page_size, storage=storage
+        Path(db_path),
+        isolate=opts.isolate,
+        secret=secret,
+        page_size=opts.page_size,
+        storage=storage,
+        realism=opts.realism,
+        list_lag_s=opts.list_lag_s(),
+        check_responses=opts.check_responses,
     )
     try:
         server = _Server((host, port), backend, opts)

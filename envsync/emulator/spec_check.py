@@ -192,7 +192,10 @@ class _Flattener:
         return flat
 
     def _property(self, schema: Mapping[str, Any]) -> dict[str, Any]:
-        kept = {k: copy.deepcopy(v) for k, v in schema.items() if k in _KEYWORDS}
+        # Patterns and lengths constrain what clients send: the service's own answers break
+        # them (curated environments' routes have the path "/", which `Route.path` refuses).
+        keywords = _KEYWORDS if self.mode == "request" else _KEYWORDS - {"pattern", "minLength", "maxLength"}
+        kept = {k: copy.deepcopy(v) for k, v in schema.items() if k in keywords}
         if "$ref" in schema:  # draft 4 ignores a $ref's siblings (default, mutability)
             kept = {"$ref": f"#/definitions/{_ref_name(schema['$ref'])}"}
         if isinstance(kept.get("additionalProperties"), dict):

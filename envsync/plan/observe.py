@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Generic, TypeVar, cast
 
 from envsync.plan import last_applied
@@ -34,15 +35,26 @@ def observe(
     leaves an orphan on a container without one (as do envsyncs older than the record), and only
     its versions tell. That costs a request per plan for each environment made by hand outside
     git (`exclude` them to skip it). `only` restricts the reads to those names. `listed` gives
-    the listing when it was started `Early`."""
+    the listing when it was started `Early`.
+
+    Lists lag writes on the service (by seconds): right after an apply, the listing can miss a
+    new environment, or show a container's old record and latest version, and a version list
+    can miss the newest version. So what the listing cannot settle for git's environments (one
+    it lacks; without `refresh`, also one whose record does not match) is read from the
+    container itself, a GET, which is current; a version list missing the container's latest
+    version, or a version git pins, is completed by GETs of those (`versions`). With `refresh`,
+    the listed containers themselves are trusted: within seconds of an apply it can still see
+    the state before it."""
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         containers: dict[str, Container] = {}
         reads: dict[str, Future[list[RemoteVersion]]] = {}
         for c in _containers(workspace, only, pool, concurrency, listed):
             containers[c.name] = c
             if refresh and _observable(c, exclude, only):
-                reads[c.name] = pool.submit(workspace.list_versions, c.name, ListView.ALL)
+                reads[c.name] = pool.submit(versions, workspace, c)
         by_name = {s.name: s for s in specs}
+        if not _fetched(only, concurrency):
+            _confirm(workspace, pool, containers, by_name, exclude, ignore_tags, only, absent_only=refresh)
         unchanged = frozenset(
             ()
             if refresh
@@ -50,12 +62,85 @@ def observe(
         )
         for name, c in containers.items():
             if name not in reads and name not in unchanged and _observable(c, exclude, only):
-                reads[name] = pool.submit(workspace.list_versions, name, ListView.ALL)
+                spec = by_name.get(name)
+                pinned = (spec.version,) if spec is not None and spec.version else ()
+                reads[name] = pool.submit(versions, workspace, c, pinned)
         environments = {
             name: ObservedEnvironment(name, containers[name], tuple(reads[name].result()))
             for name in sorted(reads)
         }
     return ObservedState(containers=containers, environments=environments, unchanged=unchanged)
+
+
+def _fetched(only: frozenset[str] | None, concurrency: int) -> bool:
+    """Whether `_containers` GETs the containers (current) rather than listing them."""
+    return only is not None and len(only) <= concurrency
+
+
+def _confirm(
+    workspace: Workspace,
+    pool: ThreadPoolExecutor,
+    containers: dict[str, Container],
+    specs: dict[str, EnvironmentSpec],
+    exclude: frozenset[str],
+    ignore_tags: frozenset[str],
+    only: frozenset[str] | None,
+    *,
+    absent_only: bool = False,
+) -> None:
+    """Replace in `containers`, by a GET each, the listing's view of git's environments that it
+    cannot settle: absent (new, or made seconds ago), or (unless `absent_only`) whose record
+    does not say unchanged (changed, or recorded seconds ago)."""
+    doubtful = [
+        name
+        for name, spec in specs.items()
+        if name not in exclude
+        and (only is None or name in only)
+        and (
+            name not in containers
+            if absent_only
+            else not last_applied.unchanged(spec, containers.get(name), ignore_tags)
+        )
+    ]
+    for name, found in zip(doubtful, pool.map(workspace.get_environment, doubtful), strict=True):
+        if found is None:
+            containers.pop(name, None)
+        else:
+            containers[name] = found
+
+
+def with_missing(
+    workspace: Workspace, observed: ObservedState, specs: Sequence[EnvironmentSpec], *, concurrency: int = 8
+) -> ObservedState:
+    """A --refresh observation made before git's specs were loaded, plus git's environments
+    its (lagging) listing missed: a GET for each name it lacks, and their versions if found."""
+    missing = [s.name for s in specs if s.name not in observed.containers]
+    if not missing:
+        return observed
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        found = [c for c in pool.map(workspace.get_environment, missing) if c is not None and not c.curated]
+        read = list(pool.map(lambda c: versions(workspace, c), found))
+    environments = {
+        c.name: ObservedEnvironment(c.name, c, tuple(v)) for c, v in zip(found, read, strict=True)
+    }
+    return replace(
+        observed,
+        containers={**observed.containers, **{c.name: c for c in found}},
+        environments={**observed.environments, **environments},
+    )
+
+
+def versions(workspace: Workspace, container: Container, pinned: Iterable[str] = ()) -> list[RemoteVersion]:
+    """The container's versions, newest first. A lagging list can miss the newest ones: the
+    version the container names as its latest (a GET of the container is current) and any in
+    `pinned` that the list lacks are read one by one."""
+    listed = workspace.list_versions(container.name, ListView.ALL)
+    have = {v.version for v in listed}
+    missing = [v for v in dict.fromkeys((container.latest_version, *pinned)) if v and v not in have]
+    extra = [found for v in missing if (found := workspace.get_version(container.name, v)) is not None]
+    if not extra:
+        return listed
+    return sorted([*extra, *listed], key=lambda v: v.created, reverse=True)
 
 
 def _observable(container: Container, exclude: frozenset[str], only: frozenset[str] | None) -> bool:
@@ -105,6 +190,9 @@ class Early(Generic[T]):
 
 
 def observe_environment(workspace: Workspace, name: str) -> ObservedEnvironment:
-    """Re-read one environment (for the stale-plan check before applying a change to it)."""
-    versions = tuple(workspace.list_versions(name, ListView.ALL))
-    return ObservedEnvironment(name, workspace.get_environment(name), versions)
+    """Re-read one environment (for the stale-plan check before applying a change to it): its
+    container (current), then its versions, completed where a lagging list misses its latest."""
+    container = workspace.get_environment(name)
+    if container is None:
+        return ObservedEnvironment(name, None, tuple(workspace.list_versions(name, ListView.ALL)))
+    return ObservedEnvironment(name, container, tuple(versions(workspace, container)))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from envsync.config import Config, Target
 from envsync.plan.model import ObservedState, Plan
-from envsync.plan.observe import Early, observe
+from envsync.plan.observe import Early, observe, with_missing
 from envsync.plan.planner import PlanOptions, plan
 from envsync.spec.load import EnvironmentSpec
 from envsync.spec.policy.engine import collected
@@ -43,7 +43,8 @@ def make_plan(
     """Plan `specs` against `workspace`; `only` limits what is observed (and so the orphans
     found) to those names. `early` is what `start_early` began for this target."""
     if early is not None and early.observed is not None and only is None:
-        observed = early.observed()
+        specs_known = [s for s in specs if s.name not in config.exclude]
+        observed = with_missing(workspace, early.observed(), specs_known, concurrency=config.concurrency)
     else:
         observed = observe(
             workspace,

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from envsync.emulator.server import EmulatorHandle, start_emulator
-from envsync.workspace import Workspace
+from envsync.workspace import Container, ListView, RemoteVersion, Workspace
 from envsync.workspace.local.workspace import LocalWorkspace
 from tests.azurite import Azurite
 from tests.workspace import emulator_fixtures
@@ -77,6 +78,41 @@ def registry_throttled_workspace(throttled_emulator: EmulatorHandle) -> Iterator
 
 
 @pytest.fixture(scope="session")
+def realism_emulator() -> Iterator[EmulatorHandle]:
+    """`--realism`: nulls the client never sent, contextUris in datastore form, another
+    api-version in nextLink, lists 2 s behind writes; every answer checked against the spec."""
+    with start_emulator(isolate=True, page_size=3, realism=True, check_responses=True) as handle:
+        yield handle
+
+
+class Settled:
+    """A workspace whose lists are read once the emulator's list lag has passed (its clock is
+    moved, nothing sleeps): the contract states what lists show once they caught up, and
+    tests/cli/test_eventual.py what envsync makes of them before."""
+
+    def __init__(self, workspace: Workspace, emulator: EmulatorHandle):
+        self._workspace, self._emulator = workspace, emulator
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._workspace, name)
+
+    def list_environments(self, view: ListView = ListView.ACTIVE) -> Iterator[Container]:
+        self._emulator.settle()
+        return self._workspace.list_environments(view)
+
+    def list_versions(self, name: str, view: ListView = ListView.ACTIVE) -> list[RemoteVersion]:
+        self._emulator.settle()
+        return self._workspace.list_versions(name, view)
+
+
+@pytest.fixture
+def azureml_realism_workspace(realism_emulator: EmulatorHandle) -> Iterator[Workspace]:
+    workspace = emulator_fixtures.azureml_client(realism_emulator)
+    yield Settled(workspace, realism_emulator)  # type: ignore[misc]
+    workspace.close()
+
+
+@pytest.fixture(scope="session")
 def azurite_emulators(azurite: Azurite) -> Iterator[Callable[[str], EmulatorHandle]]:
     """Emulators whose datastore hands out Azurite, one per kind of credential, made on demand."""
     handles: dict[str, EmulatorHandle] = {}
@@ -131,6 +167,7 @@ BACKENDS = {
     "local": "local_workspace",
     "azureml": "azureml_workspace",
     "azureml-chaos": "azureml_chaos_workspace",
+    "azureml-realism": "azureml_realism_workspace",
     "registry": "registry_workspace",
     "registry-chaos": "registry_chaos_workspace",
     "registry-throttled": "registry_throttled_workspace",

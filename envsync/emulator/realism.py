@@ -1,0 +1,70 @@
+"""`--realism`: answers shaped the way the service may shape them, so a client that demands an
+exact echo of what it sent fails against the emulator too (issue: apply's read-back).
+
+- Nullable fields the client never sent come back as null: a version's `description` and
+  `stage`, and `inferenceConfig.startupRoute` (new in 2025-12-01); a container's `description`.
+- A build context on the workspace's datastore comes back as a datastore URI,
+  `azureml://subscriptions/…/workspaces/…/datastores/workspaceblobstore/paths/LocalUpload/…/`,
+  another form of the same blobs.
+- nextLink carries another api-version than the request's (the spec's own list example does:
+  `2025-07-01-preview`); the continuation token stays bound to the request's, so a client that
+  follows nextLink verbatim is refused.
+- Lists lag writes (`lag.py`), by `--list-lag-ms` (2000 by default under `--realism`).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from envsync.workspace.azure import armjson
+
+NEXT_LINK_API_VERSION = "2025-07-01-preview"  # EX Workspace/EnvironmentVersion/list.json
+DEFAULT_LAG_MS = 2000
+
+
+def decorate(payload: Any, datastore_uri: Callable[[str], str | None]) -> Any:
+    """A resource, or a page of them, as the service may answer it. `datastore_uri` gives the
+    datastore form of a contextUri on the workspace's datastore (None for any other)."""
+    if not isinstance(payload, dict):
+        return payload
+    doc = copy.deepcopy(payload)
+    for resource in doc.get("value") or [doc]:
+        if isinstance(resource, dict):
+            _resource(resource, datastore_uri)
+    return doc
+
+
+def _resource(resource: dict[str, Any], datastore_uri: Callable[[str], str | None]) -> None:
+    props = resource.get("properties")
+    if not isinstance(props, dict):
+        return
+    props.setdefault("description", None)
+    if resource.get("type") != armjson.VERSION_TYPE:
+        return
+    props.setdefault("stage", None)
+    if isinstance(props.get("inferenceConfig"), dict):
+        props["inferenceConfig"].setdefault("startupRoute", None)
+    build = props.get("build")
+    if isinstance(build, dict) and isinstance(build.get("contextUri"), str):
+        build["contextUri"] = datastore_uri(build["contextUri"]) or build["contextUri"]
+
+
+def datastore_form(
+    uri: str, *, workspace_id: str, account: str, container: str, datastore: str
+) -> str | None:
+    """`https://{account}.blob.…/{container}/<path>` as `azureml://…/datastores/{datastore}/paths/<path>`."""
+    parts = urlsplit(uri)
+    host_account = (parts.hostname or "").split(".", 1)[0]
+    uri_container, _, path = parts.path.lstrip("/").partition("/")
+    if parts.scheme != "https" or (host_account, uri_container) != (account, container) or not path:
+        return None
+    ids = workspace_id.strip("/").split(
+        "/"
+    )  # subscriptions/{s}/resourceGroups/{rg}/providers/…/workspaces/{w}
+    return (
+        f"azureml://subscriptions/{ids[1]}/resourcegroups/{ids[3]}/workspaces/{ids[-1]}"
+        f"/datastores/{datastore}/paths/{path}"
+    )
