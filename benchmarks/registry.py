@@ -6,7 +6,7 @@ Each row starts a fresh `envsync emulator --operation-seconds S` in a subprocess
 stays InProgress S seconds, and says so in Retry-After), points a `registry` target at it, and
 times the real `envsync apply --auto-approve` in another subprocess. **Floor**: the operations
 `concurrency` at a time, ceil(versions / concurrency) rounds of S seconds, each round also
-paying the requests one change makes one after another (its re-read, PUT, poll, read-back,
+paying the requests one change makes one after another (PUT, poll, the final read, the
 last-applied record) at the emulator's latency. Not part of the test suite.
 """
 
