@@ -21,7 +21,7 @@ from envsync.commands.reporting import annotating, echo_problems, load_checked, 
 from envsync.errors import EnvsyncError, ExitCode
 
 if TYPE_CHECKING:
-    from envsync.gitops.state import GitState, Selection
+    from envsync.gitops.state import GitState, Guess, Selection
     from envsync.plan.model import Plan
     from envsync.plan.run import EarlyRead
     from envsync.spec.model import EnvironmentSpec
@@ -99,28 +99,32 @@ def plan_cmd(app: App, /, **options: object) -> ExitCode:
 
     request = PlanRequest(**options)  # type: ignore[arg-type]  # click checked each option's type
     names = app.config.target_names() if request.all_targets else [request.target]
-    targets = [_Early(app, open_target(app, name), request) for name in names]
+    guessed = state.guess(app.config, request.changed_since, app.git) if request.changed_since else None
+    targets = [_Early(app, open_target(app, name), request, guessed) for name in names]
     if request.at_ref:
         with state.specs_at(app.config, request.at_ref) as selection:
             return _plan_targets(app, targets, selection, request)
     specs = load_checked(app, annotate=request.annotate, title="envsync plan")
     selection = state.Selection(specs)
     if request.changed_since:
-        selection = state.changed_since(app.config, specs, request.changed_since, app.git)
+        changed = guessed.changed if guessed is not None else None
+        selection = state.changed_since(app.config, specs, request.changed_since, app.git, changed=changed)
     return _plan_targets(app, targets, selection, request)
 
 
 class _Early:
-    """A target opened before git's YAMLs load, already being read (unless a --changed-since
-    selection will read just its own names), so the reading overlaps the parsing."""
+    """A target opened before git's YAMLs load, already being read (for --changed-since, the
+    names its changed YAMLs hold), so the reading overlaps the parsing."""
 
-    def __init__(self, app: App, opened: Opened, request: PlanRequest):
+    def __init__(self, app: App, opened: Opened, request: PlanRequest, guessed: Guess | None):
         from envsync.plan.run import start_early
 
         self.opened = opened
         self.early: EarlyRead | None = None
         if not request.changed_since:
             self.early = start_early(app.config, opened.workspace, refresh=request.refresh)
+        elif guessed is not None:
+            self.early = start_early(app.config, opened.workspace, refresh=True, only=guessed.names)
 
 
 def _plan_targets(app: App, targets: list[_Early], selection: Selection, request: PlanRequest) -> ExitCode:

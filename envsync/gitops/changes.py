@@ -112,11 +112,15 @@ def select_affected(
     named = str(base) + os.sep
 
     def relative(path: Path) -> str | None:
-        text = os.path.abspath(os.path.join(base, path))
+        text = str(path)  # loaded specs name their inputs absolute and normalised already
+        if not text.startswith(named):
+            text = os.path.abspath(os.path.join(base, path))
         if at is not None and text.startswith(named):
             return prefix + text[len(named) :].replace(os.sep, "/")
         return relative_to_top(Path(text), changed.top)
 
+    if not changed.changed and not changed.deleted:
+        return ()
     return tuple(
         spec
         for spec in specs
@@ -161,6 +165,15 @@ def _blob_text(top: Path, commit: str, path: str) -> str | None:
         return got.stdout.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
+
+
+def environment_name_at(path: Path) -> tuple[str, ...]:
+    """The name an environment YAML on disk holds (none when unreadable or no environment)."""
+    try:
+        name = _environment_name(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError):
+        return ()
+    return (name,) if name is not None else ()
 
 
 def _environment_name(text: str | None) -> str | None:

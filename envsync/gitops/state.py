@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from envsync.config import Config
 from envsync.errors import GitError
+from envsync.gitops.changes import ChangedPaths
 from envsync.gitops.index import Snapshot, relative_posix
 from envsync.spec.load import load_valid
 from envsync.spec.model import EnvironmentSpec
@@ -83,20 +84,62 @@ class Selection:
 
 
 def changed_since(
-    config: Config, specs: Sequence[EnvironmentSpec], ref: str, snap: Snapshot | None = None
+    config: Config,
+    specs: Sequence[EnvironmentSpec],
+    ref: str,
+    snap: Snapshot | None = None,
+    *,
+    changed: ChangedPaths | None = None,
 ) -> Selection:
     """The environments whose YAML, conda file or build context changed since `ref` (merge
     base, as a pull request sees it), plus those whose YAML was deleted. The run's `snap`
-    gives the untracked files."""
+    gives the untracked files; `changed`, what changed, when a `guess` already asked."""
     from envsync.gitops import changes
 
     top = snap.top if snap is not None else _top(_repo(config, "--changed-since"))
-    changed = changes.changed_paths(top, ref, untracked=snap.untracked if snap is not None else None)
+    if changed is None:
+        changed = changes.changed_paths(top, ref, untracked=snap.untracked if snap is not None else None)
     affected = changes.select_affected(specs, changed, config.root)
     deleted = changes.deleted_environment_names(
         top, changed, config.root, patterns=config.environments, defined={s.name for s in specs}
     )
     return Selection(affected, frozenset(s.name for s in affected) | frozenset(deleted))
+
+
+@dataclass(frozen=True)
+class Guess:
+    """What changed since a ref, and the names `changed_since` will most likely select: those
+    its changed environment YAMLs hold and those its deleted ones held. Known before any YAML
+    is validated, so a plan can start reading them while the rest loads; the selection made
+    afterwards decides (inputs that changed add names only it can see)."""
+
+    changed: ChangedPaths
+    names: frozenset[str]
+
+
+def guess(config: Config, ref: str, snap: Snapshot | None) -> Guess | None:
+    """None when git cannot answer yet: `changed_since` reports why, in its turn."""
+    from envsync.gitops import changes
+    from envsync.spec.files import compile_glob
+
+    if snap is None:
+        return None
+    try:
+        changed = changes.changed_paths(snap.top, ref, untracked=snap.untracked)
+        prefix = changes.prefix_of(snap.top, config.root)
+    except GitError:
+        return None
+    names = set(
+        changes.deleted_environment_names(snap.top, changed, config.root, patterns=config.environments)
+    )
+    patterns = [compile_glob(g) for g in config.environments]
+    for path in changed.changed:
+        rel = (
+            path[len(prefix) + 1 :] if prefix and path.startswith(prefix + "/") else None if prefix else path
+        )
+        if rel is not None and any(p.match(rel) for p in patterns):
+            names.update(changes.environment_name_at(snap.top / path))
+    return Guess(changed, frozenset(names))
 
 
 @contextmanager

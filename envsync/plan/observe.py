@@ -143,6 +143,20 @@ def versions(workspace: Workspace, container: Container, pinned: Iterable[str] =
     return sorted([*extra, *listed], key=lambda v: v.created, reverse=True)
 
 
+def narrowed(
+    observed: ObservedState, specs: Sequence[EnvironmentSpec], ignore_tags: frozenset[str] = frozenset()
+) -> ObservedState:
+    """A --refresh observation as a plain one would have made it: the environments whose
+    last-applied record matches git unchanged, their versions set aside. (An observation
+    started before git's specs were known reads them all.)"""
+    containers = observed.containers
+    unchanged = frozenset(
+        s.name for s in specs if last_applied.unchanged(s, containers.get(s.name), ignore_tags)
+    )
+    environments = {n: e for n, e in observed.environments.items() if n not in unchanged}
+    return ObservedState(containers=containers, environments=environments, unchanged=unchanged)
+
+
 def _observable(container: Container, exclude: frozenset[str], only: frozenset[str] | None) -> bool:
     name = container.name
     return not container.curated and name not in exclude and (only is None or name in only)

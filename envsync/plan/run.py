@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from envsync.config import Config, Target
 from envsync.plan.model import ObservedState, Plan
-from envsync.plan.observe import Early, observe, with_missing
+from envsync.plan.observe import Early, narrowed, observe, with_missing
 from envsync.plan.planner import PlanOptions, plan
 from envsync.spec.load import EnvironmentSpec
 from envsync.spec.policy.engine import collected
@@ -42,9 +42,13 @@ def make_plan(
 ) -> Plan:
     """Plan `specs` against `workspace`; `only` limits what is observed (and so the orphans
     found) to those names. `early` is what `start_early` began for this target."""
-    if early is not None and early.observed is not None and only is None:
-        specs_known = [s for s in specs if s.name not in config.exclude]
-        observed = with_missing(workspace, early.observed(), specs_known, concurrency=config.concurrency)
+    if early is not None and early.observed is not None and early.only == only:
+        observed = early.observed()
+        if only is None:  # a --refresh listing made before the specs: plus what it lacked
+            specs_known = [s for s in specs if s.name not in config.exclude]
+            observed = with_missing(workspace, observed, specs_known, concurrency=config.concurrency)
+        elif not refresh:  # names read before the specs were known: read as a plain plan would
+            observed = narrowed(observed, specs, config.ignore_tags)
     else:
         observed = observe(
             workspace,
@@ -91,11 +95,23 @@ class EarlyRead:
 
     observed: Early[ObservedState] | None = None
     listed: Early[list[Container]] | None = None
+    only: frozenset[str] | None = None  # the names `observed` covers (None: all)
 
 
-def start_early(config: Config, workspace: Workspace, *, refresh: bool) -> EarlyRead:
+def start_early(
+    config: Config, workspace: Workspace, *, refresh: bool, only: frozenset[str] | None = None
+) -> EarlyRead:
     """Begin reading `workspace` before git's YAMLs are loaded, for `make_plan(early=...)`:
-    with `refresh` the whole observation (it needs no specs), else the container listing."""
+    with `refresh` the whole observation (it needs no specs), else the container listing. With
+    `only` (names a --changed-since selection will likely have), those names' containers and
+    versions: `make_plan` uses them if the selection is just that."""
+    if only is not None:
+        return EarlyRead(
+            observed=Early(
+                lambda: observe(workspace, concurrency=config.concurrency, exclude=config.exclude, only=only)
+            ),
+            only=only,
+        )
     if refresh:
         return EarlyRead(
             observed=Early(lambda: observe(workspace, concurrency=config.concurrency, exclude=config.exclude))

@@ -129,3 +129,30 @@ def test_changed_since_reads_only_the_changed_environments(applied: Path, emulat
     assert "sklearn" in out and "Plan: 0 to create, 1 new version" in out
     # One container GET for the one changed name, no paging through every container.
     assert emulator.stats().by_kind == {"containers.get": 1, "versions.list": 1}
+
+
+@pytest.mark.parametrize("edit", ["yaml", "context", "description only"])
+def test_changed_since_reads_while_loading_and_plans_as_if_it_had_not(
+    applied: Path, emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch, edit: str
+) -> None:
+    """--changed-since starts reading the names its changed YAMLs hold before validating every
+    file; the plan (verbose: no-ops and their reasons too) is the one it makes without that
+    head start, and when the guess misses (a changed build context), it reads again."""
+    import git
+
+    from envsync.gitops import state
+
+    commit(git.Repo.init(applied), "applied")
+    if edit == "yaml":
+        write_env(applied, "sklearn", image="python:3.12-slim")
+    elif edit == "context":
+        (applied / "environments" / "torch" / "requirements.txt").write_text("numpy==2.0.0\n")
+    else:
+        write_env(applied, "base-cpu", version="1", description="Base image", tags={"team": "ml"})
+        (applied / "environments" / "base-cpu.yml").write_text(
+            (applied / "environments" / "base-cpu.yml").read_text() + "# a comment\n"
+        )
+    early = plan_output(applied, "--changed-since", "HEAD")
+    with monkeypatch.context() as patch:
+        patch.setattr(state, "guess", lambda *args: None)
+        assert plan_output(applied, "--changed-since", "HEAD") == early
