@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from envsync.content.fingerprint import canonical_json
@@ -81,7 +82,12 @@ def basis_digest(env: ObservedEnvironment, version: str | None, *, auto_new: boo
     else:
         found = env.get(version) if version is not None else None
         doc = {"version": version, "state": _version_state(found) if found else None}
-    return hashlib.sha256(json.dumps(doc, default=str, sort_keys=True).encode()).hexdigest()
+    return _sha256(json.dumps(doc, default=str, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _sha256(text: str) -> str:  # a first plan's changes mostly rest on the same absence
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _version_state(version: RemoteVersion) -> list[object]:

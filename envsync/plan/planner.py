@@ -96,9 +96,14 @@ def _change_for(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOp
         fingerprint=spec.fingerprint,
         after=spec_view(spec, options.root),
     )
-    if env.container is None and not env.versions:
-        change = base(action=Action.CREATE, version=spec.version or "1")
-    elif spec.version is not None:
+    if env.container is None and not env.versions:  # most of a first plan: made in one go
+        version = spec.version or "1"
+        return base(
+            action=Action.CREATE,
+            version=version,
+            observed_digest=basis_digest(env, version, auto_new=spec.version is None),
+        )
+    if spec.version is not None:
         change = _explicit_version(spec, env, options, base)
     else:
         change = _auto_version(spec, env, options, base)

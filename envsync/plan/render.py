@@ -135,6 +135,8 @@ def _block(change: Change, style: Style, pruning: Pruning) -> list[str]:
     title = pruning.title(change) if change.action is Action.ORPHAN else _title(change)
     head = f"{change.action.symbol} {change.name}:{change.version}  ({title})"
     source = f"  {change.source}" if change.source else ""
+    if style is _plain:  # no colour: 10,000 new environments print 90,000 lines
+        return [head + source, *("    " + line for line in _details(change, _plain))]
     return [style(head, _COLOURS[change.action]) + source] + [
         "    " + _colour_line(line, style) for line in _details(change, _plain)
     ]
@@ -231,7 +233,10 @@ def _pin(spec: str) -> str:
 
 
 def _short(value: Any, width: int = 100) -> str:
-    shown = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    if isinstance(value, str) and value.isprintable() and '"' not in value and "\\" not in value:
+        shown = f'"{value}"'  # what json.dumps makes of it, without its cost
+    else:
+        shown = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
     return shown if len(shown) <= width else shown[: width - 1] + "…"
 
 
