@@ -12,14 +12,7 @@ from typing import Any
 from envsync.content.fingerprint import Content, context_display
 from envsync.plan import last_applied
 from envsync.plan.diff import changed_fields
-from envsync.plan.model import (
-    Action,
-    Change,
-    ObservedEnvironment,
-    ObservedState,
-    Plan,
-    basis_digest,
-)
+from envsync.plan.model import Action, Change, ObservedEnvironment, ObservedState, Plan, basis_digest
 from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import SOURCE_PROPERTY, RemoteVersion
 
@@ -98,11 +91,8 @@ def _change_for(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOp
     )
     if env.container is None and not env.versions:  # most of a first plan: made in one go
         version = spec.version or "1"
-        return base(
-            action=Action.CREATE,
-            version=version,
-            observed_digest=basis_digest(env, version, auto_new=spec.version is None),
-        )
+        digest = basis_digest(env, version, auto_new=spec.version is None)
+        return base(action=Action.CREATE, version=version, observed_digest=digest)
     if spec.version is not None:
         change = _explicit_version(spec, env, options, base)
     else:
@@ -295,8 +285,9 @@ def _mutable(view: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _relative(path: Path, root: Path) -> str:
-    if str(path).startswith(f"{root}/"):  # the usual case, without relpath's cost
-        return str(path)[len(str(root)) + 1 :]
+    text, prefix = str(path), f"{root}/"
+    if text.startswith(prefix):  # the usual case, without relpath's cost
+        return text[len(prefix) :]
     try:
         return Path(os.path.relpath(path, root)).as_posix()
     except ValueError:  # another drive on Windows
