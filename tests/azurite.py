@@ -47,7 +47,7 @@ class Azurite:
 def executable() -> str | None:
     named = os.environ.get("ENVSYNC_AZURITE")
     if named:
-        return named
+        return named if os.access(named, os.X_OK) else None
     return str(LOCAL) if LOCAL.exists() else shutil.which("azurite-blob")
 
 
@@ -58,8 +58,10 @@ def require() -> str:
         return found
     if os.environ.get("ENVSYNC_SKIP_AZURITE") == "1":
         pytest.skip("Azurite is not installed and ENVSYNC_SKIP_AZURITE=1")
+    where = os.environ.get("ENVSYNC_AZURITE") or f"{LOCAL.relative_to(ROOT)} or PATH"
     pytest.fail(
-        f"Azurite (azurite-blob) not found: run `{INSTALL}`, or set ENVSYNC_SKIP_AZURITE=1 to skip",
+        f"Azurite (azurite-blob) not found at {where}: run `{INSTALL}`, "
+        "or set ENVSYNC_SKIP_AZURITE=1 to skip the tests that need it",
         pytrace=False,
     )
 
