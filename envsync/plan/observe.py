@@ -40,8 +40,9 @@ def observe(
     Lists lag writes on the service (by seconds): right after an apply, the listing can miss a
     new environment, or show a container's old record and latest version, and a version list
     can miss the newest version. So what the listing cannot settle for git's environments (one
-    it lacks; without `refresh`, also one whose record does not match) is read from the
-    container itself, a GET, which is current; a version list missing the container's latest
+    it lacks; without `refresh`, also one whose record does not match) is checked against the
+    container itself, a GET, which is current: first for a sample (`_confirm`), then for all of
+    them if the sample shows the listing lagging; a version list missing the container's latest
     version, or a version git pins, is completed by GETs of those (`versions`). With `refresh`,
     the listed containers themselves are trusted: within seconds of an apply it can still see
     the state before it."""
@@ -54,7 +55,8 @@ def observe(
                 reads[c.name] = pool.submit(versions, workspace, c)
         by_name = {s.name: s for s in specs}
         if not _fetched(only, concurrency):
-            _confirm(workspace, pool, containers, by_name, exclude, ignore_tags, only, absent_only=refresh)
+            doubtful = _doubtful(containers, by_name, exclude, ignore_tags, only, absent_only=refresh)
+            _confirm(workspace, pool, containers, doubtful, sample=concurrency)
         unchanged = frozenset(
             ()
             if refresh
@@ -77,36 +79,58 @@ def _fetched(only: frozenset[str] | None, concurrency: int) -> bool:
     return only is not None and len(only) <= concurrency
 
 
-def _confirm(
-    workspace: Workspace,
-    pool: ThreadPoolExecutor,
+def _doubtful(
     containers: dict[str, Container],
     specs: dict[str, EnvironmentSpec],
     exclude: frozenset[str],
     ignore_tags: frozenset[str],
     only: frozenset[str] | None,
     *,
-    absent_only: bool = False,
+    absent_only: bool,
+) -> list[str]:
+    """git's environments the listing cannot settle, by name: absent (new, or made seconds
+    ago), or (unless `absent_only`) with a record that does not say unchanged (changed, or
+    recorded seconds ago)."""
+
+    def settled(name: str, spec: EnvironmentSpec) -> bool:
+        if absent_only:
+            return name in containers
+        return last_applied.unchanged(spec, containers.get(name), ignore_tags)
+
+    wanted = (n for n, s in specs.items() if n not in exclude and (only is None or n in only))
+    return sorted(n for n in wanted if not settled(n, specs[n]))
+
+
+def _confirm(
+    workspace: Workspace,
+    pool: ThreadPoolExecutor,
+    containers: dict[str, Container],
+    doubtful: list[str],
+    *,
+    sample: int,
 ) -> None:
-    """Replace in `containers`, by a GET each, the listing's view of git's environments that it
-    cannot settle: absent (new, or made seconds ago), or (unless `absent_only`) whose record
-    does not say unchanged (changed, or recorded seconds ago)."""
-    doubtful = [
-        name
-        for name, spec in specs.items()
-        if name not in exclude
-        and (only is None or name in only)
-        and (
-            name not in containers
-            if absent_only
-            else not last_applied.unchanged(spec, containers.get(name), ignore_tags)
-        )
-    ]
-    for name, found in zip(doubtful, pool.map(workspace.get_environment, doubtful), strict=True):
+    """Replace the listing's view of the `doubtful` containers by what a GET of each says.
+    The first `sample` of them (by name: the order an apply writes them in, so a recent or
+    interrupted one shows there first) are read; only if one of those differs from the listing,
+    which then lags, are the rest read too. A plan of many new or changed environments costs
+    one round of GETs, not one per environment, unless an apply just wrote them."""
+    head, rest = doubtful[: max(1, sample)], doubtful[max(1, sample) :]
+    if not _settle(workspace, pool, containers, head) and rest:
+        _settle(workspace, pool, containers, rest)
+
+
+def _settle(
+    workspace: Workspace, pool: ThreadPoolExecutor, containers: dict[str, Container], names: list[str]
+) -> bool:
+    """GET `names` into `containers`; whether the listing agreed with every one of them."""
+    agreed = True
+    for name, found in zip(names, pool.map(workspace.get_environment, names), strict=True):
+        agreed = agreed and found == containers.get(name)
         if found is None:
             containers.pop(name, None)
         else:
             containers[name] = found
+    return agreed
 
 
 def with_missing(

@@ -38,7 +38,7 @@ def applied(root: Path, emulator: EmulatorHandle, *args: str) -> dict[str, int]:
     assert result.exit_code == ExitCode.OK, result.output
     kinds = dict(emulator.stats().by_kind)
     assert kinds.pop("containers.list") == 1
-    assert kinds.pop("containers.get", 0) in (0, COUNT)
+    assert kinds.pop("containers.get", 0) <= COUNT
     assert kinds.pop("versions.list", 0) in (0, COUNT)
     return kinds
 

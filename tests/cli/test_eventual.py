@@ -81,3 +81,35 @@ def test_once_lists_catch_up_nothing_changes_either(repo: Path, lagging: Emulato
     lagging.settle(FOREVER_MS / 1000)
     _no_changes(repo)
     _no_changes(repo, "--refresh")
+
+
+def test_many_environments_right_after_an_apply(
+    tmp_path: Path, lagging: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More than a sample's worth: the first GETs show the listing lagging, so all are read."""
+    root = tmp_path / "many"
+    for i in range(20):
+        write_env(root, f"env-{i:02d}", tags={"i": str(i)})
+    azure_config(root, lagging.url)
+    monkeypatch.setenv("ENVSYNC_ARM_TOKEN", TOKEN)
+    assert "Apply complete: 20 created" in _apply(root)
+    _no_changes(root)
+    write_env(root, "env-13", image="mcr.microsoft.com/azureml/other:3")
+    assert "Apply complete: 0 created, 1 new version" in _apply(root)
+    _no_changes(root)
+    assert_no_duplicate_versions(tmp_path / "emulator.db")
+
+
+def test_a_plan_of_many_new_environments_costs_one_round_of_gets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without lag, a sample of the names the listing lacks agrees with it: no GET for the rest."""
+    root = tmp_path / "fresh"
+    for i in range(30):
+        write_env(root, f"env-{i:02d}")
+    with start_emulator(tmp_path / "emulator.db") as emulator:
+        azure_config(root, emulator.url)
+        monkeypatch.setenv("ENVSYNC_ARM_TOKEN", TOKEN)
+        planned = run(root, "plan")
+        assert "Plan: 30 to create" in planned.output, planned.output
+        assert emulator.stats().by_kind == {"containers.list": 1, "containers.get": 8}  # concurrency 8
