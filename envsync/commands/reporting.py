@@ -28,12 +28,14 @@ def echo_problems(app: App, problems: Iterable[Problem], *, annotate: bool, titl
     """Each problem as `path:line:col: message`, or as an annotation on that line of the diff."""
     from envsync.gitops import actions
 
-    for problem in problems:
-        if annotate:
-            path = actions.repo_path(problem.path, app.config.root)
-            click.echo(actions.annotation(problem, title=title, path=path), err=err)
-        else:
-            click.echo(str(problem), err=err)
+    lines = [
+        actions.annotation(p, title=title, path=actions.repo_path(p.path, app.config.root))
+        if annotate
+        else str(p)
+        for p in problems
+    ]
+    if lines:  # one write: thousands of policy warnings cost a flush each otherwise
+        click.echo("\n".join(lines), err=err)
 
 
 def load_checked(app: App, *, annotate: bool, title: str) -> tuple[EnvironmentSpec, ...]:
