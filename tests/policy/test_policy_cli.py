@@ -14,7 +14,7 @@ import yaml
 from envsync.errors import ExitCode
 from envsync.spec.policy.catalog import RULES
 from envsync.spec.schemas import validator
-from tests.helpers import IMAGE, run
+from tests.helpers import IMAGE, commit, run
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()
@@ -190,3 +190,27 @@ def test_policy_findings_are_github_annotations(repo: Path) -> None:
     assert "uses the moving tag 'latest'" in planned.output and "[image-mutable-tag]" in planned.output
     validated = run(repo, "validate", "--format", "github")
     assert "::warning file=environments/moving.yml,line=2,col=8," in validated.output
+
+
+def test_a_job_line_can_suppress_reference_latest(repo: Path) -> None:
+    job = repo / "jobs" / "train.yml"
+    job.write_text(
+        job.read_text().replace("@latest\n", "@latest  # envsync: allow reference-latest -- canary job\n")
+    )
+    doc = json.loads(run(repo, "plan", "-t", "prod", "--format", "json").output)
+    assert [(s["rule"], s["path"], s["reason"]) for s in doc["suppressed"]] == [
+        ("reference-latest", "jobs/train.yml", "canary job")
+    ]
+    assert [p["rule"] for p in doc["problems"]] == ["image-mutable-tag"]
+
+
+def test_changed_since_reports_only_the_changed_environments_findings(repo: Path) -> None:
+    import git
+
+    made = git.Repo.init(repo, initial_branch="main")
+    (repo / ".gitignore").write_text(".envsync/\n")
+    commit(made, "seed")
+    (repo / "environments" / "pinned.yml").write_text(f"name: pinned\nimage: {IMAGE}\ntags:\n  team: x\n")
+    commit(made, "pinned loses its owner")
+    doc = json.loads(run(repo, "plan", "-t", "dev", "--format", "json", "--changed-since", "HEAD~1").output)
+    assert [(p["rule"], p["path"]) for p in doc["problems"]] == [("tag-required", "environments/pinned.yml")]
