@@ -29,7 +29,9 @@ _REFILL = click.FloatRange(0, min_open=True)
 @click.option("--throttle-rate", type=_RATE, default=0.0, help="Share of requests answered 429.")
 @click.option("--retry-after", type=click.IntRange(0), default=1, help="Retry-After seconds (default 1).")
 @click.option("--page-size", type=click.IntRange(1), default=100, help="Items per list page (default 100).")
-@click.option("--seed", type=int, help="Seed for the fault and throttle draws.")
+@click.option(
+    "--seed", type=int, help="Seed for the fault and throttle draws (keyed by request order: a seed replays)."
+)
 @click.option(
     "--secrets-type",
     type=click.Choice(["Sas", "AccountKey", "None"]),
