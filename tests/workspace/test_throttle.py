@@ -200,4 +200,7 @@ def test_the_client_paces_a_burst_under_the_limit() -> None:
             )
         stats = emulator.stats()
     assert found == [None] * 60 and all(s["secretsType"] == "Sas" for s in secrets)
-    assert stats.throttled <= 2 and stats.total == 80 + stats.throttled  # a 429 is retried once
+    # Unpaced, this burst exhausts its retries on 429s (each request sees several). Paced, a few may
+    # still slip through when the machine stalls a thread between taking a token and sending: a
+    # bound of 10% keeps the test about pacing, not about the scheduler.
+    assert stats.throttled <= 8 and stats.total == 80 + stats.throttled  # each 429 is retried
