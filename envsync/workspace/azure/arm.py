@@ -92,17 +92,17 @@ class ArmSession:
     def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any] | None:
         """GET `path` (relative to the base URL); None on 404."""
         response = self.send("GET", path, params=params, allow_404=True)
-        return None if response is None else _json(response)
+        return None if response is None else json_object(response)
 
     def put(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         response = self.send("PUT", path, json=body)
         assert response is not None
-        return _json(response)
+        return json_object(response)
 
     def post(self, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         response = self.send("POST", path, json=body)
         assert response is not None
-        return _json(response)
+        return json_object(response)
 
     def pages(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a paged list, following each `nextLink` with the server's own filters
@@ -110,7 +110,7 @@ class ArmSession:
         there: the spec's own list example does). A 404 on the first page yields nothing."""
         response = self.send("GET", path, params=params, allow_404=True)
         while response is not None:
-            page = _json(response)
+            page = json_object(response)
             yield from page.get("value") or ()
             next_link = page.get("nextLink")
             if not next_link:
@@ -208,7 +208,8 @@ def next_link_url(link: str, base_url: str, api_version: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def _json(response: requests.Response) -> dict[str, Any]:
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """An answer's JSON object ({} for an empty body); anything else is a WorkspaceError."""
     if not response.content:
         return {}
     try:

@@ -31,7 +31,7 @@ import requests
 from envsync.errors import WorkspaceError
 from envsync.http import lro
 from envsync.http.session import TokenCredential, check_endpoint, is_loopback
-from envsync.workspace.azure.arm import ArmSession
+from envsync.workspace.azure.arm import ArmSession, json_object
 from envsync.workspace.azure.storage import BlobStore, lent_store
 from envsync.workspace.azure.workspace import AzureMLWorkspace
 
@@ -64,7 +64,7 @@ class RegistrySession(ArmSession):
         operation = lro.started("PUT", url, response)
         if operation is not None:
             response = lro.wait(f"PUT {path}", operation, response, self.fetch, self.lro_options)
-        return _json(response)
+        return json_object(response)
 
     def fetch(self, url: str) -> requests.Response:
         """An authenticated, paced GET of `url` on this session's origin, whatever its status
@@ -147,7 +147,7 @@ class AzureMLRegistry(AzureMLWorkspace):
         }
         response = self.session.send("PUT", url, json=body, absolute=True)
         assert response is not None
-        return _sas_uri(_json(response), "tempdatarefs")
+        return _sas_uri(json_object(response), "tempdatarefs")
 
     def _dataplane_url(self) -> str:
         """`primaryRegionResourceProviderUri` + mferp/managementfrontend, as azure-ai-ml builds
@@ -157,7 +157,7 @@ class AzureMLRegistry(AzureMLWorkspace):
             url = f"{self._discovery_url()}/registrymanagement/v1.0/registries/{name}/discovery"
             response = self.session.send("GET", url, absolute=True)
             assert response is not None
-            base = str(_json(response).get("primaryRegionResourceProviderUri") or "")
+            base = str(json_object(response).get("primaryRegionResourceProviderUri") or "")
             if not base:
                 raise WorkspaceError(f"registry {self.registry}: discovery named no resource provider URI")
             self._dataplane = check_endpoint(base.rstrip("/") + "/" + MFE_PATH_PREFIX)
@@ -213,15 +213,3 @@ def _sas_uri(doc: dict[str, Any], op: str) -> str:
         kind = credential.get("credentialType") if isinstance(credential, dict) else None
         raise WorkspaceError(f"{op}: the registry lent no SAS (credential type {kind!r}); envsync needs one")
     return sas
-
-
-def _json(response: requests.Response) -> dict[str, Any]:
-    if not response.content:
-        return {}
-    try:
-        doc = response.json()
-    except ValueError:
-        raise WorkspaceError(f"{response.request.method}: the response was not JSON") from None
-    if not isinstance(doc, dict):
-        raise WorkspaceError(f"{response.request.method}: expected a JSON object")
-    return doc
