@@ -11,6 +11,7 @@ import pytest
 
 from envsync import config
 from envsync.errors import GitError
+from envsync.gitops import changes
 from envsync.gitops import git as gitops
 from envsync.spec.load import load_all
 from tests.helpers import commit
@@ -77,7 +78,7 @@ def test_committed_change_on_a_branch(repo: git.Repo) -> None:
     repo.git.checkout(b="feature")
     (top(repo) / "environments/base.yml").write_text("name: base\nimage: other:1\n")
     commit(repo, "bump base")
-    changed = gitops.changed_paths(repo, "main")
+    changed = changes.changed_paths(top(repo), "main")
     assert changed.changed == ("environments/base.yml",)
     assert changed.deleted == ()
     assert changed.base == repo.commit("main").hexsha
@@ -92,7 +93,7 @@ def test_merge_base_ignores_commits_that_landed_on_the_base_branch(repo: git.Rep
     commit(repo, "main moved on")
     repo.git.checkout("feature")
     # Like a pull request: only what the branch did, not main's newer commit shown reverted.
-    assert gitops.changed_paths(repo, "main").changed == ("environments/base.yml",)
+    assert changes.changed_paths(top(repo), "main").changed == ("environments/base.yml",)
 
 
 @pytest.mark.parametrize("ref", ["HEAD~1", "v1", "SHA"])
@@ -101,7 +102,7 @@ def test_refs_by_expression_tag_and_sha(repo: git.Repo, ref: str) -> None:
     repo.create_tag("v1")
     (top(repo) / "environments/base.yml").write_text("name: base\nimage: other:1\n")
     commit(repo, "change")
-    changed = gitops.changed_paths(repo, seed if ref == "SHA" else ref)
+    changed = changes.changed_paths(top(repo), seed if ref == "SHA" else ref)
     assert changed.changed == ("environments/base.yml",)
     assert changed.base == seed
 
@@ -111,34 +112,34 @@ def test_staged_unstaged_and_untracked_all_count(repo: git.Repo) -> None:
     repo.git.add("environments/base.yml")
     (top(repo) / "environments/sk.yml").write_text(ENVS["environments/sk.yml"] + "description: edit\n")
     write(top(repo), {"environments/new.yml": "name: new\nimage: x:1\n"})
-    changed = gitops.changed_paths(repo, "HEAD")
+    changed = changes.changed_paths(top(repo), "HEAD")
     assert changed.changed == ("environments/base.yml", "environments/new.yml", "environments/sk.yml")
-    assert names(gitops.select_affected(specs(top(repo)), changed, top(repo))) == ["base", "new", "sk"]
+    assert names(changes.select_affected(specs(top(repo)), changed, top(repo))) == ["base", "new", "sk"]
 
 
 def test_ignored_files_do_not_count(repo: git.Repo) -> None:
     write(top(repo), {".gitignore": "*.log\n"})
     commit(repo, "ignore logs")
     write(top(repo), {"environments/build.log": "noise\n"})
-    assert gitops.changed_paths(repo, "HEAD").changed == ()
+    assert changes.changed_paths(top(repo), "HEAD").changed == ()
 
 
 def test_rename_is_a_delete_plus_an_add(repo: git.Repo) -> None:
     repo.git.checkout(b="rename")
     repo.git.mv("environments/base.yml", "environments/base-cpu.yml")
     commit(repo, "rename")
-    changed = gitops.changed_paths(repo, "main")
+    changed = changes.changed_paths(top(repo), "main")
     assert changed.changed == ("environments/base-cpu.yml",)
     assert changed.deleted == ("environments/base.yml",)
-    assert names(gitops.select_affected(specs(top(repo)), changed, top(repo))) == ["base"]
+    assert names(changes.select_affected(specs(top(repo)), changed, top(repo))) == ["base"]
     # The name lives on in the new file: not an environment that went away.
-    assert gitops.deleted_environment_names(repo, "main", changed, top(repo), defined={"base"}) == ()
-    assert gitops.deleted_environment_names(repo, "main", changed, top(repo)) == ("base",)
+    assert changes.deleted_environment_names(top(repo), changed, top(repo), defined={"base"}) == ()
+    assert changes.deleted_environment_names(top(repo), changed, top(repo)) == ("base",)
 
 
 def test_uncommitted_move_is_a_delete_plus_an_untracked_add(repo: git.Repo) -> None:
     shutil.move(top(repo) / "environments/base.yml", top(repo) / "environments/b.yml")
-    changed = gitops.changed_paths(repo, "HEAD")
+    changed = changes.changed_paths(top(repo), "HEAD")
     assert (changed.changed, changed.deleted) == (("environments/b.yml",), ("environments/base.yml",))
 
 
@@ -151,41 +152,41 @@ def test_deleted_environment_names_read_the_yaml_at_the_merge_base(repo: git.Rep
     commit(repo, "broken file")
     repo.git.rm("environments/broken.yml")
     commit(repo, "cleanup")
-    changed = gitops.changed_paths(repo, "main")
+    changed = changes.changed_paths(top(repo), "main")
     assert "environments/sk/conda.yml" in changed.deleted  # has a `name`, but is no environment
-    assert gitops.deleted_environment_names(repo, "main", changed, top(repo)) == ("torch",)
+    assert changes.deleted_environment_names(top(repo), changed, top(repo)) == ("torch",)
 
 
 def test_conda_file_changed_on_its_own(repo: git.Repo) -> None:
     write(top(repo), {"environments/sk/conda.yml": ENVS["environments/sk/conda.yml"].replace("3.10", "3.11")})
-    changed = gitops.changed_paths(repo, "HEAD")
+    changed = changes.changed_paths(top(repo), "HEAD")
     assert changed.changed == ("environments/sk/conda.yml",)
-    assert names(gitops.select_affected(specs(top(repo)), changed, top(repo))) == ["sk"]
+    assert names(changes.select_affected(specs(top(repo)), changed, top(repo))) == ["sk"]
 
 
 def test_build_context_file_changed_on_its_own(repo: git.Repo) -> None:
     write(top(repo), {"environments/torch/requirements.txt": "numpy==2.0.0\n"})
-    changed = gitops.changed_paths(repo, "HEAD")
-    assert names(gitops.select_affected(specs(top(repo)), changed, top(repo))) == ["torch"]
+    changed = changes.changed_paths(top(repo), "HEAD")
+    assert names(changes.select_affected(specs(top(repo)), changed, top(repo))) == ["torch"]
 
 
 def test_a_sibling_with_a_common_prefix_is_not_the_context(repo: git.Repo) -> None:
     write(top(repo), {"environments/torchvision/x.txt": "x\n"})
-    changed = gitops.changed_paths(repo, "HEAD")
-    assert gitops.select_affected(specs(top(repo)), changed, top(repo)) == ()
+    changed = changes.changed_paths(top(repo), "HEAD")
+    assert changes.select_affected(specs(top(repo)), changed, top(repo)) == ()
 
 
 def test_untracked_new_environment(repo: git.Repo) -> None:
     write(top(repo), {"environments/team/new.yml": "name: new\nimage: x:1\n"})
-    changed = gitops.changed_paths(repo, "HEAD")
+    changed = changes.changed_paths(top(repo), "HEAD")
     assert changed.changed == ("environments/team/new.yml",)
-    assert names(gitops.select_affected(specs(top(repo)), changed, top(repo))) == ["new"]
+    assert names(changes.select_affected(specs(top(repo)), changed, top(repo))) == ["new"]
 
 
 @pytest.mark.parametrize("ref", ["nope", "origin/main", "HEAD~5", "0" * 40])
 def test_bad_ref(repo: git.Repo, ref: str) -> None:
     with pytest.raises(GitError, match=f"^unknown git ref '{ref}'$"):
-        gitops.changed_paths(repo, ref)
+        changes.changed_paths(top(repo), ref)
 
 
 def test_envsync_root_in_a_subfolder(tmp_path: Path) -> None:
@@ -194,9 +195,9 @@ def test_envsync_root_in_a_subfolder(tmp_path: Path) -> None:
     commit(r, "seed")
     root = Path(r.working_dir) / "infra"
     write(root, {"environments/torch/Dockerfile": "FROM python:3.12-slim\n"})
-    changed = gitops.changed_paths(r, "HEAD")
+    changed = changes.changed_paths(top(r), "HEAD")
     assert changed.changed == ("infra/environments/torch/Dockerfile",)
-    assert names(gitops.select_affected(specs(root), changed, root)) == ["torch"]
+    assert names(changes.select_affected(specs(root), changed, root)) == ["torch"]
 
 
 def test_provenance_clean_and_dirty(repo: git.Repo) -> None:
@@ -233,7 +234,7 @@ def test_provenance_outside_git(tmp_path: Path) -> None:
     ],
 )
 def test_glob_match(path: str, pattern: str, expected: bool) -> None:
-    assert gitops.glob_match(path, pattern) is expected
+    assert changes.glob_match(path, pattern) is expected
 
 
 def test_a_shallow_clone_without_the_merge_base_says_so(repo: git.Repo, tmp_path: Path) -> None:
@@ -248,7 +249,7 @@ def test_a_shallow_clone_without_the_merge_base_says_so(repo: git.Repo, tmp_path
         f"file://{top(repo)}", tmp_path / "shallow", depth=1, no_single_branch=True, branch="feature"
     )
     with pytest.raises(GitError, match="no common history .*fetch-depth: 0"):
-        gitops.changed_paths(shallow, "origin/main")
+        changes.changed_paths(top(shallow), "origin/main")
 
 
 def test_provenance_from_many_threads_at_once(repo: git.Repo) -> None:

@@ -1,6 +1,6 @@
 """The git edge through GitPython: where a file comes from (provenance), and the repository
 object for what needs it (`--at`'s archive). What changed since a ref lives in `changes`,
-which needs no GitPython; its functions are re-exported here taking a Repo.
+which needs no GitPython.
 
 Paths that cross this module's API are repo-relative POSIX strings ("environments/a.yml")
 unless a parameter says otherwise. Nothing here checks anything out or writes to the repo.
@@ -12,30 +12,17 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import git
 
-from envsync.config import DEFAULT_GLOBS
 from envsync.errors import GitError
 from envsync.gitops import changes
-from envsync.gitops.changes import ChangedPaths, glob_match, relative_to_top, select_affected
+from envsync.gitops.changes import relative_to_top
 
-__all__ = [
-    "ChangedPaths",
-    "Provenance",
-    "changed_paths",
-    "deleted_environment_names",
-    "glob_match",
-    "is_dirty",
-    "merge_base",
-    "provenance",
-    "repo_at",
-    "resolve",
-    "select_affected",
-]
+__all__ = ["Provenance", "is_dirty", "provenance", "repo_at", "resolve"]
 
 DIRTY_SUFFIX = "-dirty"
 # A Repo shares one `git cat-file` process between callers; apply asks for provenance from its
@@ -51,33 +38,9 @@ def repo_at(root: Path) -> git.Repo | None:
         return None
 
 
-def changed_paths(repo: git.Repo, ref: str, *, untracked: Sequence[str] | None = None) -> ChangedPaths:
-    """`changes.changed_paths` for the working tree of `repo`."""
-    return changes.changed_paths(_top(repo), ref, untracked=untracked)
-
-
-def merge_base(repo: git.Repo, ref: str) -> git.Commit:
-    """The best common ancestor of `ref` and HEAD; GitError for an unknown ref."""
-    return repo.commit(changes.merge_base(_top(repo), ref))
-
-
 def resolve(repo: git.Repo, ref: str) -> git.Commit:
     """The commit a branch, tag, SHA or expression (`origin/main`, `HEAD~1`) names."""
     return repo.commit(changes.resolve(_top(repo), ref))
-
-
-def deleted_environment_names(
-    repo: git.Repo,
-    ref: str,
-    changed: ChangedPaths,
-    root: Path,
-    *,
-    patterns: Sequence[str] = DEFAULT_GLOBS,
-    defined: Iterable[str] = (),
-) -> tuple[str, ...]:
-    """`changes.deleted_environment_names` for `repo`, as of the merge base of `ref` and HEAD."""
-    at = replace(changed, base=changes.merge_base(_top(repo), ref))
-    return changes.deleted_environment_names(_top(repo), at, root, patterns=patterns, defined=defined)
 
 
 @dataclass(frozen=True)

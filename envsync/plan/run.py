@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
 from envsync.config import Config, Target
 from envsync.plan.model import ObservedState, Plan
@@ -15,9 +14,6 @@ from envsync.spec.load import EnvironmentSpec
 from envsync.spec.policy.engine import collected
 from envsync.spec.problems import Verdict
 from envsync.workspace import Container, ListView, Workspace
-
-if TYPE_CHECKING:
-    pass
 
 
 def plan_options(config: Config, target: Target) -> PlanOptions:
