@@ -3,6 +3,9 @@ exact echo of what it sent fails against the emulator too (issue: apply's read-b
 
 - Nullable fields the client never sent come back as null: a version's `description` and
   `stage`, and `inferenceConfig.startupRoute` (new in 2025-12-01); a container's `description`.
+- `condaFile` comes back as JSON text whatever YAML was sent (the same content), and as `""`
+  for a version that has none (image-only, build context, curated), as the service answers
+  (docs/real-service.md).
 - A build context on the workspace's datastore comes back as a datastore URI,
   `azureml://subscriptions/…/workspaces/…/datastores/workspaceblobstore/paths/LocalUpload/…/`,
   another form of the same blobs.
@@ -15,10 +18,12 @@ exact echo of what it sent fails against the emulator too (issue: apply's read-b
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from envsync.content.fingerprint import parse_conda_text
 from envsync.workspace.azure import armjson
 
 NEXT_LINK_API_VERSION = "2025-07-01-preview"  # EX Workspace/EnvironmentVersion/list.json
@@ -45,11 +50,20 @@ def _resource(resource: dict[str, Any], datastore_uri: Callable[[str], str | Non
     if resource.get("type") != armjson.VERSION_TYPE:
         return
     props.setdefault("stage", None)
+    props["condaFile"] = conda_as_json(props.get("condaFile"))
     if isinstance(props.get("inferenceConfig"), dict):
         props["inferenceConfig"].setdefault("startupRoute", None)
     build = props.get("build")
     if isinstance(build, dict) and isinstance(build.get("contextUri"), str):
         build["contextUri"] = datastore_uri(build["contextUri"]) or build["contextUri"]
+
+
+def conda_as_json(text: str | None) -> str:
+    """Conda YAML text as the service hands it back: JSON, indented by two; `""` for none."""
+    parsed = parse_conda_text(text)
+    if parsed is None or text is None:
+        return ""
+    return text if isinstance(parsed, str) else json.dumps(parsed, indent=2)
 
 
 def datastore_form(

@@ -9,6 +9,7 @@ its `contextUri`. Building the files is pure; reading the workspace and writing 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -72,10 +73,23 @@ def files_for(version: RemoteVersion) -> Imported:
         yaml_path=f"{name}.yml",
         yaml_text=environment_yaml(version, conda_file=conda_path, build_path=build_path),
         conda_path=conda_path,
-        conda_text=body.conda_file,
+        conda_text=conda_yaml(body.conda_file),
         context_path=context_path,
         context_uri=body.build.context_uri if context_path and body.build else None,
     )
+
+
+def conda_yaml(text: str | None) -> str | None:
+    """The conda file to write for a version's `condaFile`: its text as stored, except that the
+    JSON text the service answers with (whatever YAML was sent) is written back as YAML, the
+    same content in the form people keep in git."""
+    if text is None or not text.lstrip().startswith("{"):
+        return text
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    return yaml.safe_dump(parsed, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
 def environment_yaml(version: RemoteVersion, *, conda_file: str | None, build_path: str | None) -> str:

@@ -56,6 +56,12 @@ class VersionBody:
     properties: Mapping[str, str] = field(default_factory=dict)
     archived: bool = False
 
+    def __post_init__(self) -> None:
+        # The service answers `condaFile: ""` for versions created without one (image-only,
+        # build-context, curated); blank text is no conda spec, as an absent field is.
+        if isinstance(self.conda_file, str) and not self.conda_file.strip():
+            object.__setattr__(self, "conda_file", None)
+
     def content(self) -> Content:
         """The immutable part, normalised the way the service compares it."""
         return self._content
