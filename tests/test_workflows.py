@@ -57,7 +57,7 @@ def steps(doc: Any) -> list[dict[str, Any]]:
 
 
 def test_the_workflows_are_all_there() -> None:
-    assert [p.name for p in WORKFLOWS] == ["apply.yml", "ci.yml", "drift.yml", "plan.yml"]
+    assert [p.name for p in WORKFLOWS] == ["apply.yml", "ci.yml", "docs.yml", "drift.yml", "plan.yml"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)

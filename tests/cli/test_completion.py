@@ -1,4 +1,4 @@
-"""Shell completion (click's): the scripts the README tells people to install, and completions."""
+"""Shell completion (click's): the scripts the docs tell people to install, and completions."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.docs_pages import page
+
 ENVSYNC = Path(sys.executable).parent / "envsync"
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+COMMANDS_PAGE = page("commands.md")
 
 
 def complete(mode: str, words: str = "") -> str:
@@ -37,8 +39,8 @@ def complete(mode: str, words: str = "") -> str:
         ("fish", "_ENVSYNC_COMPLETE=fish_source envsync | source", "complete --no-files --command envsync"),
     ],
 )
-def test_the_readmes_completion_scripts_work(shell: str, line: str, installed: str) -> None:
-    assert line in README
+def test_the_documented_completion_scripts_work(shell: str, line: str, installed: str) -> None:
+    assert line in COMMANDS_PAGE
     assert installed in complete(f"{shell}_source")
 
 

@@ -1,5 +1,5 @@
 """Policy end to end through the real CLI: validate, plan on two targets (the stricter one
-refuses to apply), saved plans, job references, `policy list`, and the README's example."""
+refuses to apply), saved plans, job references, `policy list`, and the docs' prod example."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ import yaml
 from envsync.errors import ExitCode
 from envsync.spec.policy.catalog import RULES
 from envsync.spec.schemas import validator
+from tests.docs_pages import page
 from tests.helpers import IMAGE, commit, run
 
 REPO = Path(__file__).resolve().parents[2]
-README = (REPO / "README.md").read_text()
+POLICY_PAGE = page("policy.md")
 TWO_TARGETS = """\
 default_target: dev
 policy:
@@ -168,8 +169,8 @@ def test_the_examples_pass_the_default_policy_with_one_justified_suppression(tmp
     assert len(doc["suppressed"][0]["reason"]) > 20
 
 
-def test_the_readme_prod_example_is_real(tmp_path: Path) -> None:
-    section = README.split("## Policy", 1)[1].split("\n## ", 1)[0]
+def test_the_docs_prod_example_is_real(tmp_path: Path) -> None:
+    section = POLICY_PAGE
     config = re.search(r"```yaml\n(policy:.*?)```", section, re.S)
     shown = re.search(r"```\n\$ envsync validate -t prod\n(.*?)```", section, re.S)
     assert config is not None and shown is not None
