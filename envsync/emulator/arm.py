@@ -1,5 +1,6 @@
-"""The emulator's ARM operations: environment containers and versions, and the default
-datastore with its secrets. Paths, status codes and bodies follow mfe.json 2025-12-01
+"""The emulator's ARM operations: environment containers and versions, the default datastore
+with its secrets, and (`endpoints.py`) online and batch endpoints with their deployments.
+Paths, status codes and bodies follow mfe.json 2025-12-01
 (EnvironmentContainers_*, EnvironmentVersions_*, Datastores_Get, Datastores_ListSecrets)."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from envsync.emulator import realism
+from envsync.emulator import endpoints, realism
 from envsync.emulator.core import (
     API_VERSIONS,
     DATASTORE,
@@ -256,4 +257,5 @@ _ROUTES: dict[tuple[str, ...], dict[str, Handler]] = {
     ("environments", "*", "versions", "*"): {"GET": get_version, "PUT": put_version},
     ("datastores", "*"): {"GET": get_datastore},
     ("datastores", "*", "listSecrets"): {"POST": list_secrets},
+    **endpoints.ROUTES,  # online and batch endpoints and their deployments
 }

@@ -43,7 +43,7 @@ def arm_subscription(path: str) -> str | None:
     return found.group(1) if found else None
 
 
-_KINDS = {
+_KINDS: dict[tuple[str, ...], str] = {
     ("environments",): "containers.list",
     ("environments", "*"): "containers",
     ("environments", "*", "versions"): "versions.list",
@@ -51,6 +51,16 @@ _KINDS = {
     ("datastores", "*"): "datastores.get",
     ("datastores", "*", "listSecrets"): "datastores.listSecrets",
     ("datareferences", "*", "versions", "*"): "datareferences",
+    **{
+        key: f"{collection[:-9]}.{what}"  # online.endpoints.list, batch.deployments.get, ...
+        for collection in ("onlineEndpoints", "batchEndpoints")
+        for key, what in (
+            ((collection,), "endpoints.list"),
+            ((collection, "*"), "endpoints"),
+            ((collection, "*", "deployments"), "deployments.list"),
+            ((collection, "*", "deployments", "*"), "deployments"),
+        )
+    },
 }
 
 
@@ -70,5 +80,9 @@ def kind_of(method: str, path: str, query: Mapping[str, str]) -> str:
         return "other"
     parts = (match["rest"] or "").strip("/").split("/")
     kind = _KINDS.get(tuple(p if i % 2 == 0 else "*" for i, p in enumerate(parts)), "other")
-    kind = f"{kind}.{method.lower()}" if kind in ("containers", "versions") else kind
+    kind = (
+        f"{kind}.{method.lower()}"
+        if kind.endswith(("containers", "versions", "endpoints", "deployments"))
+        else kind
+    )
     return kind if ARM_PATH.match(path) else f"registry.{kind}"

@@ -42,6 +42,7 @@ class Operation:
     body: str | None  # a definition's name
     responses: Mapping[str, str]
     name_pattern: str | None = None
+    segment_patterns: Mapping[int, str] = field(default_factory=dict)  # a deployment's name
 
     def matches(self, method: str, parts: list[str]) -> bool:
         if method != self.method or len(parts) != len(self.segments):
@@ -72,8 +73,10 @@ class Spec:
         pattern = self.doc["parameters"]["WorkspaceNameParameter"]["pattern"]
         if not re.search(pattern, workspace):
             return f"workspaceName {workspace!r} does not match {pattern}"
-        if op.name_pattern and not re.search(op.name_pattern, parts[1]):
-            return f"name {parts[1]!r} does not match {op.name_pattern}"
+        patterns = {1: op.name_pattern, **op.segment_patterns} if op.name_pattern else op.segment_patterns
+        for index, pattern in patterns.items():
+            if pattern and not re.search(pattern, parts[index]):
+                return f"name {parts[index]!r} does not match {pattern}"
         return self._query_problem(op, query) or self._body_problem(op, body)
 
     def response_problem(self, method: str, parts: list[str], status: int, payload: Any) -> str | None:
@@ -225,6 +228,7 @@ def load_spec() -> Spec:
             body=op.get("body"),
             responses=op.get("responses") or {},
             name_pattern=op.get("name_pattern"),
+            segment_patterns={int(k): v for k, v in (op.get("segment_patterns") or {}).items()},
         )
         for op in doc["operations"]
     )

@@ -21,6 +21,7 @@ from envsync.content.fingerprint import (
     normalize_os_type,
     parse_conda_text,
 )
+from envsync.workspace.deployments import Deployment as Deployment  # re-exported: a value at the seam
 
 PROVENANCE_PREFIX = "envsync."
 FINGERPRINT_PROPERTY = "envsync.fingerprint"  # set at creation on every version envsync makes
@@ -186,5 +187,9 @@ class Workspace(Protocol):
         """Download the build context `upload_context` (or az ml) stored at `context_uri`
         into the existing folder `dest`, one file per blob under it, relative paths kept.
         `name` and `version` name the version that uses it (a registry lends it per asset)."""
+
+    def list_deployments(self) -> Iterator[Deployment]:
+        """Every online and batch deployment, with the environment id it runs (a registry
+        has none: its versions are deployed from workspaces it cannot see)."""
 
     def close(self) -> None: ...

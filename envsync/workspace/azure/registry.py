@@ -21,6 +21,7 @@ with `RegistryDataReferences_GetBlobReferenceSAS` (`POST …/datareferences/{nam
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ from envsync.http.session import TokenCredential, check_endpoint, is_loopback
 from envsync.workspace.azure.arm import ArmSession, json_object
 from envsync.workspace.azure.storage import BlobStore, lent_store
 from envsync.workspace.azure.workspace import AzureMLWorkspace
+from envsync.workspace.deployments import Deployment
 
 if TYPE_CHECKING:
     from envsync.config import Target
@@ -112,6 +114,9 @@ class AzureMLRegistry(AzureMLWorkspace):
 
     def __repr__(self) -> str:
         return f"AzureMLRegistry({self.session.base_url!r})"
+
+    def list_deployments(self) -> Iterator[Deployment]:
+        return iter(())  # deployments live in workspaces; a registry lists none
 
     # -- build contexts -------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from envsync.workspace import Container, ListView, RemoteVersion, VersionBody
 from envsync.workspace.azure import armjson
 from envsync.workspace.azure.arm import ARM_SCOPE, DEFAULT_ENDPOINT, ArmSession
 from envsync.workspace.azure.paths import ENVIRONMENTS, AssetPaths
+from envsync.workspace.deployments import Deployment
 
 if TYPE_CHECKING:
     from envsync.config import Target
@@ -174,6 +175,13 @@ class AzureMLWorkspace:
         current = self._require(path)
         resend = armjson.resend_container if version is None else armjson.resend_version
         self.session.put(path, resend(current, isArchived=archived))
+
+    # -- deployments ----------------------------------------------------------------------------
+
+    def list_deployments(self) -> Iterator[Deployment]:
+        from envsync.workspace.azure.endpoints import list_deployments
+
+        return list_deployments(self.session, concurrency=self.session.options.concurrency)
 
     # -- build contexts -------------------------------------------------------------------------
 

@@ -1,15 +1,12 @@
-"""The embedded workspace: one SQLite file (default `.envsync/workspace.db`) with Azure ML's
-rules for environments (azureml-api.md §2, §3 and §7), so envsync plans and applies with no Azure
-account, and the emulator has a store to serve over HTTP. The file itself (schema, rows,
-transactions) is `db.py`, opening it `schema.py`; blobs are `blobstore.py`.
-
-Rules where Azure is unclear are each chosen in one place here and say so: `next_version`,
-`_archive_container` and `_restore_refused` (archives), `_check_name` (reserved prefixes).
-
-Safe to share: one connection behind a lock within a process; across processes WAL mode, a busy
-timeout, and `BEGIN IMMEDIATE` around every read-modify-write, so a check and the write it
-decides are one atomic step (two racing creates of one version leave one row, or one 409).
-"""
+"""The embedded workspace: one SQLite file (default `.envsync/workspace.db`) with Azure ML's rules
+for environments (azureml-api.md §2, §3 and §7), so envsync plans and applies with no Azure
+account, and the emulator has a store to serve over HTTP. The file is `db.py` (opened by
+`schema.py`), blobs `blobstore.py`, endpoints and deployments `endpoints.py`. Rules where Azure is
+unclear are each chosen in one place here and say so: `next_version`, `_archive_container` and
+`_restore_refused` (archives), `_check_name` (reserved prefixes). Safe to share: one connection
+behind a lock within a process; across processes WAL mode, a busy timeout, and `BEGIN IMMEDIATE`
+around every read-modify-write: a check and the write it decides are one step (two racing creates
+of one version leave one row, or one 409)."""
 
 from __future__ import annotations
 
@@ -21,10 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from envsync.errors import ConflictError, NotFoundError, WorkspaceError
-from envsync.workspace import Container, ListView, RemoteVersion, VersionBody
+from envsync.workspace import Container, Deployment, ListView, RemoteVersion, VersionBody
 from envsync.workspace.local import blobstore, schema
 from envsync.workspace.local import db as localdb
 from envsync.workspace.local.db import errors, transaction
+from envsync.workspace.local.endpoints import EndpointStore
 
 DEFAULT_PATH = Path(".envsync/workspace.db")
 NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}")  # mfe.json; enforced when a name is created
@@ -47,6 +45,7 @@ class LocalWorkspace:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._db = schema.connect(self.path, curated=curated)
+        self.endpoints = EndpointStore(self._db, self._lock, self.path)
 
     @property
     def target(self) -> str:
@@ -159,6 +158,9 @@ class LocalWorkspace:
                     "UPDATE versions SET archived = ? WHERE name = ? AND version = ?",
                     (archived, name, version),
                 )
+
+    def list_deployments(self) -> Iterator[Deployment]:  # online and batch, in `endpoints`
+        return self.endpoints.all_deployments()
 
     # -- build contexts and blobs ---------------------------------------------------------------
 
