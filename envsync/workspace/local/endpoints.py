@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from envsync.errors import NotFoundError
 from envsync.workspace.deployments import Deployment, EndpointKind
-from envsync.workspace.local.db import errors, tick, transaction
+from envsync.workspace.local.db import tick
+
+Transaction = Callable[[], AbstractContextManager[sqlite3.Connection]]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS endpoints (
@@ -42,10 +42,12 @@ CREATE TABLE IF NOT EXISTS deployments (
 
 
 class EndpointStore:
-    """Endpoints and deployments in a local workspace's SQLite file (its connection and lock)."""
+    """Endpoints and deployments in a local workspace's SQLite file, in its transactions."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock, path: Path):
-        self._db, self._lock, self._path = db, lock, path
+    def __init__(self, read: Transaction, write: Transaction):
+        """`read` and `write` open the workspace's own transactions (a snapshot, and one that
+        holds the write lock from its start)."""
+        self._read, self._writing = read, write
 
     def put_endpoint(self, kind: EndpointKind, name: str, resource: dict[str, Any]) -> bool:
         """Store an endpoint's resource (replacing it); whether it is new."""
@@ -116,17 +118,12 @@ class EndpointStore:
         return [{**json.loads(row["resource"]), "name": row["name"]} for row in rows]
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, errors(self._path), transaction(self._db, "BEGIN"):
-            yield self._db
-
-    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, errors(self._path), transaction(self._db, "BEGIN IMMEDIATE"):
+        with self._writing() as db:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
-                    self._db.execute(statement)
-            yield self._db
+                    db.execute(statement)
+            yield db
 
 
 def _has_tables(db: sqlite3.Connection) -> bool:

@@ -45,7 +45,7 @@ class LocalWorkspace:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._db = schema.connect(self.path, curated=curated)
-        self.endpoints = EndpointStore(self._db, self._lock, self.path)
+        self.endpoints = EndpointStore(self._read, self._write)
 
     @property
     def target(self) -> str:
