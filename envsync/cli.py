@@ -41,8 +41,8 @@ class Cli(click.Group):
         except (click.Abort, KeyboardInterrupt):
             click.echo("Interrupted.", err=True)
             code = ExitCode.INTERRUPTED
-        except Exception:  # a bug: keep the traceback, make the exit distinguishable
-            click.echo(redact(traceback.format_exc()), err=True, nl=False)  # its messages may quote URLs
+        except Exception as e:  # a bug: keep the traceback, make the exit distinguishable
+            click.echo(bug_report(e), err=True, nl=False)
             code = ExitCode.INTERNAL
         sys.exit(int(code))
 
@@ -63,6 +63,30 @@ def cli(ctx: click.Context, root: Path) -> None:
     Plan and apply the environment YAMLs in git against a workspace, and detect drift.
     """
     ctx.obj = App(root=root.resolve())
+
+
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
+
+
+def bug_report(error: BaseException) -> str:
+    """The traceback of a bug, its exception messages redacted (they may quote URLs with a SAS,
+    or a token) but its source lines as they are: redacted code would read as corrupt."""
+    parts: list[str] = []
+    current: traceback.TracebackException | None = traceback.TracebackException.from_exception(error)
+    while current is not None:
+        text = "".join(current.stack.format()) + redact("".join(current.format_exception_only()))
+        parts.insert(0, "Traceback (most recent call last):\n" + text)
+        link = ""
+        if current.__cause__ is not None:
+            current, link = current.__cause__, _CAUSE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, _CONTEXT
+        else:
+            current = None
+        if link:
+            parts.insert(0, link)
+    return "".join(parts)
 
 
 def _register() -> None:

@@ -40,6 +40,14 @@ class WorkspaceError(EnvsyncError):
         self.code = code
 
 
+class NetworkError(WorkspaceError):
+    """No answer: DNS, a refused or timed-out connection, TLS, a deadline passed."""
+
+
+class CredentialError(EnvsyncError):
+    """No credential could sign in, or Azure AD refused it (the message names which and the fix)."""
+
+
 class NotFoundError(WorkspaceError):
     """The asset does not exist (HTTP 404)."""
 

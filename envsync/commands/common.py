@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from envsync.apply.result import ChangeResult
     from envsync.config import Config, Target
     from envsync.gitops.index import Snapshot
+    from envsync.http.retrying import RetryNotice
     from envsync.plan.model import Plan
     from envsync.spec.files import RepoFiles
     from envsync.spec.load import LoadResult
@@ -79,7 +80,12 @@ def open_target(app: App, target_name: str | None) -> Opened:
     from envsync.workspace.factory import open_workspace
 
     target = app.config.target(target_name)
-    return Opened(target, open_workspace(target))
+    return Opened(target, open_workspace(target, on_retry=echo_retry))
+
+
+def echo_retry(notice: RetryNotice) -> None:
+    """A retry, on stderr as it starts waiting: a slow run says why it is slow."""
+    click.echo(f"envsync: {notice.line()}", err=True)
 
 
 def use_color(no_color: bool) -> bool:

@@ -1,31 +1,29 @@
-"""What every HTTP client of envsync shares: credentials, transport options, retries, endpoints.
+"""What every HTTP client of envsync shares: credentials, transport options, endpoints.
 
-Retries are urllib3's `Retry` (honouring `Retry-After`, capped); sessions never read .netrc or
-proxy credentials from the environment and always verify TLS.
+Retries are `retrying.Retrier`'s (visible, bounded by deadlines), not urllib3's: a session's
+adapter makes one attempt per request. Sessions never read .netrc or proxy credentials from the
+environment and always verify TLS.
 """
 
 from __future__ import annotations
 
-import inspect
 import ipaddress
 import os
 import time
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from envsync.errors import WorkspaceError
 from envsync.http.redact import redact
 from envsync.http.throttle import Limits
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Every request envsync makes is idempotent (PUTs replace a whole body, listSecrets reads), so a
-# lost response may be retried whatever the method.
-RETRY_METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"})
+if TYPE_CHECKING:
+    from envsync.http.retrying import RetryNotice
 
 
 class AccessTokenLike(Protocol):
@@ -68,7 +66,10 @@ class StaticTokenCredential:
 
 @dataclass(frozen=True)
 class HttpOptions:
-    """Transport knobs. The defaults suit ARM; tests shrink the backoff."""
+    """Transport knobs. The defaults suit ARM; tests shrink the backoff.
+
+    Every request envsync makes is idempotent (PUTs replace a whole body, listSecrets reads),
+    so a lost response is retried whatever the method."""
 
     concurrency: int = 8
     retries: int = 6
@@ -76,8 +77,14 @@ class HttpOptions:
     backoff_max: float = 30.0
     jitter: float = 0.5  # up to this many seconds added to each backoff
     retry_after_max: float = 120.0
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    connect_timeout: float = 4.0  # ARM and storage accept a connection in well under a second
+    read_timeout: float = 60.0  # the longest wait for the next bytes of an answer
+    attempt_deadline: float = 120.0  # one attempt, its whole body read included
+    request_deadline: float = 300.0  # one request, all its attempts and waits included
+    # A host that has never accepted a connection (a wrong endpoint, DNS, a firewall) is retried
+    # this often, not `retries` times: an unreachable endpoint fails in seconds.
+    first_contact_retries: int = 1
+    on_retry: Callable[[RetryNotice], None] | None = field(default=None, compare=False, repr=False)
     # Client-side pacing: before each ARM request take a token from a bucket mirroring ARM's
     # (sizes and refill rates below), synced down to the x-ms-ratelimit-remaining-* headers;
     # with none left, wait for the refill instead of sending into a 429. Blob requests are not
@@ -118,27 +125,6 @@ def check_endpoint(url: str) -> str:
     return url.rstrip("/")
 
 
-def make_retry(options: HttpOptions) -> Retry:
-    kwargs: dict[str, Any] = {
-        "total": options.retries,
-        "connect": options.retries,
-        "read": options.retries,
-        "status": options.retries,
-        "other": 0,
-        "backoff_factor": options.backoff,
-        "backoff_max": options.backoff_max,
-        "backoff_jitter": options.jitter,
-        "status_forcelist": RETRY_STATUSES,
-        "allowed_methods": RETRY_METHODS,
-        "respect_retry_after_header": True,
-        "raise_on_status": False,  # the last response is mapped to a WorkspaceError below
-        "raise_on_redirect": False,
-    }
-    if "retry_after_max" in inspect.signature(Retry.__init__).parameters:  # urllib3 >= 2.5
-        kwargs["retry_after_max"] = options.retry_after_max
-    return Retry(**kwargs)
-
-
 def ca_bundle() -> str | bool:
     """What TLS verification trusts: the CA bundle REQUESTS_CA_BUNDLE (else CURL_CA_BUNDLE) names,
     as requests and azure-core read it, else the default store. Never False: verification is
@@ -154,9 +140,7 @@ def ca_bundle() -> str | bool:
 
 def new_session(options: HttpOptions) -> requests.Session:
     session = requests.Session()
-    adapter = HTTPAdapter(
-        pool_connections=4, pool_maxsize=max(options.concurrency, 10), max_retries=make_retry(options)
-    )
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(options.concurrency, 10), max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     # No .netrc credentials or proxy auth picked up behind our back; so the CA bundle requests

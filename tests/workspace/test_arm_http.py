@@ -64,7 +64,8 @@ def test_exhausted_retries_give_one_clear_error() -> None:
 
 
 def test_refused_connections_give_a_clear_error() -> None:
-    with pytest.raises(WorkspaceError, match=r"^GET environments/py: request failed: ConnectionError"):
+    expected = r"^GET environments/py: 127\.0\.0\.1:9 refused the connection: check the endpoint"
+    with pytest.raises(WorkspaceError, match=expected):
         client("http://127.0.0.1:9", HttpOptions(retries=1, backoff=0, jitter=0)).get_environment("py")
 
 

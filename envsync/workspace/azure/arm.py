@@ -20,9 +20,12 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import requests
 
 from envsync.errors import ConflictError, NotFoundError, WorkspaceError
+from envsync.http.body import read_within
 from envsync.http.redact import install_log_redaction, one_line, redact
+from envsync.http.retrying import Retrier
 from envsync.http.session import AccessTokenLike, HttpOptions, TokenCredential, check_endpoint, new_session
 from envsync.http.throttle import Pacer
+from envsync.workspace.azure import arm_errors
 
 DEFAULT_ENDPOINT = "https://management.azure.com"
 ARM_SCOPE = "https://management.azure.com/.default"
@@ -34,12 +37,19 @@ log = logging.getLogger("envsync.azureml")
 def error_from_response(
     op: str, response: requests.Response, secrets: tuple[str, ...] = ()
 ) -> WorkspaceError:
-    """`op: STATUS CODE: message` as one redacted line, typed by status."""
+    """`op: STATUS CODE: message` as one redacted line, typed by status; where ARM's code says
+    what to do (a role to grant, a part of the target to check), that instead of or after it."""
     code, message = _error_fields(response)
     retried = _attempts_note(response)
-    text = one_line(redact(f"{op}: {response.status_code} {code}: {message}{retried}", secrets))
-    kind = {404: NotFoundError, 409: ConflictError}.get(response.status_code, WorkspaceError)
-    return kind(text, status=response.status_code, code=code)
+    status = response.status_code
+    hint = arm_errors.hint(status, code, message)
+    said = hint if code == "AuthorizationFailed" else f"{message}; {hint}" if hint else message
+    text = one_line(redact(f"{op}: {status} {code}: {said}{retried}", secrets), 700)
+    # A missing workspace is not a missing asset: callers that treat NotFound as "absent" must fail.
+    kind = {404: NotFoundError, 409: ConflictError}.get(status, WorkspaceError)
+    if arm_errors.parent_missing(status, code, message):
+        kind = WorkspaceError
+    return kind(text, status=status, code=code)
 
 
 def _error_fields(response: requests.Response) -> tuple[str, str]:
@@ -57,8 +67,8 @@ def _error_fields(response: requests.Response) -> tuple[str, str]:
 
 
 def _attempts_note(response: requests.Response) -> str:
-    history = getattr(getattr(response.raw, "retries", None), "history", ())
-    return f" (gave up after {len(history) + 1} attempts)" if history else ""
+    attempts = getattr(response, "attempts", 1)
+    return f" (gave up after {attempts} attempts)" if attempts > 1 else ""
 
 
 class ArmSession:
@@ -78,6 +88,7 @@ class ArmSession:
         self.options = options
         self._credential, self._scope = credential, scope
         self._session = new_session(options)
+        self._retrier = Retrier(options)
         self._slots = threading.BoundedSemaphore(max(1, options.concurrency))
         self._pacer = Pacer(options.limits()) if options.pacing else None
         self._token_lock = threading.Lock()
@@ -142,7 +153,7 @@ class ArmSession:
             check_endpoint(url)  # a nextLink must not downgrade us to plain http
         headers = {"Authorization": f"Bearer {self._bearer()}", "Accept": "application/json"}
         response = self._paced(op, method, url, params=query, json=json, headers=headers)
-        if allow_404 and response.status_code == 404:
+        if allow_404 and response.status_code == 404 and not _parent_missing(response):
             return None
         if response.status_code >= 400:
             raise error_from_response(op, response, self._secrets())
@@ -165,13 +176,14 @@ class ArmSession:
         return response
 
     def _request(self, op: str, method: str, url: str, **kwargs: Any) -> requests.Response:
-        timeout = (self.options.connect_timeout, self.options.read_timeout)
-        try:
+        def attempt(seconds: float) -> requests.Response:
+            timeout = (min(self.options.connect_timeout, seconds), min(self.options.read_timeout, seconds))
             with self._slots:
-                response = self._session.request(method, url, timeout=timeout, **kwargs)
-        except requests.RequestException as e:
-            reason = one_line(redact(_root_reason(e), self._secrets()))
-            raise WorkspaceError(f"{op}: request failed: {reason}") from None
+                response = self._session.request(method, url, timeout=timeout, stream=True, **kwargs)
+                read_within(response, seconds)
+            return response
+
+        response = self._retrier.run(op, url, attempt, self._secrets())
         log.debug("%s -> %s", op, response.status_code)
         return response
 
@@ -221,7 +233,6 @@ def json_object(response: requests.Response) -> dict[str, Any]:
     return doc
 
 
-def _root_reason(error: BaseException) -> str:
-    # requests wraps urllib3's MaxRetryError, whose text names the URL (SAS included: the
-    # caller redacts) and the last underlying failure.
-    return f"{type(error).__name__}: {error}"
+def _parent_missing(response: requests.Response) -> bool:
+    code, message = _error_fields(response)
+    return arm_errors.parent_missing(response.status_code, code, message)

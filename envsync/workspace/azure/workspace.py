@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envsync.errors import NotFoundError
+from envsync.http.credentials import ExplainedCredential
 from envsync.http.jwt import UnsignedJwtCredential
 from envsync.http.redact import redact_url
 from envsync.http.session import (
@@ -236,16 +237,14 @@ def _credential_for(endpoint: str) -> tuple[TokenCredential, str]:
         return StaticTokenCredential(token), ARM_SCOPE
     if is_loopback(endpoint):
         return StaticTokenCredential(EMULATOR_TOKEN), ARM_SCOPE
-    from azure.identity import DefaultAzureCredential  # slow to import: only when needed
-
     # Sovereign clouds have their own ARM audience (e.g. management.chinacloudapi.cn).
     scope = ARM_SCOPE if endpoint == DEFAULT_ENDPOINT else f"{endpoint}/.default"
-    return DefaultAzureCredential(), scope
+    return _LazyDefaultCredential(), scope
 
 
 class _LazyDefaultCredential:
-    """DefaultAzureCredential, made (and its slow import paid) on first use only: storage
-    tokens are needed only for identity-based datastores."""
+    """DefaultAzureCredential, made (and its slow import paid) on first use only (storage
+    tokens are needed only for identity-based datastores), its failures explained in one line."""
 
     def __init__(self) -> None:
         self._credential: TokenCredential | None = None
@@ -256,5 +255,5 @@ class _LazyDefaultCredential:
             if self._credential is None:
                 from azure.identity import DefaultAzureCredential
 
-                self._credential = DefaultAzureCredential()
+                self._credential = ExplainedCredential(DefaultAzureCredential())
         return self._credential.get_token(*scopes, **kwargs)
