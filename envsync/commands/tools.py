@@ -87,6 +87,30 @@ _REFILL = click.FloatRange(0, min_open=True)
 @click.option(
     "--operation-failure-rate", type=_RATE, default=0.0, help="Share of registry operations that end Failed."
 )
+@click.option(
+    "--principal-actions",
+    multiple=True,
+    default=("*",),
+    help="ARM action patterns the caller may perform (repeatable; default *): others get 403.",
+)
+@click.option("--principal-not-actions", multiple=True, help="ARM action patterns taken out of those.")
+@click.option(
+    "--missing",
+    type=click.Choice(["subscription", "resource-group", "workspace"]),
+    help="Answer every request as if this part of the target did not exist (404).",
+)
+@click.option(
+    "--public-network-access",
+    type=click.Choice(["Enabled", "Disabled"]),
+    default="Enabled",
+    show_default=True,
+    help="Disabled: asset requests are refused as from outside the workspace's private link.",
+)
+@click.option(
+    "--storage-refusal",
+    type=click.Choice(["role", "firewall"]),
+    help="Storage refuses Azure AD tokens (no data role), or everyone (a firewall).",
+)
 def emulator_cmd(host: str, port: int, db: Path | None, **options: Any) -> ExitCode:
     """Serve an Azure ML (ARM) emulator on 127.0.0.1 until interrupted.
 
@@ -96,7 +120,7 @@ def emulator_cmd(host: str, port: int, db: Path | None, **options: Any) -> ExitC
     --blob-endpoint served over HTTPS is verified against REQUESTS_CA_BUNDLE.
 
     Example: envsync emulator --port 8950 --throttle-rate 0.1 --seed 1    |    envsync emulator --arm-throttle
-    |    envsync emulator --tls --secrets-type None
+    |    envsync emulator --tls --secrets-type None    |    envsync emulator --principal-actions '*/read'
     """
     import signal
 

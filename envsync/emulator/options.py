@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from envsync.emulator.access import MISSING, STORAGE_REFUSALS
 from envsync.emulator.realism import DEFAULT_LAG_MS
 from envsync.emulator.storage import SECRETS_TYPES, BuiltinStorage, ExternalStorage, Storage
 from envsync.errors import EnvsyncError
@@ -35,6 +36,13 @@ class EmulatorOptions:
     operation_seconds: float = 0.0  # how long a registry write stays InProgress
     operation_failure_rate: float = 0.0  # share of registry operations that end Failed
     echo_secrets: bool = False  # error answers quote the request's token, SAS and body back
+    # What the target is like beyond its environments (`access.py`).
+    principal_actions: tuple[str, ...] = ("*",)  # what the caller may do (ARM action patterns)
+    principal_not_actions: tuple[str, ...] = ()
+    missing: str | None = None  # "subscription", "resource-group" or "workspace" (or registry)
+    public_network_access: str = "Enabled"  # "Disabled": asset requests refused (private link)
+    storage_refusal: str | None = None  # "role": tokens refused; "firewall": everything refused
+    location: str = "westeurope"
 
     def limits(self) -> Limits:
         return Limits(self.read_bucket, self.read_refill, self.write_bucket, self.write_refill)
@@ -51,6 +59,13 @@ class EmulatorOptions:
             )
         if self.retry_after < 0 or self.operation_seconds < 0 or (self.list_lag_ms or 0) < 0:
             raise EnvsyncError("retry_after, operation_seconds and list_lag_ms must be >= 0")
+        if self.missing not in (None, *MISSING) or self.storage_refusal not in (None, *STORAGE_REFUSALS):
+            raise EnvsyncError(
+                f"missing must be one of {', '.join(MISSING)}; storage_refusal one of "
+                f"{', '.join(STORAGE_REFUSALS)}"
+            )
+        if self.public_network_access not in ("Enabled", "Disabled"):
+            raise EnvsyncError("public_network_access must be Enabled or Disabled")
         if not 0.0 <= self.operation_failure_rate < 1.0:
             raise EnvsyncError("operation_failure_rate must be in [0, 1)")
         try:

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from envsync.emulator import faults, routes, tls
-from envsync.emulator.blob import handle_blob
+from envsync.emulator import access, faults, routes, tls
+from envsync.emulator.blob import blob_error, handle_blob
 from envsync.emulator.control import Hold, Sequencer
 from envsync.emulator.core import Backend, Reply, Request, arm_error
 from envsync.emulator.faults import Fault, FaultInjector, Snapshot, Stats
@@ -156,14 +156,20 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.throttle.admit(subscription, principal_of(token), req.method)
 
     def _answer(self, req: Request, decision: Decision | None = None) -> Reply:
+        options = self.server.options
         if req.path.startswith(BLOB_PREFIX):
+            refused = access.blob_refusal(options, req)
+            if refused is not None:
+                return blob_error(403, *refused)
             return handle_blob(self.server.backend, req, req.path[len(BLOB_PREFIX) :])
         if not routes.served(req.path):
             return arm_error(404, "NotFound", f"The emulator does not serve {req.path}.")
         if not re.match(r"Bearer \S+", req.headers.get("authorization", "")):
             message = "Authentication failed. The 'Authorization' header is missing or not a Bearer token."
             return arm_error(401, "AuthenticationFailed", message)
-        reply = routes.answer(self.server.backend, self.server.registries, req)
+        reply = access.arm_reply(options, req) or routes.answer(
+            self.server.backend, self.server.registries, req
+        )
         if routes.arm_subscription(req.path) is None:
             return reply  # the registry data plane is not ARM: no ARM limits
         limits = decision.headers() if decision else faults.unlimited_headers(req.method)

@@ -19,6 +19,9 @@ _ACTION = re.compile(r"perform action '([^']+)' over scope '([^']+)'")
 _OBJECT_ID = re.compile(r"object id '([0-9a-fA-F-]{36})'")
 _PARENT = re.compile(r"'Microsoft\.MachineLearningServices/(workspaces|registries)/([^/']+)'", re.IGNORECASE)
 PARENT_CODES = frozenset({"SubscriptionNotFound", "ResourceGroupNotFound"})
+_PARENT_SCOPE = re.compile(
+    r"^.*?/providers/Microsoft\.MachineLearningServices/(workspaces|registries)/[^/]+", re.I
+)
 _PRIVATE = ("private link", "public network access", "publicnetworkaccess")
 
 # Built-in roles that grant an action (Azure's built-in roles reference): the narrowest first.
@@ -78,9 +81,8 @@ def _authorization(message: str) -> str:
     if found is None:
         return f"the principal lacks a role at this scope: see {DOCS}"
     action, scope = found.groups()
+    parent = _PARENT_SCOPE.match(scope)
+    scope = parent.group(0) if parent else scope  # roles are granted on the workspace, not an asset
     principal = _OBJECT_ID.search(message)
     who = f"principal {principal.group(1)}" if principal else "the signed-in principal"
-    return (
-        f"{who} may not perform {action}: grant it {role_for(action)} on {scope} "
-        f"(`az role assignment create --role ... --scope ...`; see {DOCS})"
-    )
+    return f"{who} may not perform {action}: grant it {role_for(action)} on {scope} (see {DOCS})"

@@ -72,7 +72,8 @@ def open_blob_store(
     container = str(props.get("containerName") or props.get("filesystem") or "")
     endpoint = str(props.get("endpoint") or "core.windows.net")
     account_url = _account_url(datastore, account, endpoint, str(props.get("protocol") or "https"))
-    credential, auth, secrets = _credential(session, datastore, account, props, token)
+    https = account_url.startswith("https://")
+    credential, auth, secrets = _credential(session, datastore, account, props, token, https=https)
     client = _container_client(account_url, container, credential, session.options)
     suffix = "core.windows.net" if "://" in endpoint else endpoint
     return BlobStore(datastore, account, container, suffix, auth, client, secrets)
@@ -100,9 +101,17 @@ def _account_url(datastore: str, account: str, endpoint: str, protocol: str) -> 
 
 
 def _credential(
-    session: ArmSession, datastore: str, account: str, props: Mapping[str, Any], token: TokenCredential
+    session: ArmSession,
+    datastore: str,
+    account: str,
+    props: Mapping[str, Any],
+    token: TokenCredential,
+    *,
+    https: bool = True,
 ) -> tuple[Any, str, tuple[str, ...]]:
-    """The credential for azure-storage-blob, its `Auth` label and the secret values to redact."""
+    """The credential for azure-storage-blob, its `Auth` label and the secret values to redact.
+    Tokens go over https only (azure-storage-blob's rule too): on a plain-http emulated account a
+    refused listSecrets is the error."""
     kind = (props.get("credentials") or {}).get("credentialsType")
     if kind not in ("AccountKey", "Sas"):
         # Identity-based ("None"), and kinds whose secrets envsync does not use (ServicePrincipal,
@@ -111,7 +120,7 @@ def _credential(
     try:
         secrets = session.post(paths.list_secrets(datastore))
     except WorkspaceError as e:
-        if e.status in _REFUSED:
+        if e.status in _REFUSED and https:
             return token, f"{Auth.TOKEN} (listSecrets refused: {e.status})", ()
         raise
     if secrets.get("secretsType") == "Sas" and secrets.get("sasToken"):
@@ -167,13 +176,31 @@ def storage_error(op: str, error: Exception, store: BlobStore) -> WorkspaceError
     """An azure-core failure as one redacted line: `op: STATUS CODE: message (auth)`."""
     status = getattr(error, "status_code", None)
     code = getattr(error, "error_code", None) or type(error).__name__
+    code = str(getattr(code, "value", code))  # azure-storage-blob hands StorageErrorCode members
     message = str(getattr(error, "reason", None) or "") if status else ""
     text = str(getattr(error, "message", "") or error).splitlines()
     first = next((line for line in text if line.strip()), message or "request failed")
     first = first.removeprefix("Operation returned an invalid status ").strip("'")
-    hint = _ROLE_HINT if status == 403 and store.auth.startswith(Auth.TOKEN) else ""
+    hint = _hint(status, code, store)
     line = f"{op}: {status or 'request failed'} {code}: {first} (authorised by {store.auth}){hint}"
     return WorkspaceError(one_line(redact(line, store.secrets)), status=status, code=str(code))
 
 
-_ROLE_HINT = "; the identity needs the Storage Blob Data Contributor role on the workspace's storage account"
+def _hint(status: int | None, code: str, store: BlobStore) -> str:
+    """What to do about Azure Storage's refusal (its documented 403 codes)."""
+    if status != 403:
+        return ""
+    if code == "AuthorizationFailure":  # the account's firewall, or public network access disabled
+        return (
+            "; the storage account's firewall or disabled public network access refuses this network: "
+            "allow it (or run from a network with a private endpoint to the account)"
+        )
+    if code == "KeyBasedAuthenticationNotPermitted":
+        return "; the account allows no keys: make the datastore identity-based (credentialsType None)"
+    return _ROLE_HINT if store.auth.startswith(Auth.TOKEN) else ""
+
+
+_ROLE_HINT = (
+    "; the identity needs the Storage Blob Data Contributor role (Reader to plan and import) on the "
+    "workspace's storage account"
+)
