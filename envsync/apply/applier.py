@@ -237,6 +237,8 @@ def _restored(version: RemoteVersion, change: Change) -> bool:
 
 
 def _archive(change: Change, workspace: Workspace, options: ApplyOptions, created: Created) -> ChangeResult:
+    if change.used_by:  # archiving it would break that deployment's next scale-out or redeploy
+        return ChangeResult(change, Outcome.SKIPPED, f"kept: used by {', '.join(change.used_by)}")
     if not options.prune:
         return ChangeResult(change, Outcome.SKIPPED, "orphan kept (archive it with --prune)")
     if change.name in options.protected:

@@ -75,6 +75,8 @@ class ApplyResult:
         restored, archived = self.count(Action.RESTORE), self.count(Action.ORPHAN)
         text += f"{restored} restored, " if restored else ""
         text += f"{archived} archived, " if archived else ""
+        in_use = sum(1 for r in self.results if r.change.action is Action.ORPHAN and r.change.used_by)
+        text += f"{in_use} kept (in use by deployments), " if in_use else ""
         text += f"{len(self.failed)} failed."
         if self.records_deferred:
             text += (

@@ -17,13 +17,13 @@ from envsync.commands.common import (
     open_target,
     use_color,
 )
+from envsync.commands.early import EarlyTarget
 from envsync.commands.reporting import annotating, echo_problems, load_checked, plan_problems, write_reports
 from envsync.errors import EnvsyncError, ExitCode
 
 if TYPE_CHECKING:
-    from envsync.gitops.state import GitState, Guess, Selection
+    from envsync.gitops.state import GitState, Selection
     from envsync.plan.model import Plan
-    from envsync.plan.run import EarlyRead
     from envsync.spec.model import EnvironmentSpec
 
 
@@ -40,6 +40,7 @@ class PlanRequest:
     at_ref: str | None = None
     all_targets: bool = False
     report_dir: Path | None = None
+    usage: bool = False
 
     @property
     def annotate(self) -> bool:
@@ -89,6 +90,7 @@ class ApplyRequest:
 @click.option("--changed-since", metavar="REF", help="Plan only environments changed since REF's merge base.")
 @click.option("--at", "at_ref", metavar="REF", help="Plan the environments as they are at REF (no checkout).")
 @click.option("--all-targets", is_flag=True, help="Plan every configured target, one section each.")
+@click.option("--usage", is_flag=True, help="Read live deployments even if nothing would be archived.")
 @click.pass_obj
 def plan_cmd(app: App, /, **options: object) -> ExitCode:
     """Show what apply would change in the target workspace.
@@ -100,7 +102,7 @@ def plan_cmd(app: App, /, **options: object) -> ExitCode:
     request = PlanRequest(**options)  # type: ignore[arg-type]  # click checked each option's type
     names = app.config.target_names() if request.all_targets else [request.target]
     guessed = state.guess(app.config, request.changed_since, app.git) if request.changed_since else None
-    targets = [_Early(app, open_target(app, name), request, guessed) for name in names]
+    targets = [EarlyTarget(app, open_target(app, name), request, guessed) for name in names]
     if request.at_ref:
         with state.specs_at(app.config, request.at_ref) as selection:
             return _plan_targets(app, targets, selection, request)
@@ -112,22 +114,9 @@ def plan_cmd(app: App, /, **options: object) -> ExitCode:
     return _plan_targets(app, targets, selection, request)
 
 
-class _Early:
-    """A target opened before git's YAMLs load, already being read (for --changed-since, the
-    names its changed YAMLs hold), so the reading overlaps the parsing."""
-
-    def __init__(self, app: App, opened: Opened, request: PlanRequest, guessed: Guess | None):
-        from envsync.plan.run import start_early
-
-        self.opened = opened
-        self.early: EarlyRead | None = None
-        if not request.changed_since:
-            self.early = start_early(app.config, opened.workspace, refresh=request.refresh)
-        elif guessed is not None:
-            self.early = start_early(app.config, opened.workspace, refresh=True, only=guessed.names)
-
-
-def _plan_targets(app: App, targets: list[_Early], selection: Selection, request: PlanRequest) -> ExitCode:
+def _plan_targets(
+    app: App, targets: list[EarlyTarget], selection: Selection, request: PlanRequest
+) -> ExitCode:
     from dataclasses import replace
 
     from envsync.gitops import actions
@@ -140,7 +129,7 @@ def _plan_targets(app: App, targets: list[_Early], selection: Selection, request
 
 
 def _plan_one(
-    app: App, early: _Early, selection: Selection, git: GitState, request: PlanRequest, *, many: bool
+    app: App, early: EarlyTarget, selection: Selection, git: GitState, request: PlanRequest, *, many: bool
 ) -> ExitCode:
     from envsync.plan import render, saved
     from envsync.plan.run import make_plan
@@ -155,6 +144,7 @@ def _plan_one(
         only=selection.only,
         early=early.early,
         commit=git.commit,
+        usage=request.usage,
     )
     result, bad_references = check_references(app, early.opened, result, annotate=request.annotate)
     if request.annotate:
@@ -277,8 +267,11 @@ class _ApplyRun:
     def execute(self, opened: Opened, result: Plan, *, fresh: bool = False) -> ExitCode:
         """Apply `result`; `fresh`: this run made it just now and nobody was asked to wait on it."""
         from envsync.apply.applier import ApplyOptions, apply
+        from envsync.plan.run import in_use_now
 
         config = self.app.config
+        if self.request.prune and not fresh:  # deployed since the plan was made: kept all the same
+            result = in_use_now(opened.target, opened.workspace, result, config.protected)
         options = ApplyOptions(
             prune=self.request.prune,
             protected=config.protected,

@@ -111,6 +111,12 @@ class Change:
     base_version: str | None = None  # the workspace version compared against
     message: str | None = None  # an error's reason, or a note
     references: tuple[str, ...] = ()  # jobs/deployments it affects: "path:line (reference)"
+    # Live deployments running this version ("online deployment blue of endpoint e"): an
+    # orphan holding one is kept, never archived.
+    used_by: tuple[str, ...] = ()
+    # Set on an orphan that is its environment's latest active version when prune archives it:
+    # the version @latest resolves to afterwards ("": none is left); `references` follow it.
+    latest_after: str | None = None
     # A no-op whose container lacks an up-to-date last-applied record: apply writes it, so the
     # next plan can skip reading this environment's versions.
     record_stale: bool = False

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from envsync.plan.model import Action, Plan
+from envsync.plan.model import Action, Change, Plan
 from envsync.spec.known import Known, in_registry
 from envsync.spec.references import Kind, Reference
 from envsync.workspace import ListView, RemoteVersion, Workspace
@@ -24,10 +24,19 @@ def annotate(plan: Plan, references: Sequence[Reference], registry: str | None =
     changes = tuple(
         replace(c, references=_users(c.name, c.version, by_name[c.name], registry))
         if c.action in (Action.CREATE, Action.NEW_VERSION) and c.name in by_name
-        else c
+        else _followers(c, by_name.get(c.name, ()), registry)
         for c in plan.changes
     )
     return replace(plan, changes=changes)
+
+
+def _followers(change: Change, references: Sequence[Reference], registry: str | None) -> Change:
+    """An orphan whose archive moves @latest (`latest_after`) lists the `@latest` references
+    that move with it, after the deployments pinned to it."""
+    if change.latest_after is None or registry is not None:
+        return change
+    moving = tuple(f"{r.where} ({r.text})" for r in references if r.target.kind is Kind.LATEST)
+    return replace(change, references=(*change.references, *moving)) if moving else change
 
 
 def _users(

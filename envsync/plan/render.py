@@ -45,6 +45,8 @@ class Pruning:
     protected: frozenset[str] = frozenset()
 
     def title(self, change: Change) -> str:
+        if change.used_by:
+            return "orphan: kept, a live deployment runs it"
         if not self.prune:
             return _TITLES[Action.ORPHAN]
         if change.name in self.protected:
@@ -53,10 +55,14 @@ class Pruning:
 
     def counted(self, plan: Plan) -> str:
         orphans = [c for c in plan.changes if c.action is Action.ORPHAN]
+        used = sum(1 for c in orphans if c.used_by)
+        in_use = f"{used} kept: in use by deployments" if used else ""
         if not self.prune:
-            return f"{len(orphans)} orphans"
-        kept = sum(1 for c in orphans if c.name in self.protected)
-        return f"{len(orphans) - kept} to archive" + (f" ({kept} protected orphans kept)" if kept else "")
+            return f"{len(orphans)} orphans" + (f" ({in_use})" if used else "")
+        kept = sum(1 for c in orphans if c.name in self.protected and not c.used_by)
+        notes = [n for n in (f"{kept} protected orphans kept" if kept else "", in_use) if n]
+        archived = len(orphans) - kept - used
+        return f"{archived} to archive" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 NO_PRUNE = Pruning()
@@ -125,7 +131,8 @@ def _change_json(change: Change) -> dict[str, Any]:
 
 
 def _markdown_section(change: Change) -> str:
-    title = f"{change.action.symbol} <code>{change.name}:{change.version}</code> {_TITLES[change.action]}"
+    heading = NO_PRUNE.title(change) if change.action is Action.ORPHAN else _TITLES[change.action]
+    title = f"{change.action.symbol} <code>{change.name}:{change.version}</code> {heading}"
     lines = "\n".join(_details(change, _plain))
     source = f"\n\n`{change.source}`" if change.source else ""
     return f"\n<details><summary>{title}</summary>{source}\n\n```diff\n{lines}\n```\n</details>\n"
@@ -142,6 +149,14 @@ def _block(change: Change, style: Style, pruning: Pruning) -> list[str]:
     ]
 
 
+def latest_move(change: Change) -> str:
+    """What archiving `change` (its environment's latest active version) does to @latest."""
+    where = f"azureml:{change.name}@latest"
+    if change.latest_after:
+        return f"with --prune, {where} moves from {change.version} to {change.latest_after}"
+    return f"with --prune, {where} resolves to nothing (no active version is left)"
+
+
 def _title(change: Change) -> str:
     title = _TITLES[change.action]
     if change.action is Action.NEW_VERSION and change.base_version:
@@ -155,6 +170,10 @@ def _details(change: Change, style: Style) -> Iterator[str]:
         return
     if change.message:
         yield f"# {change.message}"
+    kept = "kept: used by" if change.action is Action.ORPHAN else "running in"
+    yield from (f"# {kept} {deployment}" for deployment in change.used_by)
+    if change.latest_after is not None:
+        yield "# " + latest_move(change)
     yield from (f"# used by {where}" for where in change.references)
     if change.action is Action.CREATE or (change.before is None and change.after is not None):
         yield from _listing(change.after or {}, "+")

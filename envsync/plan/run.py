@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from envsync.config import Config, Target
-from envsync.plan.model import ObservedState, Plan
+from envsync.config import REGISTRY, Config, Target
+from envsync.plan.model import Action, ObservedState, Plan
 from envsync.plan.observe import Early, narrowed, observe, with_missing
 from envsync.plan.planner import PlanOptions, plan
+from envsync.plan.usage import Usage
 from envsync.spec.load import EnvironmentSpec
 from envsync.spec.policy.engine import collected
 from envsync.spec.problems import Verdict
@@ -35,9 +36,12 @@ def make_plan(
     refresh: bool = False,
     only: frozenset[str] | None = None,
     early: EarlyRead | None = None,
+    usage: bool = False,
 ) -> Plan:
     """Plan `specs` against `workspace`; `only` limits what is observed (and so the orphans
-    found) to those names. `early` is what `start_early` began for this target."""
+    found) to those names. `early` is what `start_early` began for this target. Live
+    deployments are read when the plan has orphans (prune must not archive what runs), or
+    with `usage`: a plan that would archive nothing costs no extra request."""
     if early is not None and early.observed is not None and early.only == only:
         observed = early.observed()
         if only is None:  # a --refresh listing made before the specs: plus what it lacked
@@ -56,7 +60,9 @@ def make_plan(
             only=only,
             listed=early.listed if early is not None else None,
         )
-    result = plan(specs, observed, plan_options(config, target))
+    result = with_live_usage(
+        plan(specs, observed, plan_options(config, target)), config, target, workspace, observed, asked=usage
+    )
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     found = policy_verdict(config, target, [s for s in specs if s.name not in config.exclude])
     return replace(
@@ -67,6 +73,43 @@ def make_plan(
         suppressed=found.suppressed,
         containers=observed.containers,
     )
+
+
+def with_live_usage(
+    result: Plan,
+    config: Config,
+    target: Target,
+    workspace: Workspace,
+    observed: ObservedState,
+    *,
+    asked: bool,
+) -> Plan:
+    """`result` with the deployments that run its versions (`plan.usage`), read when it has
+    orphans or when `asked`; a registry's orphans say that its users cannot be seen from it."""
+    from envsync.plan import usage
+
+    if target.kind == REGISTRY:
+        return usage.registry_noted(result)
+    if not asked and not result.count(Action.ORPHAN):
+        return result
+    return usage.with_usage(result, live_usage(target, workspace), observed, protected=config.protected)
+
+
+def in_use_now(target: Target, workspace: Workspace, result: Plan, protected: frozenset[str]) -> Plan:
+    """A plan made earlier (saved, or confirmed at a prompt), with the deployments read again
+    when it would archive something."""
+    from envsync.plan import usage
+
+    if target.kind == REGISTRY or not any(usage.archivable(c, protected) for c in result.changes):
+        return result
+    return usage.mark_used(result, live_usage(target, workspace))
+
+
+def live_usage(target: Target, workspace: Workspace) -> Usage:
+    """The deployments of `target`'s workspace, by what they run."""
+    from envsync.plan import usage
+
+    return usage.usage_of(workspace.list_deployments(), target.workspace or None)
 
 
 def policy_verdict(config: Config, target: Target, specs: Sequence[EnvironmentSpec]) -> Verdict:

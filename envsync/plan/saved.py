@@ -44,6 +44,7 @@ def _plan(doc: dict[str, Any]) -> Plan:
                 "action": Action(c["action"]),
                 "diff": tuple(c["diff"]),
                 "references": tuple(c.get("references", ())),
+                "used_by": tuple(c.get("used_by", ())),
             }
         )
         for c in doc["changes"]

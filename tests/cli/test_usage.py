@@ -1,0 +1,134 @@
+"""Never archive what is running: the real CLI against the emulator, with online and batch
+deployments made over ARM as az ml makes them. Prune keeps the version a deployment runs and
+names it, archives the other orphans, counts what it kept; a saved plan reads deployments again
+before it archives; @latest moves are shown; plans that would archive nothing read no deployment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from envsync.emulator.server import EmulatorHandle
+from envsync.errors import ExitCode
+from envsync.http.session import StaticTokenCredential
+from envsync.workspace.azure.workspace import AzureMLWorkspace
+from tests.cli.conftest import TOKEN
+from tests.helpers import run, write_env
+from tests.workspace.deployments import BATCH, ONLINE, deploy
+
+WS = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws1"
+USAGE_KINDS = (
+    "online.endpoints.list",
+    "batch.endpoints.list",
+    "online.deployments.list",
+    "batch.deployments.list",
+)
+
+
+def client(emulator: EmulatorHandle) -> AzureMLWorkspace:
+    return AzureMLWorkspace(emulator.url + WS, StaticTokenCredential(TOKEN))
+
+
+def usage_requests(emulator: EmulatorHandle) -> int:
+    kinds = emulator.stats().by_kind
+    return sum(kinds.get(k, 0) for k in USAGE_KINDS)
+
+
+@pytest.fixture
+def applied(azure_repo: Path) -> Path:
+    done = run(azure_repo, "apply", "--auto-approve")
+    assert done.exit_code == ExitCode.OK, done.output
+    return azure_repo
+
+
+def test_prune_keeps_the_version_an_online_deployment_runs(applied: Path, emulator: EmulatorHandle) -> None:
+    deploy(client(emulator), ONLINE, "churn-scoring", "blue", "azureml:sklearn:1")
+    (applied / "environments" / "sklearn.yml").unlink()
+    (applied / "environments" / "base-cpu.yml").unlink()
+    planned = run(applied, "plan")
+    assert planned.exit_code == ExitCode.OK, planned.output
+    assert "- sklearn:1  (orphan: kept, a live deployment runs it)" in planned.output
+    assert "# kept: used by online deployment blue of endpoint churn-scoring" in planned.output
+    assert "- base-cpu:1  (orphan: archived only with --prune)" in planned.output
+    assert "2 orphans (1 kept: in use by deployments)." in planned.output
+    pruned = run(applied, "apply", "--auto-approve", "--prune")
+    assert pruned.exit_code == ExitCode.OK, pruned.output
+    assert "1 to archive (1 kept: in use by deployments)." in pruned.output
+    assert "base-cpu:1: archived" in pruned.output
+    assert (
+        "sklearn:1: skipped: kept: used by online deployment blue of endpoint churn-scoring" in pruned.output
+    )
+    assert "1 archived, 1 kept (in use by deployments), 0 failed." in pruned.output
+    workspace = client(emulator)
+    assert not workspace.get_version("sklearn", "1").archived  # type: ignore[union-attr]
+    assert workspace.get_version("base-cpu", "1").archived  # type: ignore[union-attr]
+
+
+def test_prune_keeps_the_version_a_batch_deployment_runs_by_arm_id(
+    applied: Path, emulator: EmulatorHandle
+) -> None:
+    deploy(client(emulator), BATCH, "nightly-scoring", "main", f"{WS}/environments/torch/versions/1")
+    for name in ("sklearn", "base-cpu", "torch"):
+        (applied / "environments" / f"{name}.yml").unlink()
+    pruned = run(applied, "apply", "--auto-approve", "--prune")
+    assert pruned.exit_code == ExitCode.OK, pruned.output
+    assert "# kept: used by batch deployment main of endpoint nightly-scoring" in pruned.output
+    assert "2 archived, 1 kept (in use by deployments), 0 failed." in pruned.output
+    assert not client(emulator).get_version("torch", "1").archived  # type: ignore[union-attr]
+
+
+def test_a_deployment_in_another_workspace_keeps_nothing_here(
+    applied: Path, emulator: EmulatorHandle
+) -> None:
+    other = WS.replace("/ws1", "/ws2")
+    deploy(client(emulator), ONLINE, "elsewhere", "blue", f"{other}/environments/sklearn/versions/1")
+    (applied / "environments" / "sklearn.yml").unlink()
+    pruned = run(applied, "apply", "--auto-approve", "--prune")
+    assert "sklearn:1: archived" in pruned.output, pruned.output
+
+
+def test_a_saved_plan_reads_deployments_again_before_it_archives(
+    applied: Path, emulator: EmulatorHandle
+) -> None:
+    (applied / "environments" / "sklearn.yml").unlink()
+    saved = applied / "plan.json"
+    assert run(applied, "plan", "--out", str(saved)).exit_code == ExitCode.OK
+    deploy(client(emulator), ONLINE, "churn-scoring", "green", "azureml:sklearn:1")  # after the plan
+    out = run(applied, "apply", str(saved), "--prune")
+    assert out.exit_code == ExitCode.OK, out.output
+    assert "sklearn:1: skipped: kept: used by online deployment green of endpoint churn-scoring" in out.output
+    assert not client(emulator).get_version("sklearn", "1").archived  # type: ignore[union-attr]
+
+
+def test_no_change_plans_read_no_deployment_and_orphan_plans_read_them_once(
+    applied: Path, emulator: EmulatorHandle
+) -> None:
+    deploy(client(emulator), ONLINE, "churn-scoring", "blue", "azureml:sklearn:1")
+    deploy(client(emulator), BATCH, "nightly", "main", "azureml:torch:1")
+    emulator.reset_stats()
+    assert "No changes." in run(applied, "plan").output
+    assert usage_requests(emulator) == 0
+    asked = run(applied, "plan", "--usage", "-v")
+    assert "# running in online deployment blue of endpoint churn-scoring" in asked.output
+    assert usage_requests(emulator) == 4  # two endpoint lists, one deployment list per endpoint
+    (applied / "environments" / "base-cpu.yml").unlink()
+    emulator.reset_stats()
+    run(applied, "plan")
+    assert usage_requests(emulator) == 4
+
+
+def test_latest_moves_are_shown_before_prune(applied: Path, emulator: EmulatorHandle) -> None:
+    write_env(applied, "sklearn", image="mcr.microsoft.com/azureml/other:2")
+    assert run(applied, "apply", "--auto-approve").exit_code == ExitCode.OK  # sklearn:2, latest
+    deploy(client(emulator), ONLINE, "churn-scoring", "blue", "azureml:sklearn:1")
+    deploy(client(emulator), ONLINE, "churn-scoring", "canary", "azureml:sklearn@latest")
+    (applied / "jobs").mkdir()
+    (applied / "jobs" / "train.yml").write_text(
+        "type: command\ncommand: python t.py\nenvironment: azureml:sklearn@latest\n"
+    )
+    (applied / "environments" / "sklearn.yml").unlink()
+    out = run(applied, "plan").output
+    assert "# with --prune, azureml:sklearn@latest moves from 2 to 1" in out
+    assert "# used by online deployment canary of endpoint churn-scoring" in out
+    assert "# used by jobs/train.yml:3 (azureml:sklearn@latest)" in out
