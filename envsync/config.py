@@ -13,6 +13,7 @@ from typing import Any, NoReturn, Protocol, TypeVar
 from envsync.errors import ConfigError
 from envsync.spec.policy.settings import DEFAULT_POLICY, Policy, tightened, top_level
 from envsync.spec.schemas import validator
+from envsync.spec.solving import SolveSettings, solve_settings
 from envsync.spec.yamlio import Key, YamlDocument, YamlError, load_yaml
 
 CONFIG_FILE = "envsync.yaml"
@@ -71,6 +72,7 @@ class Config:
     source: Path | None = None
     # The top level's policy under "", and each target's (tightened) under its name.
     policies: Mapping[str, Policy] = field(default_factory=lambda: {"": DEFAULT_POLICY})
+    solve: SolveSettings = field(default_factory=SolveSettings)  # channels and indexes the solver uses
 
     def policy(self, target: str | None = None) -> Policy:
         """`target`'s policy; the top level's for None or a target without its own."""
@@ -200,6 +202,7 @@ def _build(root: Path, raw: dict, path: Path, doc: YamlDocument) -> Config:  # t
         protected=frozenset(raw.get("protected", ())),
         source=path,
         policies=_policies(raw, doc),
+        solve=solve_settings(raw.get("solve")),
     )
 
 

@@ -62,3 +62,7 @@ class StalePlanError(EnvsyncError):
 
 class GitError(EnvsyncError):
     """A git operation failed (bad ref, not a repository, dirty tree refused)."""
+
+
+class SolveError(EnvsyncError):
+    """A solve could not run: a channel or index unreachable, the solver missing or too slow."""

@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "config": 3,
     "workspace": 3,
     "plan": 4,
+    "solve": 4,
     "apply": 4,
     "gitops": 4,
     "inventory": 4,

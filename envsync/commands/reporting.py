@@ -38,18 +38,21 @@ def echo_problems(app: App, problems: Iterable[Problem], *, annotate: bool, titl
         click.echo("\n".join(lines), err=err)
 
 
-def load_checked(app: App, *, annotate: bool, title: str) -> tuple[EnvironmentSpec, ...]:
-    """Git's environments; any invalid file stops the command (nothing planned or applied).
+def load_checked(
+    app: App, *, annotate: bool, title: str, paths: Sequence[Path] = (), undone: str = "planned"
+) -> tuple[EnvironmentSpec, ...]:
+    """Git's environments (or those under `paths`); any invalid file stops the command
+    (nothing `undone`: planned, applied, solved).
 
     Annotating, warnings are annotated too and the problems go to stderr as annotations
     instead of as the error's detail lines."""
-    loaded = app.load_all()
+    loaded = app.load_all(paths)
     if annotate:
         echo_problems(app, loaded.problems, annotate=True, title=title, err=True)
     if loaded.errors:
         count = len(loaded.errors)
         raise SpecError(
-            f"{count} problem{'s' * (count != 1)} in environment files; nothing planned",
+            f"{count} problem{'s' * (count != 1)} in environment files; nothing {undone}",
             details=() if annotate else tuple(str(p) for p in loaded.problems),
         )
     return loaded.specs

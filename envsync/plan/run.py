@@ -114,7 +114,8 @@ def live_usage(target: Target, workspace: Workspace) -> Usage:
 
 def policy_verdict(config: Config, target: Target, specs: Sequence[EnvironmentSpec]) -> Verdict:
     """What `target`'s policy found in `specs` (while they loaded), plus its reference rule on
-    the jobs and deployments that use them."""
+    the jobs and deployments that use them, and its solvable rule."""
+    from envsync.solve import policy as solvable
     from envsync.spec import references
     from envsync.spec.policy import references as reference_policy
 
@@ -125,6 +126,8 @@ def policy_verdict(config: Config, target: Target, specs: Sequence[EnvironmentSp
         scanned = references.scan(config.root, config.references, config.environments)
         managed = {s.name for s in specs}
         found = found + reference_policy.check(scanned.references, managed, policy, config.root)
+    if policy.on(solvable.SOLVABLE):  # solving needs the channels: only when the rule is on
+        found = found + solvable.check(specs, config.solve, policy, config.root)
     return found
 
 

@@ -87,7 +87,7 @@ def conda_packages(conda: Any) -> dict[str, str]:
         if isinstance(item, str):
             packages[_conda_name(item)] = item
         elif isinstance(item, dict) and isinstance(item.get("pip"), list):
-            packages.update({f"pip:{_pip_name(p)}": p for p in item["pip"] if isinstance(p, str)})
+            packages.update({f"pip:{pip_name(p)}": p for p in item["pip"] if isinstance(p, str)})
     return packages
 
 
@@ -96,7 +96,7 @@ def _conda_name(spec: str) -> str:
     return _NAME_END.split(bare, maxsplit=1)[0].lower() or spec
 
 
-def _pip_name(spec: str) -> str:
+def pip_name(spec: str) -> str:
     text = spec.strip()
     if text.startswith("-") or "://" in text.split("@")[0] or text.startswith((".", "/")):
         egg = re.search(r"[#&]egg=([A-Za-z0-9._-]+)", text)

@@ -29,6 +29,7 @@ from envsync.spec.loaded import Loaded
 from envsync.spec.model import BuildSpec, EnvironmentSpec
 from envsync.spec.policy.engine import collected
 from envsync.spec.problems import Problem, Severity, Suppressed, Verdict
+from envsync.spec.solving import LOCK_SUFFIX
 
 if TYPE_CHECKING:
     from envsync.config import Config
@@ -85,8 +86,10 @@ def find_spec_files(config: Config, paths: Sequence[Path] = (), files: RepoFiles
     root = absolute(config.root)
     if not paths:
         if files is not None and is_walkable(config.environments):
-            return files.matching(config.environments)
-        return _unique(p for pattern in config.environments for p in root.glob(pattern) if p.is_file())
+            return _not_locks(files.matching(config.environments))
+        return _not_locks(
+            _unique(p for pattern in config.environments for p in root.glob(pattern) if p.is_file())
+        )
     found: list[Path] = []
     for given in paths:
         path = absolute(given if given.is_absolute() else root / given)
@@ -94,7 +97,12 @@ def find_spec_files(config: Config, paths: Sequence[Path] = (), files: RepoFiles
             found += [p for ext in ("yml", "yaml") for p in path.glob(f"**/*.{ext}") if p.is_file()]
         else:
             found.append(path)
-    return _unique(found)
+    return _not_locks(_unique(found))
+
+
+def _not_locks(paths: list[Path]) -> list[Path]:
+    """Without the lock files `envsync solve --lock` writes beside the YAMLs they pin."""
+    return [p for p in paths if not p.name.endswith(LOCK_SUFFIX)]
 
 
 def load_all(

@@ -106,6 +106,13 @@ RULES: tuple[Rule, ...] = (
         "add python=3.X to the conda dependencies",
     ),
     Rule(
+        "solvable",
+        "python",
+        Level.OFF,
+        "a conda spec or pip section that cannot be installed: the image build fails on the first job",
+        "change the pins the message names (envsync solve shows the whole solve); plan checks it",
+    ),
+    Rule(
         "tag-required",
         "metadata",
         Level.WARNING,

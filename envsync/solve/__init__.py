@@ -1,0 +1,1 @@
+"""Solving environments' conda specs and pip sections, as the image build would."""

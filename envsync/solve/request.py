@@ -1,0 +1,154 @@
+"""One environment's conda spec → what to ask the solvers, each pin located in its file (pure
+but for reading the YAML that says where each pin was written)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from envsync.solve.platform import Platform, platform_of
+from envsync.solve.words import printable
+from envsync.spec.conda import pip_name
+from envsync.spec.document import display
+from envsync.spec.model import EnvironmentSpec
+from envsync.spec.policy import conda as conda_rules
+from envsync.spec.policy.pip import pip_lines
+from envsync.spec.problems import Problem
+from envsync.spec.solving import NODEFAULTS, SolveSettings
+from envsync.spec.yamlio import Key, YamlDocument, load_yaml
+
+FORMAT = "1"  # of a cached answer: bump when what a solve returns changes
+_CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")  # no ./ or ../
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One requested package as written: `numpy=1.26` (conda) or `requests==2.32.3` (pip)."""
+
+    text: str
+    name: str  # conda's name, or "pip:" + pip's normalised name
+    path: str
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Request:
+    name: str
+    path: str  # the environment YAML, as shown
+    line: int
+    platform: Platform
+    channels: tuple[str, ...]  # URLs, in the spec's order of priority
+    conda: tuple[Pin, ...]
+    pip: tuple[Pin, ...]
+    notes: tuple[str, ...]  # requirements no solve can check, said once
+    problems: tuple[Problem, ...]  # found before solving (a channel no image build can reach)
+    anchor: tuple[str, int, int]  # where a failure naming no pin is reported: `dependencies:`
+    key: str  # of the cached answer: the spec's fingerprint and the settings
+
+    @property
+    def requested(self) -> tuple[str, ...]:
+        return tuple(p.name for p in (*self.conda, *self.pip))
+
+
+def requests(
+    specs: Sequence[EnvironmentSpec], settings: SolveSettings, root: Path
+) -> tuple[list[Request], list[EnvironmentSpec]]:
+    """A request per spec with a conda spec, and the specs without one (nothing to solve)."""
+    solvable = [s for s in specs if isinstance(s.conda, dict)]
+    return [request(s, settings, root) for s in solvable], [s for s in specs if not isinstance(s.conda, dict)]
+
+
+def request(spec: EnvironmentSpec, settings: SolveSettings, root: Path) -> Request:
+    doc, base = _document(spec, root)
+    conda, pip, notes = _pins(spec.conda, doc, base)
+    channels, problems = _channels(spec.conda, doc, base, settings)
+    key = hashlib.sha256(f"{FORMAT}:{spec.fingerprint}:{settings.digest}".encode()).hexdigest()[:32]
+    line, col = doc.where((*base, "dependencies"))
+    return Request(
+        name=spec.name,
+        path=display(spec.source, root),
+        line=spec.line,
+        platform=platform_of(spec.image, spec.os_type),
+        channels=channels,
+        conda=conda,
+        pip=pip,
+        notes=notes,
+        problems=problems,
+        anchor=(doc.path, line, col),
+        key=key,
+    )
+
+
+def _document(spec: EnvironmentSpec, root: Path) -> tuple[YamlDocument, Key]:
+    """The YAML the conda spec is written in, and the key of the spec inside it."""
+    if spec.conda_source is not None:
+        return load_yaml(spec.conda_source, display=display(spec.conda_source, root)), ()
+    return load_yaml(spec.source, display=display(spec.source, root)), ("conda_file",)
+
+
+def _pins(
+    conda: dict[str, Any], doc: YamlDocument, base: Key
+) -> tuple[tuple[Pin, ...], tuple[Pin, ...], tuple[str, ...]]:
+    deps = conda.get("dependencies") or []
+    conda_pins = [
+        _pin(doc, (*base, "dependencies", i), text, _conda_name(text))
+        for i, text in enumerate(deps)
+        if isinstance(text, str)
+    ]
+    pip_pins, notes = [], []
+    for key, text in pip_lines(conda):
+        if _checkable(text):
+            pip_pins.append(_pin(doc, (*base, *key), text.split(" #")[0].strip(), f"pip:{pip_name(text)}"))
+        else:
+            shown = printable(text.strip())
+            notes.append(f"pip: {shown!r} not checked (options, paths and URLs are the image build's)")
+    return tuple(conda_pins), tuple(pip_pins), tuple(notes)
+
+
+def _pin(doc: YamlDocument, key: Key, text: str, name: str) -> Pin:
+    line, col = doc.where(key)
+    return Pin(printable(text.strip()), name, doc.path, line, col)
+
+
+def _conda_name(text: str) -> str:
+    parsed = conda_rules.parse(text)
+    return parsed[1] if parsed else text.strip().lower()
+
+
+def _checkable(text: str) -> bool:
+    stripped = text.strip()
+    return bool(stripped) and not stripped.startswith(("-", ".", "/", "~")) and "://" not in stripped
+
+
+def _channels(
+    conda: dict[str, Any], doc: YamlDocument, base: Key, settings: SolveSettings
+) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
+    """The channels' URLs: the spec's (with `conda-forge::numpy`'s channel last), else the
+    defaults. A local path or file:// URL is a problem: no image build can read it."""
+    listed = [c for c in conda.get("channels") or [] if isinstance(c, str)]
+    problems = tuple(
+        _local_channel(doc, (*base, "channels", i), c) for i, c in enumerate(listed) if _local(c)
+    )
+    prefixed = [
+        p[0] for d in conda.get("dependencies") or [] if isinstance(d, str) and (p := conda_rules.parse(d))
+    ]
+    named = [c for c in listed if not _local(c)] + [c for c in prefixed if c and not _local(c)]
+    urls = dict.fromkeys(u for c in named for u in settings.channel_urls(c))
+    if not urls and not problems and NODEFAULTS not in listed:
+        return settings.default_channels, ()
+    return tuple(urls), problems
+
+
+def _local(channel: str) -> bool:
+    return not (channel.startswith(("http://", "https://")) or _CHANNEL_NAME.match(channel))
+
+
+def _local_channel(doc: YamlDocument, key: Key, channel: str) -> Problem:
+    line, col = doc.where(key)
+    reason = "an image build cannot read it (name a channel, or an http(s) URL)"
+    return Problem(doc.path, line, col, f"channel {printable(channel)!r} is a local path: {reason}")
