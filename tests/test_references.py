@@ -89,14 +89,17 @@ def test_default_scan_finds_jobs_outside_environments_and_vendored_folders(tmp_p
         tmp_path,
         {
             "jobs/train.yml": "command: python train.py\nenvironment: azureml:py@latest\n",
-            "jobs/nested.yaml": "jobs:\n  step:\n    environment: azureml:py:1\n",  # not top level
+            "jobs/nested.yaml": "jobs:\n  step:\n    environment: azureml:py:1\n",  # a pipeline's step
             "environments/py.yml": "name: py\nimage: x\nenvironment: odd\n",
             ".venv/lib/job.yml": "environment: azureml:py:1\n",
             "node_modules/x/job.yml": "environment: azureml:py:1\n",
             "ci.yml": "steps: []\n",
         },
     )
-    assert reference_files(root, (), ENV_GLOBS) == [root / "jobs/train.yml"]
+    assert sorted(reference_files(root, (), ENV_GLOBS)) == [
+        root / "jobs/nested.yaml",
+        root / "jobs/train.yml",
+    ]
 
 
 def test_configured_globs_replace_the_scan(tmp_path: Path) -> None:

@@ -35,14 +35,14 @@ def _followers(change: Change, references: Sequence[Reference], registry: str | 
     that move with it, after the deployments pinned to it."""
     if change.latest_after is None or registry is not None:
         return change
-    moving = tuple(f"{r.where} ({r.text})" for r in references if r.target.kind is Kind.LATEST)
+    moving = tuple(r.shown for r in references if r.target.kind is Kind.LATEST)
     return replace(change, references=(*change.references, *moving)) if moving else change
 
 
 def _users(
     name: str, version: str | None, references: Sequence[Reference], registry: str | None
 ) -> tuple[str, ...]:
-    return tuple(f"{r.where} ({r.text})" for r in references if _picks_up(r, name, version, registry))
+    return tuple(r.shown for r in references if _picks_up(r, name, version, registry))
 
 
 def _picks_up(ref: Reference, name: str, version: str | None, registry: str | None) -> bool:

@@ -20,8 +20,9 @@ from typing import Any
 
 from envsync.spec.files import RepoFiles, is_walkable, walk_order, yaml_files_under
 from envsync.spec.load import load_inline
+from envsync.spec.pipelines import step_environments
 from envsync.spec.problems import TEMPLATE_HINT, Problem, is_templated
-from envsync.spec.yamlio import YamlDocument, YamlError, load_yaml
+from envsync.spec.yamlio import Key, YamlDocument, YamlError, load_yaml
 
 PREFIX = "azureml:"
 CURATED_PREFIXES = ("AzureML", "Microsoft")  # names Azure reserves for its curated environments
@@ -34,8 +35,9 @@ _REGISTRY = re.compile(
 )
 # A workspace asset by ARM id or by location: it may live in another workspace.
 _EXTERNAL = re.compile(r"^azureml:(?://locations/|/subscriptions/).+/environments/[^/]+/versions/[^/]+$")
-# Cheap filter before parsing a file found by the default scan (most YAML is not a job).
-_TOP_LEVEL_ENVIRONMENT = re.compile(r"^environment\s*:", re.MULTILINE)
+# Cheap filter before parsing a file found by the default scan (most YAML is not a job): an
+# `environment:` key, at the top or in a pipeline's steps.
+_TOP_LEVEL_ENVIRONMENT = re.compile(r"^\s*environment\s*:", re.MULTILINE)
 
 
 class Kind(str, enum.Enum):
@@ -68,10 +70,17 @@ class Reference:
     text: str  # the reference as written, or "(inline environment)"
     target: Target
     inline: Mapping[str, Any] | None = field(default=None, compare=False)  # validated, never planned
+    step: str = ""  # a pipeline step's name ("train", "prep.clean" in a nested one); "" at the top
 
     @property
     def where(self) -> str:
         return f"{self.path}:{self.line}"
+
+    @property
+    def shown(self) -> str:
+        """The reference as a plan lists it: `path:line (text)`, naming its pipeline step."""
+        step = f"step {self.step}: " if self.step else ""
+        return f"{self.where} ({step}{self.text})"
 
 
 def parse_reference(text: str) -> Target:
@@ -161,13 +170,13 @@ def load_references(root: Path, paths: Iterable[Path]) -> Found:
         except YamlError as e:
             problems.append(Problem(e.path, e.line, e.col, _yaml_reason(e, path)))
             continue
-        found = reference_in(doc)
-        if isinstance(found, Problem):
-            problems.append(found)
-        elif found is not None:
+        for found, key in references_in(doc):
+            if isinstance(found, Problem):
+                problems.append(found)
+                continue
             references.append(found)
             if found.target.kind is Kind.INLINE:
-                problems += load_inline(doc, ("environment",), root=root)
+                problems += load_inline(doc, key, root=root)
     return Found(tuple(references), tuple(problems))
 
 
@@ -182,19 +191,42 @@ def _yaml_reason(e: YamlError, path: Path) -> str:
 
 
 def reference_in(doc: YamlDocument) -> Reference | Problem | None:
-    """The reference a loaded job or deployment holds, a problem, or None if it has none."""
+    """The reference a loaded job or deployment holds at its top, a problem, or None."""
     if not isinstance(doc.data, dict) or "environment" not in doc.data:
         return None
-    value = doc.data["environment"]
-    line, col = doc.where(("environment",))
+    return _reference_at(doc, ("environment",), doc.data["environment"])
+
+
+def references_in(doc: YamlDocument) -> list[tuple[Reference | Problem, Key]]:
+    """Every reference of a job, deployment or component (with the key it is at): its own,
+    and each pipeline step's (`jobs.<step>.environment`, nested pipelines too), each checked
+    by the same rules at its own line."""
+    found: list[tuple[Reference | Problem, Key]] = []
+    top = reference_in(doc)
+    if top is not None:
+        found.append((top, ("environment",)))
+    for key, step in step_environments(doc.data):
+        found.append((_reference_at(doc, key, _value_at(doc.data, key), step), key))
+    return found
+
+
+def _reference_at(doc: YamlDocument, key: Key, value: Any, step: str = "") -> Reference | Problem:
+    line, col = doc.where(key)
+    named = f"jobs.{step}: " if step else ""
     if isinstance(value, dict):
-        return Reference(doc.path, line, col, "(inline environment)", Target(Kind.INLINE), value)
+        return Reference(doc.path, line, col, "(inline environment)", Target(Kind.INLINE), value, step)
     if not isinstance(value, str):
-        return Problem(doc.path, line, col, "environment: expected a reference string or a mapping")
+        return Problem(doc.path, line, col, f"{named}environment: expected a reference string or a mapping")
     try:
-        return Reference(doc.path, line, col, value.strip(), parse_reference(value))
+        return Reference(doc.path, line, col, value.strip(), parse_reference(value), step=step)
     except BadReference as e:
-        return Problem(doc.path, line, col, str(e))
+        return Problem(doc.path, line, col, f"{named}{e}")
+
+
+def _value_at(data: Any, key: Key) -> Any:
+    for part in key:
+        data = data[part]
+    return data
 
 
 def _relative(path: Path, root: Path) -> str:
