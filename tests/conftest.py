@@ -10,6 +10,7 @@ import pytest
 
 from tests.azurite import azurite  # noqa: F401 - the session's Azurite, for every folder
 from tests.helpers import commit, sample_repo
+from tests.security.endpoint_fixtures import hostile, hostile_server  # noqa: F401 - the hostile endpoint
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "envsync test",

@@ -107,7 +107,7 @@ def import_cmd(app: App, target: str | None, names: tuple[str, ...], out: Path, 
     from envsync.inventory import importer
 
     workspace = open_target(app, target).workspace
-    planned = [importer.files_for(v) for v in importer.select(workspace, names)]
+    planned = importer.plan_files(workspace, names, out)
     taken = [] if force else importer.existing(out, planned)
     if taken:
         raise EnvsyncError(
@@ -117,6 +117,8 @@ def import_cmd(app: App, target: str | None, names: tuple[str, ...], out: Path, 
         )
     for item in planned:
         importer.write(workspace, out, item)
+        for note in item.notes:
+            click.echo(f"note: {note}", err=True)
         click.echo(f"imported {item.version.name}:{item.version.version} → {out / item.yaml_path}")
     click.echo(f"{len(planned)} environment{'s' * (len(planned) != 1)} imported.")
     return ExitCode.OK

@@ -70,9 +70,18 @@ def url_identity(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+# Query parameters that make a URL a credential: a SAS's signature and its fields (a SAS
+# without `sig` is a broken one, still not for git), and the token parameters of other stores.
+_CREDENTIAL_KEYS = frozenset(
+    {"sig", "sv", "se", "skoid", "sktid", "token", "access_token", "code", "key", "password", "signature"}
+    | {"x-amz-signature", "x-amz-credential", "x-amz-security-token", "x-goog-signature", "x-goog-credential"}
+)
+
+
 def is_sas(query: str) -> bool:
-    """Whether a URL query string is a shared access signature (it carries `sig`)."""
-    return any(key.lower() == "sig" for key, _ in parse_qsl(query, keep_blank_values=True))
+    """Whether a URL query string carries a credential: a shared access signature (`sig`, or
+    any of its `sv`/`se`/`skoid`… fields), or another store's token or signature parameter."""
+    return any(key.lower() in _CREDENTIAL_KEYS for key, _ in parse_qsl(query, keep_blank_values=True))
 
 
 def _has_userinfo(netloc: str) -> bool:

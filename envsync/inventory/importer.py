@@ -22,6 +22,7 @@ import yaml
 
 from envsync.content.fingerprint import DEFAULT_DOCKERFILE, context_from_uri, normalize_dockerfile_path
 from envsync.errors import EnvsyncError
+from envsync.inventory import confine
 from envsync.inventory.inspect import inference_yaml, latest
 from envsync.workspace import ListView, RemoteVersion, Workspace
 
@@ -53,19 +54,30 @@ class Imported:
     conda_text: str | None = None
     context_path: str | None = None  # the folder the build context is downloaded to
     context_uri: str | None = None
+    notes: tuple[str, ...] = ()  # what was changed on the way (a credential left out)
 
     @property
     def paths(self) -> tuple[str, ...]:
         return tuple(p for p in (self.yaml_path, self.conda_path, self.context_path) if p)
 
 
-def files_for(version: RemoteVersion) -> Imported:
-    """The files that define `version` again (pure)."""
-    name, body = version.name, version.body
+def files_for(version: RemoteVersion, where: str = "the workspace") -> Imported:
+    """The files that define `version` again (pure). Its name and version came from the
+    endpoint (`where`): both are checked before either becomes a file name or YAML."""
+    name = confine.check_name(version.name, where)
+    confine.check_version(version.version, f"{where}, environment {name}")
+    body = version.body
+    notes: tuple[str, ...] = ()
     conda_path = f"{name}.conda.yml" if body.conda_file is not None else None
     context_path, build_path = None, None
     if body.build is not None:
-        build_path = body.build.context_uri  # a context az ml did not upload: keep its URI
+        # A context az ml did not upload keeps its URI, never a credential in it: the YAML goes to git.
+        build_path, dropped = confine.credential_free(body.build.context_uri)
+        if dropped:
+            notes = (
+                f"{name}:{version.version}: its contextUri carried a credential (SAS or password); "
+                "written without it",
+            )
         if _SHA256.match(context_from_uri(body.build.context_uri) or ""):
             context_path = build_path = f"{name}/context"
     return Imported(
@@ -76,6 +88,7 @@ def files_for(version: RemoteVersion) -> Imported:
         conda_text=conda_yaml(body.conda_file),
         context_path=context_path,
         context_uri=body.build.context_uri if context_path and body.build else None,
+        notes=notes if context_path is None else (),
     )
 
 
@@ -133,6 +146,17 @@ def select(workspace: Workspace, names: Sequence[str]) -> list[RemoteVersion]:
     return [v for v in found if v is not None]
 
 
+def plan_files(workspace: Workspace, names: Sequence[str], out: Path) -> list[Imported]:
+    """The files importing `names` (else every environment) writes, each checked to resolve
+    inside `out` (symlinks followed) before anything is downloaded or written."""
+    where = f"the environment list of {workspace.target}"
+    planned = [files_for(v, where) for v in select(workspace, names)]
+    for item in planned:
+        for rel in item.paths:
+            confine.inside(out, rel)
+    return planned
+
+
 def existing(out: Path, planned: Sequence[Imported]) -> list[str]:
     """Planned paths already on disk (a context folder counts only when it holds something)."""
     taken = []
@@ -147,12 +171,12 @@ def existing(out: Path, planned: Sequence[Imported]) -> list[str]:
 def write(workspace: Workspace, out: Path, item: Imported) -> None:
     """Write one environment's files, downloading its build context first: a context that does
     not hash to its digest is refused before any file of this environment is written."""
-    if item.context_path and item.context_uri:
-        _download(workspace, item.context_uri, out / item.context_path, item.version)
     out.mkdir(parents=True, exist_ok=True)
+    if item.context_path and item.context_uri:
+        _download(workspace, item.context_uri, confine.inside(out, item.context_path), item.version)
     if item.conda_path and item.conda_text is not None:
-        (out / item.conda_path).write_text(item.conda_text, encoding="utf-8")
-    (out / item.yaml_path).write_text(item.yaml_text, encoding="utf-8")
+        confine.inside(out, item.conda_path).write_text(item.conda_text, encoding="utf-8")
+    confine.inside(out, item.yaml_path).write_text(item.yaml_text, encoding="utf-8")
 
 
 def _download(workspace: Workspace, uri: str, dest: Path, version: RemoteVersion) -> None:

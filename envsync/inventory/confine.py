@@ -1,0 +1,70 @@
+"""What `import` may write, given that names, versions and URLs come from the endpoint.
+
+An environment's name becomes a file name, so it must be one the service itself accepts
+(mfe.json 2025-12-01: `^[a-zA-Z0-9][a-zA-Z0-9\\-_]{0,254}$` on PUT, so no `/`, `.` or `..`);
+every path is resolved (symlinks followed) and must stay inside `--out`; a URL kept in a YAML
+loses any credential it carries (a SAS's `sig`/`sv`/`se`…, a password), since the YAML goes
+into git.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from envsync.errors import EnvsyncError
+from envsync.http.redact import url_identity
+
+# `\Z`, not `$`: `$` also matches before a final newline.
+NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}\Z")
+VERSION_MAX = 255
+
+
+class UnsafeImport(EnvsyncError):
+    """The endpoint answered something import will not turn into files."""
+
+
+def check_name(name: object, where: str) -> str:
+    """`name` if it can be a file name under --out (the service's own pattern)."""
+    if not isinstance(name, str) or not NAME.match(name):
+        raise UnsafeImport(
+            f"{where}: environment name {_shown(name)} is not one the service allows "
+            "(1-255 letters, digits, '-' and '_'): it cannot become a file name; nothing imported"
+        )
+    return name
+
+
+def check_version(version: object, where: str) -> str:
+    """`version` if it can be written as a YAML string: non-empty, short, no control characters."""
+    ok = isinstance(version, str) and 0 < len(version) <= VERSION_MAX
+    if not ok or any(unicodedata.category(c).startswith("C") for c in str(version)):
+        raise UnsafeImport(
+            f"{where}: version {_shown(version)} is not a printable string of 1-{VERSION_MAX} "
+            "characters; nothing imported"
+        )
+    return str(version)
+
+
+def inside(out: Path, rel: str) -> Path:
+    """`out/rel`, refused unless it resolves (symlinks followed) inside `out` and is no symlink."""
+    root = out.resolve()
+    path = out / rel
+    resolved = path.resolve()
+    if path.is_symlink() or not resolved.is_relative_to(root) or resolved == root:
+        raise UnsafeImport(
+            f"{path}: resolves to {resolved}, outside {root} (or through a symlink); nothing imported"
+        )
+    return path
+
+
+def credential_free(url: str) -> tuple[str, bool]:
+    """`url` without userinfo or a credential-carrying query, and whether one was dropped."""
+    kept = url_identity(url)
+    return kept, kept != url
+
+
+def _shown(value: object) -> str:
+    # repr escapes control characters and line breaks, so the name cannot forge output lines.
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
