@@ -96,7 +96,10 @@ def _handler(server: HostileServer) -> type[BaseHTTPRequestHandler]:
             for key, value in answer.headers.items():
                 self.send_header(key, value)
             if isinstance(answer.body, bytes):
-                self.send_header("Content-Length", str(len(answer.body)))
+                if "Content-Length" not in answer.headers:  # else the script lies about it on purpose
+                    self.send_header("Content-Length", str(len(answer.body)))
+                else:
+                    self.close_connection = True
                 self.end_headers()
                 self.wfile.write(answer.body)
                 return

@@ -25,7 +25,7 @@ import requests
 
 from envsync import __version__
 from envsync.gitops import bodies
-from envsync.gitops.github_http import MAX_WAIT, GitHubError, new_session, reason
+from envsync.gitops.github_http import MAX_WAIT, GitHubError, json_of, new_session, reason
 from envsync.http.redact import install_log_redaction, one_line, redact
 from envsync.http.session import is_loopback
 
@@ -249,7 +249,7 @@ class GitHub:
         api = self.settings.api_url
         url = api[: -len("/v3")] + "/graphql" if api.endswith("/api/v3") else api + "/graphql"
         try:
-            doc = self._send("POST", url, json={"query": "query { viewer { login } }"}).json()
+            doc = json_of(self._send("POST", url, json={"query": "query { viewer { login } }"}))
             return str(doc["data"]["viewer"]["login"]) or None
         except (GitHubError, ValueError, KeyError, TypeError):
             return None
@@ -260,7 +260,7 @@ class GitHub:
         query: Mapping[str, str] | None = {"per_page": "100", **(params or {})}
         while url:
             response = self._send("GET", url, params=query)
-            items = response.json()
+            items = json_of(response)
             if not isinstance(items, list):
                 raise GitHubError(f"GET {path}: expected a JSON list")
             yield from items
@@ -270,7 +270,7 @@ class GitHub:
                 raise GitHubError(f"GET {path}: refusing to follow a next page on another host")
 
     def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Item:
-        doc = self._send(method, self.settings.api_url + path, json=body).json()
+        doc = json_of(self._send(method, self.settings.api_url + path, json=body))
         if not isinstance(doc, dict):
             raise GitHubError(f"{method} {path}: expected a JSON object")
         return doc

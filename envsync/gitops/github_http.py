@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
-from envsync.errors import EnvsyncError
+from envsync.errors import EnvsyncError, WorkspaceError
+from envsync.http.caps import CappedAdapter, load_json, request_label
 
 MAX_WAIT = 60.0  # seconds: the longest Retry-After envsync sits out before it gives up
 
@@ -89,8 +89,9 @@ def new_session(retries: int, backoff: float, max_wait: float) -> requests.Sessi
     )
     retry.max_wait = max_wait
     session = requests.Session()
-    session.mount("https://", HTTPAdapter(max_retries=retry))
-    session.mount("http://", HTTPAdapter(max_retries=retry))
+    adapter = CappedAdapter(max_retries=retry, error=GitHubError)  # a cut-off answer is GitHub's error
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     session.trust_env = False  # a ~/.netrc entry would replace our Authorization header
     session.verify = True
     return session
@@ -131,3 +132,13 @@ def when(moment: float, now: float) -> str:
     if seconds < 90 * 60:
         return f"{stamp} (in {round(seconds / 60)} min)"
     return f"{stamp} (in {seconds / 3600:.1f} h)"
+
+
+def json_of(response: requests.Response) -> Any:
+    """An answer's JSON, bounded in depth (its bytes are by the session's `CappedAdapter`)."""
+    try:
+        return load_json(
+            response.content, request_label(str(response.request.method), str(response.request.url))
+        )
+    except WorkspaceError as e:
+        raise GitHubError(str(e)) from None

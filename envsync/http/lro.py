@@ -29,6 +29,7 @@ from typing import Any
 import requests
 
 from envsync.errors import WorkspaceError
+from envsync.http.caps import load_json
 
 TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 _SUCCEEDED, _FAILED = "succeeded", frozenset({"failed", "canceled", "cancelled"})
@@ -204,8 +205,8 @@ def _json(response: requests.Response) -> Any:
     if not response.content:
         return {}
     try:
-        return response.json()
-    except ValueError:
+        return load_json(response.content, "")
+    except WorkspaceError:  # not JSON, or nested too deep: no status in it either way
         return {}
 
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from envsync.errors import WorkspaceError
+from envsync.http.caps import CappedAdapter
 from envsync.http.redact import redact
 from envsync.http.throttle import Limits
 
@@ -140,7 +140,7 @@ def ca_bundle() -> str | bool:
 
 def new_session(options: HttpOptions) -> requests.Session:
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(options.concurrency, 10), max_retries=0)
+    adapter = CappedAdapter(pool_connections=4, pool_maxsize=max(options.concurrency, 10), max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     # No .netrc credentials or proxy auth picked up behind our back; so the CA bundle requests

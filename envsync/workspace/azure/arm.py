@@ -21,6 +21,7 @@ import requests
 
 from envsync.errors import ConflictError, NotFoundError, WorkspaceError
 from envsync.http.body import read_within
+from envsync.http.caps import load_json, request_label
 from envsync.http.redact import install_log_redaction, one_line, redact
 from envsync.http.retrying import Retrier
 from envsync.http.session import AccessTokenLike, HttpOptions, TokenCredential, check_endpoint, new_session
@@ -56,8 +57,8 @@ def _error_fields(response: requests.Response) -> tuple[str, str]:
     code = response.headers.get("x-ms-error-code") or response.reason or "Error"
     message = response.reason or "request failed"
     try:
-        doc = response.json()
-    except ValueError:
+        doc = load_json(response.content, "")
+    except WorkspaceError:
         return code, message
     error = doc.get("error") if isinstance(doc, dict) else None
     if isinstance(error, dict):
@@ -221,15 +222,14 @@ def next_link_url(link: str, base_url: str, api_version: str) -> str:
 
 
 def json_object(response: requests.Response) -> dict[str, Any]:
-    """An answer's JSON object ({} for an empty body); anything else is a WorkspaceError."""
+    """An answer's JSON object ({} for an empty body), nested no deeper than `caps` allows;
+    anything else is a WorkspaceError naming the request."""
     if not response.content:
         return {}
-    try:
-        doc = response.json()
-    except ValueError:
-        raise WorkspaceError(f"{response.request.method}: the response was not JSON") from None
+    op = request_label(str(response.request.method), str(response.request.url))
+    doc = load_json(response.content, op)
     if not isinstance(doc, dict):
-        raise WorkspaceError(f"{response.request.method}: expected a JSON object")
+        raise WorkspaceError(f"{op}: expected a JSON object, got {type(doc).__name__}")
     return doc
 
 

@@ -22,7 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
+from urllib3.util.retry import Retry
+
 from envsync.errors import WorkspaceError
+from envsync.http.caps import CappedAdapter
 from envsync.http.redact import one_line, redact
 from envsync.http.session import HttpOptions, TokenCredential, ca_bundle, is_loopback
 from envsync.workspace.azure import paths
@@ -138,9 +142,10 @@ def _container_client(account_url: str, container: str, credential: Any, options
     from azure.storage.blob import ContainerClient
 
     # Like the ARM session: no .netrc or proxy settings read behind our back, TLS always verified
-    # against the CA bundle requests would use (REQUESTS_CA_BUNDLE).
+    # against the CA bundle requests would use (REQUESTS_CA_BUNDLE), answers capped in bytes.
     transport = RequestsTransport(
-        use_env_settings=False,
+        session=_capped_session(options),
+        session_owner=True,
         connection_verify=ca_bundle(),
         connection_timeout=options.connect_timeout,
         read_timeout=options.read_timeout,
@@ -156,6 +161,20 @@ def _container_client(account_url: str, container: str, credential: Any, options
         max_single_get_size=BLOCK,
         max_chunk_get_size=BLOCK,
     )
+
+
+def _capped_session(options: HttpOptions) -> requests.Session:
+    """The session azure-core would make for itself (no retries of its own: its retry policy
+    retries; 32 KiB socket blocks), with `CappedAdapter`: a blob download's answer may hold no
+    more than the range it asked for."""
+    session = requests.Session()
+    session.trust_env = False
+    no_retries = Retry(total=False, redirect=False, raise_on_status=False)
+    pool = max(options.concurrency, 10)
+    adapter = CappedAdapter(pool_maxsize=pool, max_retries=no_retries, blocksize=32768)
+    for scheme in ("https://", "http://"):
+        session.mount(scheme, adapter)
+    return session
 
 
 def _retry_policy(options: HttpOptions) -> Any:

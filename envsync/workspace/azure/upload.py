@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from envsync.content.walk import ContextFile
 from envsync.errors import WorkspaceError
+from envsync.http.redact import one_line, redact
 from envsync.workspace.azure.storage import BLOCK, BlobStore, storage_error
 
 UPLOAD_PREFIX = "LocalUpload"
@@ -93,3 +94,7 @@ def call(store: BlobStore, op: str, work: Callable[[], T]) -> T:
         raise storage_error(op, e, store) from None
     except OSError as e:  # the local file vanished or became unreadable mid-upload
         raise WorkspaceError(f"{op}: {e.strerror or e}") from None
+    except ValueError as e:  # azure-storage-blob's word for an answer it cannot read (no Content-Range...)
+        raise WorkspaceError(
+            one_line(redact(f"{op}: the storage service's answer is malformed: {e}"))
+        ) from None
