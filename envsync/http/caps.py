@@ -4,8 +4,8 @@ Every HTTP client of envsync (ARM, a registry's data plane, blob storage through
 azure-storage-blob, the GitHub API) mounts `CappedAdapter`, so no body is read past its cap
 however it is read (requests' `.content`, `iter_content`, a `read1` loop, azure-core's stream
 download). An answer to a ranged request (`Range`/`x-ms-range: bytes=a-b`, what a blob
-download sends) may hold no more than the range; any other no more than `max_bytes`. A
-`Content-Length` over the cap is refused before a byte of the body is read.
+download sends) may hold no more than the range, unless it is an error; any other no more than
+`max_bytes`. A `Content-Length` over the cap is refused before a byte of the body is read.
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ class CappedAdapter(HTTPAdapter):
 
     def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
         response = super().build_response(req, resp)
-        cap, why = answer_cap(req.headers, self.max_bytes)
+        # An error's body (a throttled or failed range read) is no part of the range asked for.
+        ranged = response.status_code < 300
+        cap, why = answer_cap(req.headers if ranged else {}, self.max_bytes)
         label = request_label(str(req.method), str(req.url))
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > cap:

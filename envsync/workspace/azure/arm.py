@@ -26,7 +26,7 @@ from envsync.http.redact import install_log_redaction, one_line, redact
 from envsync.http.retrying import Retrier
 from envsync.http.session import AccessTokenLike, HttpOptions, TokenCredential, check_endpoint, new_session
 from envsync.http.throttle import Pacer
-from envsync.workspace.azure import arm_errors
+from envsync.workspace.azure import arm_errors, fields
 
 DEFAULT_ENDPOINT = "https://management.azure.com"
 ARM_SCOPE = "https://management.azure.com/.default"
@@ -121,13 +121,19 @@ class ArmSession:
         and opaque `$skip` but this client's api-version (the service may write another one
         there: the spec's own list example does). A 404 on the first page yields nothing."""
         response = self.send("GET", path, params=params, allow_404=True)
+        seen: set[str] = set()
         while response is not None:
             page = json_object(response)
-            yield from page.get("value") or ()
-            next_link = page.get("nextLink")
+            yield from fields.items(page)
+            next_link = fields.text(page, "nextLink", "nextLink")
             if not next_link:
                 return
-            url = next_link_url(str(next_link), self.base_url, self.api_version)
+            if next_link in seen:  # a server paging in a circle would keep us here for ever
+                raise fields.BadField(
+                    f"the answer's 'nextLink' names a page already read ({len(seen)} pages in)"
+                )
+            seen.add(next_link)
+            url = next_link_url(next_link, self.base_url, self.api_version)
             response = self.send("GET", url, absolute=True)
 
     def spare_writes(self) -> float | None:
@@ -210,10 +216,13 @@ def next_link_url(link: str, base_url: str, api_version: str) -> str:
     """`link` with its api-version set to `api_version` and every other parameter kept as
     sent (azure-ai-ml does the same). It must stay on the base URL's https origin (loopback
     http aside): the bearer token goes wherever it points."""
-    check_endpoint(link)
+    try:
+        check_endpoint(link)
+    except WorkspaceError as e:
+        raise fields.BadField(f"nextLink: {e}") from None
     parts, base = urlsplit(link), urlsplit(base_url)
     if (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower()):
-        raise WorkspaceError(
+        raise fields.BadField(
             f"nextLink leaves {base.hostname} for {parts.hostname}: refusing to send the token there"
         )
     kept = [p for p in parts.query.split("&") if p and unquote(p.split("=", 1)[0]).lower() != "api-version"]

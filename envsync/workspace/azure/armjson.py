@@ -15,6 +15,7 @@ from typing import Any
 
 from envsync.content.fingerprint import normalize_inference_config, normalize_os_type, without_nulls
 from envsync.workspace import BuildContext, Container, RemoteVersion, VersionBody
+from envsync.workspace.azure import fields
 
 CONTAINER_TYPE = "Microsoft.MachineLearningServices/workspaces/environments"
 VERSION_TYPE = "Microsoft.MachineLearningServices/workspaces/environments/versions"
@@ -85,7 +86,7 @@ def resend_container(resource: Mapping[str, Any], **changes: Any) -> dict[str, A
 def _writable(
     resource: Mapping[str, Any], writable: frozenset[str], changes: Mapping[str, Any]
 ) -> dict[str, Any]:
-    props = {k: v for k, v in (resource.get("properties") or {}).items() if k in writable}
+    props = {k: v for k, v in fields.obj(resource, "properties", "properties").items() if k in writable}
     props.update(changes)
     cleaned: dict[str, Any] = copy.deepcopy(without_nulls(props))
     return cleaned
@@ -95,40 +96,60 @@ def _writable(
 
 
 def version_from_json(name: str, resource: Mapping[str, Any]) -> RemoteVersion:
-    props = resource.get("properties") or {}
+    """The version a resource describes; a field of the wrong type is a `fields.BadField`."""
+    props = fields.obj(resource, "properties", "properties", required=True)
     return RemoteVersion(
         name=name,
-        version=str(resource.get("name", "")),
+        version=fields.name(resource),
         body=body_from_properties(props),
-        created=str((resource.get("systemData") or {}).get("createdAt") or ""),
-        curated=props.get("environmentType") == "Curated",
+        created=fields.text(
+            fields.obj(resource, "systemData", "systemData"), "createdAt", "systemData.createdAt"
+        )
+        or "",
+        curated=fields.text(props, "environmentType", "properties.environmentType") == "Curated",
     )
 
 
-def body_from_properties(props: Mapping[str, Any]) -> VersionBody:
+def body_from_properties(props: Mapping[str, Any], at: str = "properties") -> VersionBody:
     """The version a resource's properties describe, read tolerantly: what the service adds
-    (nulls such as `inferenceConfig.startupRoute`, fields envsync does not model) is ignored."""
-    build = props.get("build")
+    (nulls such as `inferenceConfig.startupRoute`, fields envsync does not model) is ignored.
+    What envsync reads, or resends (`stage`, `autoRebuild`), must have its spec's type."""
+    for key in ("stage", "autoRebuild"):
+        fields.text(props, key, f"{at}.{key}")
     return VersionBody(
-        image=props.get("image"),
-        conda_file=props.get("condaFile"),
-        build=(
-            BuildContext(build["contextUri"], build.get("dockerfilePath") or "Dockerfile")
-            if isinstance(build, Mapping) and build.get("contextUri")
-            else None
-        ),
-        os_type=normalize_os_type(props.get("osType")),
-        inference_config=normalize_inference_config(props.get("inferenceConfig")),
-        description=props.get("description"),
-        tags=_strings(props.get("tags")),
-        properties=_strings(props.get("properties")),
-        archived=bool(props.get("isArchived", False)),
+        image=fields.text(props, "image", f"{at}.image"),
+        conda_file=fields.text(props, "condaFile", f"{at}.condaFile"),
+        build=_build(props, at),
+        os_type=normalize_os_type(fields.text(props, "osType", f"{at}.osType")),
+        inference_config=normalize_inference_config(_inference_config(props, at)),
+        description=fields.text(props, "description", f"{at}.description"),
+        tags=fields.string_map(props, "tags", f"{at}.tags"),
+        properties=fields.string_map(props, "properties", f"{at}.properties"),
+        archived=fields.flag(props, "isArchived", f"{at}.isArchived"),
     )
 
 
-def _strings(mapping: Any) -> dict[str, str]:
-    """A tags or properties map: the spec lets its values be null, which reads as empty."""
-    return {str(k): "" if v is None else str(v) for k, v in (mapping or {}).items()}
+def _build(props: Mapping[str, Any], at: str) -> BuildContext | None:
+    build = fields.obj(props, "build", f"{at}.build")
+    uri = fields.text(build, "contextUri", f"{at}.build.contextUri")
+    dockerfile = fields.text(build, "dockerfilePath", f"{at}.build.dockerfilePath")
+    return BuildContext(uri, dockerfile or "Dockerfile") if uri else None
+
+
+def _inference_config(props: Mapping[str, Any], at: str) -> Mapping[str, Any] | None:
+    """`inferenceConfig` (mfe.json `InferenceContainerProperties`): routes of a path and a port."""
+    config = fields.obj(props, "inferenceConfig", f"{at}.inferenceConfig")
+    for key, route in config.items():
+        where = f"{at}.inferenceConfig.{key}"
+        if route is None:
+            continue
+        if not isinstance(route, Mapping):
+            raise fields.bad(where, route, "an object")
+        fields.text(route, "path", f"{where}.path")
+        port = route.get("port")
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int)):
+            raise fields.bad(f"{where}.port", port, "an integer")
+    return config or None
 
 
 def container_resource_of(container: Container) -> dict[str, Any]:
@@ -143,17 +164,19 @@ def container_resource_of(container: Container) -> dict[str, Any]:
 
 
 def container_from_json(resource: Mapping[str, Any]) -> Container:
-    props = resource.get("properties") or {}
-    name = str(resource.get("name", ""))
+    """The container a resource describes; a field of the wrong type is a `fields.BadField`."""
+    props = fields.obj(resource, "properties", "properties", required=True)
+    name = fields.name(resource)
     return Container(
         name=name,
-        latest_version=props.get("latestVersion"),
-        next_version=props.get("nextVersion"),
-        archived=bool(props.get("isArchived", False)),
-        curated=props.get("environmentType") == "Curated" or name.startswith(CURATED_PREFIXES),
-        description=props.get("description"),
-        tags=_strings(props.get("tags")),
-        properties=_strings(props.get("properties")),
+        latest_version=fields.text(props, "latestVersion", "properties.latestVersion"),
+        next_version=fields.text(props, "nextVersion", "properties.nextVersion"),
+        archived=fields.flag(props, "isArchived", "properties.isArchived"),
+        curated=fields.text(props, "environmentType", "properties.environmentType") == "Curated"
+        or name.startswith(CURATED_PREFIXES),
+        description=fields.text(props, "description", "properties.description"),
+        tags=fields.string_map(props, "tags", "properties.tags"),
+        properties=fields.string_map(props, "properties", "properties.properties"),
     )
 
 

@@ -29,6 +29,7 @@ from envsync.http.session import (
 from envsync.workspace import Container, ListView, RemoteVersion, VersionBody
 from envsync.workspace.azure import armjson
 from envsync.workspace.azure.arm import ARM_SCOPE, DEFAULT_ENDPOINT, ArmSession
+from envsync.workspace.azure.fields import answered
 from envsync.workspace.azure.paths import ENVIRONMENTS, AssetPaths
 from envsync.workspace.deployments import Deployment
 
@@ -109,18 +110,24 @@ class AzureMLWorkspace:
     # -- containers -----------------------------------------------------------------------------
 
     def list_environments(self, view: ListView = ListView.ACTIVE) -> Iterator[Container]:
-        for item in self.session.pages(self.paths.containers(), {"listViewType": view.value}):
-            yield armjson.container_from_json(item)
+        path = self.paths.containers()
+        with answered(f"GET {path}"):
+            for item in self.session.pages(path, {"listViewType": view.value}):
+                yield armjson.container_from_json(item)
 
     def get_environment(self, name: str) -> Container | None:
-        found = self.session.get(self.paths.container(name))
-        return None if found is None else armjson.container_from_json(found)
+        path = self.paths.container(name)
+        found = self.session.get(path)
+        with answered(f"GET {path}"):
+            return None if found is None else armjson.container_from_json(found)
 
     def update_environment(self, name: str, *, description: str | None, tags: Mapping[str, str]) -> Container:
         """Replace a container's description and tags, keeping its other fields."""
-        current = self._require(self.paths.container(name))
-        body = armjson.resend_container(current, **_mutable(description, tags))
-        return armjson.container_from_json(self.session.put(self.paths.container(name), body))
+        path = self.paths.container(name)
+        current = self._require(path)
+        with answered(f"GET {path}"):
+            body = armjson.resend_container(current, **_mutable(description, tags))
+        return self._container(path, self.session.put(path, body))
 
     def tag_environment(
         self,
@@ -133,15 +140,15 @@ class AzureMLWorkspace:
     ) -> Container:
         # A container's writable fields are all modelled, so one the caller knows is PUT back
         # as it is without a GET: the one request an apply's record costs.
-        resource = (
-            armjson.container_resource_of(current) if current else self._require(self.paths.container(name))
-        )
-        tags = dict((resource.get("properties") or {}).get("tags") or {})
-        found = current or armjson.container_from_json(resource)
+        path = self.paths.container(name)
+        resource = armjson.container_resource_of(current) if current else self._require(path)
+        with answered(f"GET {path}"):
+            found = current or armjson.container_from_json(resource)
+        tags = dict(found.tags)
         if tags.get(key) == value or when_latest not in (None, found.latest_version):
             return found
         body = armjson.resend_container(resource, tags={**tags, key: value})
-        return armjson.container_from_json(self.session.put(self.paths.container(name), body))
+        return self._container(path, self.session.put(path, body))
 
     def spare_writes(self) -> float | None:
         return self.session.spare_writes()
@@ -150,12 +157,15 @@ class AzureMLWorkspace:
 
     def list_versions(self, name: str, view: ListView = ListView.ACTIVE) -> list[RemoteVersion]:
         params = {"$orderBy": ORDER_NEWEST_FIRST, "listViewType": view.value}
-        items = self.session.pages(self.paths.versions(name), params)
-        return [armjson.version_from_json(name, item) for item in items]
+        path = self.paths.versions(name)
+        with answered(f"GET {path}"):
+            return [armjson.version_from_json(name, item) for item in self.session.pages(path, params)]
 
     def get_version(self, name: str, version: str) -> RemoteVersion | None:
-        found = self.session.get(self.paths.version(name, version))
-        return None if found is None else armjson.version_from_json(name, found)
+        path = self.paths.version(name, version)
+        found = self.session.get(path)
+        with answered(f"GET {path}"):
+            return None if found is None else armjson.version_from_json(name, found)
 
     def create_version(self, name: str, version: str, body: VersionBody) -> RemoteVersion:
         created = self.session.put(self.paths.version(name, version), armjson.version_request(body))
@@ -166,16 +176,20 @@ class AzureMLWorkspace:
     ) -> RemoteVersion:
         # GET then PUT the whole body back: a PUT replaces, so anything left out (isArchived,
         # properties, autoRebuild) would be reset or refused as an immutable change.
-        current = self._require(self.paths.version(name, version))
-        body = armjson.resend_version(current, **_mutable(description, tags))
-        return self._parsed(name, version, self.session.put(self.paths.version(name, version), body))
+        path = self.paths.version(name, version)
+        current = self._require(path)
+        with answered(f"GET {path}"):
+            body = armjson.resend_version(current, **_mutable(description, tags))
+        return self._parsed(name, version, self.session.put(path, body))
 
     def set_archived(self, name: str, version: str | None, archived: bool) -> None:
         """Archive or restore as azure-ai-ml does: GET, set isArchived, PUT the whole body."""
         path = self.paths.container(name) if version is None else self.paths.version(name, version)
         current = self._require(path)
         resend = armjson.resend_container if version is None else armjson.resend_version
-        self.session.put(path, resend(current, isArchived=archived))
+        with answered(f"GET {path}"):
+            body = resend(current, isArchived=archived)
+        self.session.put(path, body)
 
     # -- deployments ----------------------------------------------------------------------------
 
@@ -224,7 +238,12 @@ class AzureMLWorkspace:
                 path = self.paths.version(name, version)
                 raise NotFoundError(f"GET {path}: 404 not found after PUT", status=404)
             return found
-        return armjson.version_from_json(name, resource)
+        with answered(f"PUT {self.paths.version(name, version)}"):
+            return armjson.version_from_json(name, resource)
+
+    def _container(self, path: str, resource: dict[str, Any]) -> Container:
+        with answered(f"PUT {path}"):
+            return armjson.container_from_json(resource)
 
 
 def _mutable(description: str | None, tags: Mapping[str, str]) -> dict[str, Any]:
