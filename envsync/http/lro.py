@@ -97,7 +97,7 @@ def wait(
     delay = poller.delay(first, options.interval)
     while True:
         response = poller.poll(operation.monitor, delay)
-        state = _progress(operation.kind, response)
+        state = _progress(op, operation.kind, response)
         if state == _SUCCEEDED:
             if operation.final is None:
                 return response
@@ -161,7 +161,7 @@ class _Poller:
             self.sleep(min(delay, left))  # a Retry-After past the deadline: one last look at it
 
 
-def _progress(kind: str, response: requests.Response) -> str:
+def _progress(op: str, kind: str, response: requests.Response) -> str:
     """`succeeded`, `failed`, `canceled` or anything else (still running)."""
     if kind == "location":
         return "running" if response.status_code == 202 else _SUCCEEDED
@@ -172,7 +172,8 @@ def _progress(kind: str, response: requests.Response) -> str:
     doc = _json(response)
     status = doc.get("status") if isinstance(doc, Mapping) else None
     if not isinstance(status, str):
-        raise WorkspaceError(f"the operation status carries no 'status': {response.status_code}")
+        shown = "missing" if status is None else f"not a string ({type(status).__name__})"
+        raise WorkspaceError(f"{op}: polling the operation: the answer's 'status' is {shown}")
     return status.lower()
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.hostile import HostileServer
+from tests.hostile import Answer, HostileServer, json_answer
 
 TOKEN = "hostile-test-token-not-a-secret"
+DIGEST = "ab" * 32
+CONTEXT = f"https://acct.blob.core.windows.net/azureml/LocalUpload/{DIGEST}/ctx/"
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +54,34 @@ def files_under(root: Path) -> dict[str, bytes]:
         elif path.is_file():
             found[path.relative_to(root).as_posix()] = path.read_bytes()
     return found
+
+
+def context_routes(
+    url: str, datastore: Mapping[str, Any], secrets: Mapping[str, Any], listing: Answer, blob: Answer
+) -> dict[str, Answer]:
+    """A workspace holding one environment `ctx` built from CONTEXT, its datastore's blobs served
+    by the same server: the datastore's and listSecrets' fields overridden by `datastore` and
+    `secrets` (a value of None drops the field)."""
+    store = {
+        "datastoreType": "AzureBlob",
+        "accountName": "acct",
+        "containerName": "azureml",
+        "endpoint": f"{url}/acct",
+        "credentials": {"credentialsType": "AccountKey"},
+    }
+    key = {"secretsType": "AccountKey", "key": base64.b64encode(b"k" * 64).decode()}
+    container = {"name": "ctx", "properties": {"latestVersion": "1"}}
+    version = {"name": "1", "properties": {"build": {"contextUri": CONTEXT}}}
+    return {
+        r"/environments$": json_answer({"value": [container]}),
+        r"/versions$": json_answer({"value": [version]}),
+        r"/datastores/workspaceblobstore$": json_answer({"properties": _merged(store, datastore)}),
+        r"/listSecrets$": json_answer(_merged(key, secrets)),
+        r"^/acct/azureml$": listing,
+        r"^/acct/azureml/LocalUpload/": blob,
+    }
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = {**base, **changes}
+    return {k: v for k, v in merged.items() if v is not None}

@@ -4,7 +4,6 @@ the request, read no further than the cap (memory stays bounded), nothing writte
 
 from __future__ import annotations
 
-import base64
 import tracemalloc
 from pathlib import Path
 
@@ -16,12 +15,10 @@ from envsync.gitops.github_http import new_session as github_session
 from envsync.http.caps import ANSWER_MAX_BYTES
 from tests.helpers import run
 from tests.hostile import Answer, HostileServer, endless, json_answer
-from tests.security.endpoint_fixtures import files_under, hostile_target
+from tests.security.endpoint_fixtures import DIGEST, context_routes, files_under, hostile_target
 
 LIST = r"/workspaces/ws1/environments$"
 LABEL = "GET /subscriptions/sub/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws1/environments"
-DIGEST = "ab" * 32
-CONTEXT = f"https://acct.blob.core.windows.net/azureml/LocalUpload/{DIGEST}/ctx/"
 
 
 def nested(depth: int) -> bytes:
@@ -88,29 +85,7 @@ def blob_list(*blobs: tuple[str, str]) -> Answer:
 
 
 def script_context(server: HostileServer, listing: Answer, blob: Answer) -> None:
-    datastore = {
-        "properties": {
-            "datastoreType": "AzureBlob",
-            "accountName": "acct",
-            "containerName": "azureml",
-            "endpoint": f"{server.url}/acct",
-            "credentials": {"credentialsType": "AccountKey"},
-        }
-    }
-    container = {"name": "ctx", "properties": {"latestVersion": "1"}}
-    version = {"name": "1", "properties": {"build": {"contextUri": CONTEXT}}}
-    server.script(
-        {
-            r"/environments$": json_answer({"value": [container]}),
-            r"/versions$": json_answer({"value": [version]}),
-            r"/datastores/workspaceblobstore$": json_answer(datastore),
-            r"/listSecrets$": json_answer(
-                {"secretsType": "AccountKey", "key": base64.b64encode(b"k" * 64).decode()}
-            ),
-            r"^/acct/azureml$": listing,
-            r"^/acct/azureml/LocalUpload/": blob,
-        }
-    )
+    server.script(context_routes(server.url, {}, {}, listing, blob))
 
 
 BLOB = f"GET /acct/azureml/LocalUpload/{DIGEST}/ctx/Dockerfile"

@@ -11,8 +11,8 @@ import pytest
 
 from envsync.errors import ExitCode
 from tests.helpers import run
-from tests.hostile import HostileServer, json_answer
-from tests.security.endpoint_fixtures import hostile_target
+from tests.hostile import HostileServer, endless, json_answer
+from tests.security.endpoint_fixtures import context_routes, files_under, hostile_target
 
 IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20240709.v1"
 GOOD_CONTAINER = {"name": "env", "properties": {"latestVersion": "1", "isArchived": False}}
@@ -164,3 +164,68 @@ def test_well_formed_answers_still_list(tmp_path: Path, hostile: HostileServer) 
     assert run(tmp_path, "list").exit_code == ExitCode.OK
     listed = run(tmp_path, "list", "--name", "env")
     assert listed.exit_code == ExitCode.OK, listed.output
+
+
+DATASTORE = "GET datastores/workspaceblobstore"
+SECRETS = "POST datastores/workspaceblobstore/listSecrets"
+DATASTORE_ROWS: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
+    "type-number": (
+        {"datastoreType": 5},
+        {},
+        f"{DATASTORE}: the answer's 'properties.datastoreType' is a number (5)",
+    ),
+    "type-other": (
+        {"datastoreType": "AzureFile"},
+        {},
+        "datastore workspaceblobstore: 'AzureFile' cannot hold build contexts",
+    ),
+    "account-list": (
+        {"accountName": []},
+        {},
+        f"{DATASTORE}: the answer's 'properties.accountName' is a list",
+    ),
+    "endpoint-object": (
+        {"endpoint": {}},
+        {},
+        f"{DATASTORE}: the answer's 'properties.endpoint' is an object",
+    ),
+    "credentials-string": (
+        {"credentials": "key"},
+        {},
+        f"{DATASTORE}: the answer's 'properties.credentials' is a string",
+    ),
+    "identity-on-http": (
+        {"credentials": {"credentialsType": "None"}},
+        {},
+        "datastore workspaceblobstore: its blobs are reached with an Azure AD token, which goes over https only",
+    ),
+    "plain-http-elsewhere": (
+        {"endpoint": "http://storage.example/acct"},
+        {},
+        "datastore workspaceblobstore: refusing storage endpoint storage.example over plain http",
+    ),
+    "secrets-type-number": ({}, {"secretsType": 1}, f"{SECRETS}: the answer's 'secretsType' is a number (1)"),
+    "key-object": ({}, {"key": {"k": 1}}, f"{SECRETS}: the answer's 'key' is an object, expected a string"),
+    "key-not-base64": ({}, {"key": "not base64!"}, f"{SECRETS}: the account key is not base64"),
+    "sas-number": (
+        {},
+        {"secretsType": "Sas", "key": None, "sasToken": 7},
+        f"{SECRETS}: the answer's 'sasToken' is a number (7)",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("datastore", "secrets", "message"), list(DATASTORE_ROWS.values()), ids=list(DATASTORE_ROWS)
+)
+def test_a_malformed_datastore_is_one_line_and_no_blob_is_read(
+    tmp_path: Path, hostile: HostileServer, datastore: dict[str, Any], secrets: dict[str, Any], message: str
+) -> None:
+    hostile_target(tmp_path, hostile.url)
+    hostile.script(context_routes(hostile.url, datastore, secrets, endless(), endless()))
+    result = run(tmp_path, "import", "--out", str(tmp_path / "out"))
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert result.stderr.splitlines() == [f"error: {message}"] or message in result.stderr, result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert not any(s.path.startswith("/acct/") for s in hostile.seen)
+    assert not (tmp_path / "out").exists() or files_under(tmp_path / "out") == {}

@@ -32,7 +32,9 @@ import requests
 from envsync.errors import WorkspaceError
 from envsync.http import lro
 from envsync.http.session import TokenCredential, check_endpoint, is_loopback
+from envsync.workspace.azure import fields
 from envsync.workspace.azure.arm import ArmSession, json_object
+from envsync.workspace.azure.fields import answered
 from envsync.workspace.azure.storage import BlobStore, lent_store
 from envsync.workspace.azure.workspace import AzureMLWorkspace
 from envsync.workspace.deployments import Deployment
@@ -134,7 +136,7 @@ class AzureMLRegistry(AzureMLWorkspace):
         body = {"assetId": self._asset_id(name, version), "blobUri": context_uri}
         path = f"datareferences/{quote(name, safe='')}/versions/{quote(version, safe='')}"
         reference = self.session.post(path, body)
-        store = self._store_for(_sas_uri(reference, path))
+        store = self._store_for(_sas_uri(reference, f"POST {path}"))
         download_context(store, context_uri, Path(dest), concurrency=self.session.options.concurrency)
 
     # -- the data plane -------------------------------------------------------------------------
@@ -152,7 +154,7 @@ class AzureMLRegistry(AzureMLWorkspace):
         }
         response = self.session.send("PUT", url, json=body, absolute=True)
         assert response is not None
-        return _sas_uri(json_object(response), "tempdatarefs")
+        return _sas_uri(json_object(response), f"PUT {urlsplit(url).path}")
 
     def _dataplane_url(self) -> str:
         """`primaryRegionResourceProviderUri` + mferp/managementfrontend, as azure-ai-ml builds
@@ -162,7 +164,9 @@ class AzureMLRegistry(AzureMLWorkspace):
             url = f"{self._discovery_url()}/registrymanagement/v1.0/registries/{name}/discovery"
             response = self.session.send("GET", url, absolute=True)
             assert response is not None
-            base = str(json_object(response).get("primaryRegionResourceProviderUri") or "")
+            with answered(f"GET {urlsplit(url).path}"):
+                key = "primaryRegionResourceProviderUri"
+                base = fields.text(json_object(response), key, key) or ""
             if not base:
                 raise WorkspaceError(f"registry {self.registry}: discovery named no resource provider URI")
             self._dataplane = check_endpoint(base.rstrip("/") + "/" + MFE_PATH_PREFIX)
@@ -211,10 +215,12 @@ def _need_asset(what: str, name: str, version: str) -> None:
 
 
 def _sas_uri(doc: dict[str, Any], op: str) -> str:
-    reference = doc.get("blobReferenceForConsumption") or {}
-    credential = reference.get("credential") or {} if isinstance(reference, dict) else {}
-    sas = credential.get("sasUri") if isinstance(credential, dict) else None
-    if not isinstance(sas, str) or not sas:
-        kind = credential.get("credentialType") if isinstance(credential, dict) else None
+    """The container SAS a data reference lends (`blobReferenceForConsumption.credential`)."""
+    with answered(op):
+        at = "blobReferenceForConsumption"
+        credential = fields.obj(fields.obj(doc, at, at), "credential", f"{at}.credential")
+        sas = fields.text(credential, "sasUri", f"{at}.credential.sasUri")
+        kind = fields.text(credential, "credentialType", f"{at}.credential.credentialType")
+    if not sas:
         raise WorkspaceError(f"{op}: the registry lent no SAS (credential type {kind!r}); envsync needs one")
     return sas

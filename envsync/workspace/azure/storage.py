@@ -29,8 +29,9 @@ from envsync.errors import WorkspaceError
 from envsync.http.caps import CappedAdapter
 from envsync.http.redact import one_line, redact
 from envsync.http.session import HttpOptions, TokenCredential, ca_bundle, is_loopback
-from envsync.workspace.azure import paths
+from envsync.workspace.azure import fields, paths
 from envsync.workspace.azure.arm import ArmSession
+from envsync.workspace.azure.fields import answered
 
 STORAGE_SCOPE = "https://storage.azure.com/.default"
 # One block, one ranged read, one single-shot upload: what a transfer holds in memory per
@@ -64,23 +65,44 @@ def open_blob_store(
     session: ArmSession, datastore: str, token: TokenCredential, *, fallback_note: bool = True
 ) -> BlobStore:
     """Read the datastore and pick its credential: its secret from listSecrets, else `token`."""
+    op = f"GET {paths.datastore(datastore)}"
     found = session.get(paths.datastore(datastore))
     if found is None:
-        raise WorkspaceError(f"GET datastores/{datastore}: 404 the workspace has no such datastore")
-    props = found.get("properties") or {}
-    if props.get("datastoreType") not in ("AzureBlob", "AzureDataLakeGen2"):
-        raise WorkspaceError(
-            f"datastore {datastore}: {props.get('datastoreType')} cannot hold build contexts"
-        )
-    account = str(props.get("accountName") or "")
-    container = str(props.get("containerName") or props.get("filesystem") or "")
-    endpoint = str(props.get("endpoint") or "core.windows.net")
-    account_url = _account_url(datastore, account, endpoint, str(props.get("protocol") or "https"))
+        raise WorkspaceError(f"{op}: 404 the workspace has no such datastore")
+    with answered(op):
+        props = fields.obj(found, "properties", "properties", required=True)
+        kind = fields.text(props, "datastoreType", "properties.datastoreType")
+        if kind not in ("AzureBlob", "AzureDataLakeGen2"):
+            raise WorkspaceError(f"datastore {datastore}: {kind!r} cannot hold build contexts")
+        account, container, endpoint, protocol = _location(props)
+    account_url = _account_url(datastore, account, endpoint, protocol)
     https = account_url.startswith("https://")
     credential, auth, secrets = _credential(session, datastore, account, props, token, https=https)
+    if auth.startswith(Auth.TOKEN) and not https:
+        # azure-core sends bearer tokens over https only (and so should we).
+        raise WorkspaceError(
+            f"datastore {datastore}: its blobs are reached with an Azure AD token, which goes over "
+            f"https only, and its storage endpoint {account_url} is plain http"
+        )
     client = _container_client(account_url, container, credential, session.options)
     suffix = "core.windows.net" if "://" in endpoint else endpoint
     return BlobStore(datastore, account, container, suffix, auth, client, secrets)
+
+
+def _location(props: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """A blob datastore's account, container, endpoint and protocol (mfe.json
+    `AzureBlobDatastore`; a Data Lake Gen2 one names its container `filesystem`)."""
+    read = {key: fields.text(props, key, f"properties.{key}") for key in _LOCATION}
+    container = read["containerName"] or read["filesystem"] or ""
+    return (
+        read["accountName"] or "",
+        container,
+        read["endpoint"] or "core.windows.net",
+        read["protocol"] or "https",
+    )
+
+
+_LOCATION = ("accountName", "containerName", "filesystem", "endpoint", "protocol")
 
 
 def lent_store(
@@ -116,7 +138,9 @@ def _credential(
     """The credential for azure-storage-blob, its `Auth` label and the secret values to redact.
     Tokens go over https only (azure-storage-blob's rule too): on a plain-http emulated account a
     refused listSecrets is the error."""
-    kind = (props.get("credentials") or {}).get("credentialsType")
+    with answered(f"GET {paths.datastore(datastore)}"):
+        credentials = fields.obj(props, "credentials", "properties.credentials")
+        kind = fields.text(credentials, "credentialsType", "properties.credentials.credentialsType")
     if kind not in ("AccountKey", "Sas"):
         # Identity-based ("None"), and kinds whose secrets envsync does not use (ServicePrincipal,
         # Certificate): the caller's own identity reaches the blobs.
@@ -127,12 +151,20 @@ def _credential(
         if e.status in _REFUSED and https:
             return token, f"{Auth.TOKEN} (listSecrets refused: {e.status})", ()
         raise
-    if secrets.get("secretsType") == "Sas" and secrets.get("sasToken"):
-        sas = str(secrets["sasToken"]).lstrip("?")
+    with answered(f"POST {paths.list_secrets(datastore)}"):
+        given = fields.text(secrets, "secretsType", "secretsType")
+        sas = fields.text(secrets, "sasToken", "sasToken") if given == "Sas" else None
+        key = fields.text(secrets, "key", "key") if given == "AccountKey" else None
+    if sas:
+        sas = sas.lstrip("?")
         return sas, Auth.SAS, (sas,)
-    if secrets.get("secretsType") == "AccountKey" and secrets.get("key"):
-        key = str(secrets["key"])
-        base64.b64decode(key, validate=True)  # a malformed key fails here, not deep in signing
+    if key:
+        try:
+            base64.b64decode(key, validate=True)  # a malformed key fails here, not deep in signing
+        except ValueError:
+            raise WorkspaceError(
+                f"POST {paths.list_secrets(datastore)}: the account key is not base64"
+            ) from None
         return {"account_name": account, "account_key": key}, Auth.ACCOUNT_KEY, (key,)
     return token, f"{Auth.TOKEN} (listSecrets gave no {kind} secret)", ()
 
