@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Body = bytes | Callable[[], Iterable[bytes]]
+_METHOD = re.compile(r"(GET|PUT|POST|PATCH|DELETE|HEAD) ")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def endless(chunk: bytes = b" " * 65536, limit: int = 1 << 30) -> Answer:
 
 class HostileServer:
     def __init__(self) -> None:
-        self.routes: list[tuple[re.Pattern[str], Answer]] = []
+        self.routes: list[tuple[str | None, re.Pattern[str], Answer]] = []
         self.seen: list[Seen] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -62,14 +63,18 @@ class HostileServer:
         return f"http://{host}:{port}"
 
     def script(self, routes: Mapping[str, Answer]) -> None:
-        """Answer requests whose path (query left out) matches a key with its value; first match wins."""
-        self.routes = [(re.compile(pattern), answer) for pattern, answer in routes.items()]
+        """Answer requests whose path (query left out) matches a key with its value; first match
+        wins. A key may start with a method (`POST /x$`) to match that method only."""
+        self.routes = []
+        for key, answer in routes.items():
+            method, _, pattern = key.partition(" ") if _METHOD.match(key) else (None, "", key)
+            self.routes.append((method, re.compile(pattern), answer))
         self.seen = []
 
-    def answer_for(self, path: str) -> Answer:
+    def answer_for(self, method: str, path: str) -> Answer:
         bare = path.split("?", 1)[0]
-        for pattern, answer in self.routes:
-            if pattern.search(bare):
+        for wanted, pattern, answer in self.routes:
+            if wanted in (None, method) and pattern.search(bare):
                 return answer
         return json_answer({"error": {"code": "NotFound", "message": "not scripted"}}, 404)
 
@@ -87,9 +92,9 @@ def _handler(server: HostileServer) -> type[BaseHTTPRequestHandler]:
             if length:
                 self.rfile.read(length)
             server.seen.append(Seen(self.command, self.path, dict(self.headers.items())))
-            self._send(server.answer_for(self.path))
+            self._send(server.answer_for(self.command, self.path))
 
-        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _any  # noqa: N815 - http.server's names
+        do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = _any  # noqa: N815 - http.server's names
 
         def _send(self, answer: Answer) -> None:
             self.send_response(answer.status)

@@ -25,7 +25,7 @@ import requests
 
 from envsync import __version__
 from envsync.gitops import bodies
-from envsync.gitops.github_http import MAX_WAIT, GitHubError, json_of, new_session, reason
+from envsync.gitops.github_http import MAX_WAIT, GitHubError, checked, json_of, new_session, reason
 from envsync.http.redact import install_log_redaction, one_line, redact
 from envsync.http.session import is_loopback
 
@@ -140,7 +140,7 @@ class GitHub:
         if self.settings.author:
             return self.settings.author
         try:
-            return str(self._call("GET", "/user")["login"])
+            return str(checked(self._call("GET", "/user"), "GET /user", required=("login",))["login"])
         except GitHubError as e:
             if e.status != 403:  # "Resource not accessible by integration": not a user's token
                 raise
@@ -263,17 +263,17 @@ class GitHub:
             items = json_of(response)
             if not isinstance(items, list):
                 raise GitHubError(f"GET {path}: expected a JSON list")
-            yield from items
+            key = ("number",) if path.endswith("/issues") else ("id",)  # what edits address it by
+            yield from (checked(item, f"GET {path}", required=key) for item in items)
             url, query = response.links.get("next", {}).get("url"), None  # the link carries the query
             if url and not self._same_origin(url):
                 # The token goes with every request: never to a host the API did not name.
                 raise GitHubError(f"GET {path}: refusing to follow a next page on another host")
 
     def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Item:
-        doc = json_of(self._send(method, self.settings.api_url + path, json=body))
-        if not isinstance(doc, dict):
-            raise GitHubError(f"{method} {path}: expected a JSON object")
-        return doc
+        return checked(
+            json_of(self._send(method, self.settings.api_url + path, json=body)), f"{method} {path}"
+        )
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         shown = f"{method} {urlsplit(url).path}"

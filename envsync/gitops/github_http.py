@@ -142,3 +142,32 @@ def json_of(response: requests.Response) -> Any:
         )
     except WorkspaceError as e:
         raise GitHubError(str(e)) from None
+
+
+# The fields envsync reads from comments, issues and users (GitHub's REST API), and their types.
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (int,),
+    "number": (int,),
+    "body": (str,),
+    "html_url": (str,),
+    "login": (str,),
+    "user": (dict,),
+}
+
+
+def checked(item: Any, op: str, *, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`item` if it is an object whose fields envsync reads have GitHub's types (`user.login`
+    included; null allowed unless `required`); otherwise a GitHubError naming field and request."""
+    if not isinstance(item, dict):
+        raise GitHubError(f"{op}: expected a JSON object, got {type(item).__name__}")
+    user = item.get("user")
+    for where, doc in (("", item), ("user.", user if isinstance(user, dict) else {})):
+        for key, kinds in _FIELDS.items():
+            value = doc.get(key)
+            missing = value is None and f"{where}{key}" in required
+            if missing or (value is not None and (isinstance(value, bool) or not isinstance(value, kinds))):
+                shown = "missing" if value is None else f"{type(value).__name__}"
+                raise GitHubError(
+                    f"{op}: the answer's '{where}{key}' is {shown}, expected {kinds[0].__name__}"
+                )
+    return item
