@@ -50,11 +50,11 @@ def inside(out: Path, rel: str) -> Path:
     """`out/rel`, refused unless it resolves (symlinks followed) inside `out` and is no symlink."""
     root = out.resolve()
     path = out / rel
+    if path.is_symlink():
+        raise UnsafeImport(f"{path}: is a symlink, and import never writes through one; nothing imported")
     resolved = path.resolve()
-    if path.is_symlink() or not resolved.is_relative_to(root) or resolved == root:
-        raise UnsafeImport(
-            f"{path}: resolves to {resolved}, outside {root} (or through a symlink); nothing imported"
-        )
+    if not resolved.is_relative_to(root) or resolved == root:
+        raise UnsafeImport(f"{path}: resolves to {resolved}, outside {root}; nothing imported")
     return path
 
 

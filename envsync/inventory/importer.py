@@ -190,6 +190,8 @@ def _download(workspace: Workspace, uri: str, dest: Path, version: RemoteVersion
         expected, got = context_from_uri(uri), context_digest(staged)
         if got != expected:
             raise EnvsyncError(f"{uri}: the downloaded build context hashes to {got}, not {expected}")
-        if dest.exists():
-            shutil.rmtree(dest)  # only reached with --force: a stale file would change the digest
+        if dest.is_dir():  # only reached with --force: a stale file would change the digest
+            shutil.rmtree(dest)
+        elif dest.exists():
+            dest.unlink()
         staged.rename(dest)

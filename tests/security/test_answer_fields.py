@@ -229,3 +229,22 @@ def test_a_malformed_datastore_is_one_line_and_no_blob_is_read(
     assert len(result.stderr.splitlines()) == 1
     assert not any(s.path.startswith("/acct/") for s in hostile.seen)
     assert not (tmp_path / "out").exists() or files_under(tmp_path / "out") == {}
+
+
+def test_a_malformed_page_of_any_listing_names_its_request(hostile: HostileServer) -> None:
+    from envsync.errors import WorkspaceError
+    from envsync.http.session import HttpOptions, StaticTokenCredential
+    from envsync.workspace.azure.arm import ArmSession
+
+    session = ArmSession(
+        f"{hostile.url}/ws",
+        StaticTokenCredential("t" * 20),
+        api_version="2025-12-01",
+        options=HttpOptions(pacing=False),
+    )
+    hostile.script({r"/onlineEndpoints$": json_answer({"value": 5})})
+    with pytest.raises(
+        WorkspaceError,
+        match=r"^GET onlineEndpoints: the answer's 'value' is a number \(5\), expected a list$",
+    ):
+        list(session.pages("onlineEndpoints"))

@@ -122,19 +122,20 @@ class ArmSession:
         there: the spec's own list example does). A 404 on the first page yields nothing."""
         response = self.send("GET", path, params=params, allow_404=True)
         seen: set[str] = set()
-        while response is not None:
-            page = json_object(response)
-            yield from fields.items(page)
-            next_link = fields.text(page, "nextLink", "nextLink")
-            if not next_link:
-                return
-            if next_link in seen:  # a server paging in a circle would keep us here for ever
-                raise fields.BadField(
-                    f"the answer's 'nextLink' names a page already read ({len(seen)} pages in)"
-                )
-            seen.add(next_link)
-            url = next_link_url(next_link, self.base_url, self.api_version)
-            response = self.send("GET", url, absolute=True)
+        with fields.answered(f"GET {path}"):  # a page's own fields; callers name their items'
+            while response is not None:
+                page = json_object(response)
+                yield from fields.items(page)
+                next_link = fields.text(page, "nextLink", "nextLink")
+                if not next_link:
+                    return
+                if next_link in seen:  # a server paging in a circle would keep us here for ever
+                    raise fields.BadField(
+                        f"the answer's 'nextLink' names a page already read ({len(seen)} pages in)"
+                    )
+                seen.add(next_link)
+                url = next_link_url(next_link, self.base_url, self.api_version)
+                response = self.send("GET", url, absolute=True)
 
     def spare_writes(self) -> float | None:
         """Write tokens ARM's bucket has for this principal now, as the pacer sees it (None: not
