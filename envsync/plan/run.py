@@ -14,6 +14,7 @@ from envsync.plan.usage import Usage
 from envsync.spec.load import EnvironmentSpec
 from envsync.spec.policy.engine import collected
 from envsync.spec.problems import Verdict
+from envsync.spec.solving import SOLVABLE
 from envsync.workspace import Container, ListView, Workspace
 
 
@@ -115,7 +116,6 @@ def live_usage(target: Target, workspace: Workspace) -> Usage:
 def policy_verdict(config: Config, target: Target, specs: Sequence[EnvironmentSpec]) -> Verdict:
     """What `target`'s policy found in `specs` (while they loaded), plus its reference rule on
     the jobs and deployments that use them, and its solvable rule."""
-    from envsync.solve import policy as solvable
     from envsync.spec import references
     from envsync.spec.policy import references as reference_policy
 
@@ -126,7 +126,9 @@ def policy_verdict(config: Config, target: Target, specs: Sequence[EnvironmentSp
         scanned = references.scan(config.root, config.references, config.environments)
         managed = {s.name for s in specs}
         found = found + reference_policy.check(scanned.references, managed, policy, config.root)
-    if policy.on(solvable.SOLVABLE):  # solving needs the channels: only when the rule is on
+    if policy.on(SOLVABLE):  # solving needs the channels (and its modules): only when it is on
+        from envsync.solve import policy as solvable
+
         found = found + solvable.check(specs, config.solve, policy, config.root)
     return found
 

@@ -29,6 +29,7 @@ from envsync.spec.conda import pip_name
 from envsync.spec.solving import SolveSettings
 
 FIX = "envsync solve needs the network, or a mirror (solve.pip.index_url in envsync.yaml)"
+MAX_ANSWER = 16 * 2**20  # uv's pylock.toml: a few KB per package
 _YOU_REQUIRE = re.compile(r"you require (.+?)(?:, we can| and we can|$)")
 _UNSOLVABLE = ("No solution found", "not found in the package registry", "unsatisfiable")
 
@@ -38,6 +39,8 @@ def resolve_pip(
 ) -> Answer:
     """The pins resolved together for `python` (a version) on `platform` (uv's name)."""
     done = _compile(pins, python, platform, settings, cache_dir)
+    if len(done.stdout) > MAX_ANSWER:
+        raise SolveError(f"uv's answer is over {MAX_ANSWER // 2**20} MiB")
     if done.returncode == 0:
         return Answer(packages=tuple(_packages(done.stdout)))
     words = one_line(done.stderr)

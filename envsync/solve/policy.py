@@ -14,9 +14,7 @@ from envsync.spec.policy.settings import Policy
 from envsync.spec.policy.subject import Hit
 from envsync.spec.policy.suppress import settle
 from envsync.spec.problems import Verdict
-from envsync.spec.solving import SolveSettings
-
-SOLVABLE = "solvable"
+from envsync.spec.solving import SOLVABLE, SolveSettings
 
 
 def check(specs: Sequence[EnvironmentSpec], settings: SolveSettings, policy: Policy, root: Path) -> Verdict:

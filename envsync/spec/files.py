@@ -29,10 +29,14 @@ class RepoFiles:
     skipped: tuple[str, ...] = ()  # folders not entered: SKIP_DIRS and symlinked folders
     links: frozenset[str] = field(default_factory=frozenset)  # files that are symlinks
 
-    def matching(self, globs: Sequence[str]) -> list[Path]:
-        """The files any of `globs` matches (`Path.glob` semantics), as absolute paths, sorted."""
+    def matching(self, globs: Sequence[str], *, without: str | None = None) -> list[Path]:
+        """The files any of `globs` matches (`Path.glob` semantics), as absolute paths, sorted;
+        those whose name ends in `without` left out."""
         base = str(self.root)
-        return [Path(f"{base}/{f}") for f in self.matching_names(globs)]
+        names = self.matching_names(globs)
+        if without is not None:
+            names = tuple(f for f in names if not f.endswith(without))
+        return [Path(f"{base}/{f}") for f in names]
 
     def matching_names(self, globs: Sequence[str]) -> tuple[str, ...]:
         """`matching`, as root-relative POSIX paths."""

@@ -86,7 +86,7 @@ def find_spec_files(config: Config, paths: Sequence[Path] = (), files: RepoFiles
     root = absolute(config.root)
     if not paths:
         if files is not None and is_walkable(config.environments):
-            return _not_locks(files.matching(config.environments))
+            return files.matching(config.environments, without=LOCK_SUFFIX)
         return _not_locks(
             _unique(p for pattern in config.environments for p in root.glob(pattern) if p.is_file())
         )

@@ -16,6 +16,7 @@ from typing import Any
 DEFAULT_ALIAS = "https://conda.anaconda.org/"
 DEFAULT_CHANNELS = ("https://repo.anaconda.com/pkgs/main", "https://repo.anaconda.com/pkgs/r")
 DEFAULTS, NODEFAULTS = "defaults", "nodefaults"
+SOLVABLE = "solvable"  # the policy rule that solves in plan (envsync.solve.policy)
 # What `envsync solve --lock` writes beside an environment YAML: conda-lock's file name ending,
 # which micromamba recognises too. Such a file is a lock, never an environment of its own.
 LOCK_SUFFIX = ".conda-lock.yml"
