@@ -211,3 +211,13 @@ def test_a_local_channel_path_in_a_spec_is_a_problem_at_its_line(repo: Path) -> 
     assert result.stdout.startswith(
         "environments/local.yml:4:14: channel './my-channel' is a local path: an image build cannot read it"
     )
+
+
+def test_a_pin_that_is_no_match_spec_is_reported_at_its_line(repo: Path) -> None:
+    write(repo, "weird", GOOD.replace("numpy=1.26", "numpy >>1.2"))
+    result = run(repo, "solve")
+    assert result.exit_code == ExitCode.ERROR
+    assert result.stdout.startswith(
+        "environments/weird.yml:7:7: good: numpy >>1.2 cannot be installed on linux-64: numpy >>1.2: "
+        "unable to parse version spec: >>1.2"
+    )
