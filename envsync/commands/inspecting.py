@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from envsync.commands.common import (
     App,
+    Opened,
     open_target,
 )
 from envsync.errors import EnvsyncError, ExitCode
+
+if TYPE_CHECKING:
+    from envsync.plan.usage import Usage
 
 
 @click.command("list")
@@ -20,30 +24,46 @@ from envsync.errors import EnvsyncError, ExitCode
 @click.option("--archived", is_flag=True, help="Include archived environments and versions.")
 @click.option("--curated", is_flag=True, help="Include Microsoft's curated environments.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--usage", is_flag=True, help="Name the live deployments that run each version (reads them).")
 @click.pass_obj
-def list_cmd(app: App, target: str | None, name: str | None, archived: bool, curated: bool, fmt: str) -> None:
+def list_cmd(
+    app: App, target: str | None, name: str | None, archived: bool, curated: bool, fmt: str, usage: bool
+) -> None:
     """List the workspace's environments (name, latest version, created), like az ml environment list.
 
-    Example: envsync list --name sklearn --archived
+    Example: envsync list --name sklearn --archived    |    envsync list --usage
     """
     from envsync.inventory import inspect
     from envsync.workspace import ListView
 
-    workspace = open_target(app, target).workspace
+    opened = open_target(app, target)
+    workspace, live = opened.workspace, _live(opened) if usage else None
     view = ListView.ALL if archived else ListView.ACTIVE
     if name:
         versions = workspace.list_versions(name, view)
         if not versions and workspace.get_environment(name) is None:
             raise EnvsyncError(f"no environment '{name}' in {workspace.target}")
-        rows, columns = inspect.version_rows(versions), ("name", "version", "created", "archived")
-        docs: list[Any] = [inspect.show_doc(v) for v in versions]
+        rows, columns = inspect.version_rows(versions, live), ("name", "version", "created", "archived")
+        docs: list[Any] = [inspect.with_users(inspect.show_doc(v), live) for v in versions]
     else:
         shown = inspect.visible(workspace.list_environments(view), curated=curated, archived=archived)
-        rows = inspect.environment_rows(shown, _created(workspace, shown, app.config.concurrency))
+        rows = inspect.environment_rows(shown, _created(workspace, shown, app.config.concurrency), live)
         columns, docs = ("name", "latest_version", "created", "archived"), rows
-    shown_columns = columns if archived else columns[:-1]
+    shown_columns = (columns if archived else columns[:-1]) + (("used_by",) if live else ())
     text = inspect.render_doc(docs, "json") if fmt == "json" else inspect.table(rows, shown_columns)
     click.echo(text, nl=False)
+
+
+def _live(opened: Opened) -> Usage:
+    """The target's live deployments, by what they run; a registry has none to read."""
+    from envsync.plan.run import live_usage
+
+    if opened.target.kind == "registry":
+        raise EnvsyncError(
+            f"target {opened.target.name} is a registry: the workspace deployments that run its "
+            "versions cannot be seen from it; list --usage against a workspace target"
+        )
+    return live_usage(opened.target, opened.workspace)
 
 
 def _created(workspace: Any, containers: list[Any], concurrency: int) -> dict[str, str]:
@@ -75,7 +95,8 @@ def show_cmd(app: App, reference: str, target: str | None, fmt: str) -> None:
     from envsync.workspace import ListView
 
     wanted = inspect.parse_wanted(reference)
-    workspace = open_target(app, target).workspace
+    opened = open_target(app, target)
+    workspace = opened.workspace
     if wanted.version is None:
         found = inspect.latest(workspace.list_versions(wanted.name, ListView.ACTIVE))
     else:
@@ -85,7 +106,8 @@ def show_cmd(app: App, reference: str, target: str | None, fmt: str) -> None:
             raise EnvsyncError(f"no environment '{wanted.name}' in {workspace.target}")
         missing = "no active version" if wanted.version is None else f"no version {wanted.version}"
         raise EnvsyncError(f"environment '{wanted.name}' has {missing} (envsync list --name {wanted.name})")
-    click.echo(inspect.render_doc(inspect.show_doc(found), fmt), nl=False)
+    live = None if opened.target.kind == "registry" else _live(opened)
+    click.echo(inspect.render_doc(inspect.with_users(inspect.show_doc(found), live), fmt), nl=False)
 
 
 @click.command("import")

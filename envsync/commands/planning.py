@@ -239,7 +239,7 @@ class _ApplyRun:
 
     def plan_and_apply(self, target: str | None) -> ExitCode:
         from envsync.plan import render
-        from envsync.plan.run import make_plan
+        from envsync.plan.run import make_plan, with_latest_followers
 
         opened = open_target(self.app, target)
         config = self.app.config
@@ -251,6 +251,7 @@ class _ApplyRun:
             commit=self.git.commit,
             refresh=self.request.refresh,
         )
+        result = with_latest_followers(config, result)
         pruning = render.Pruning(self.request.prune, config.protected)
         click.echo(render.text(result, color=use_color(self.request.no_color), pruning=pruning), nl=False)
         blocked = result.errors or result.policy_errors  # apply refuses these: nothing to confirm

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -15,6 +15,9 @@ from envsync.errors import EnvsyncError
 from envsync.http.redact import redact_url
 from envsync.spec.references import PREFIX, BadReference, parse_reference
 from envsync.workspace import Container, RemoteVersion
+
+if TYPE_CHECKING:
+    from envsync.plan.usage import Usage
 
 LATEST = "latest"
 # REST route names → the az ml YAML names (reference-yaml-environment.md).
@@ -105,25 +108,42 @@ def visible(
     )
 
 
-def environment_rows(containers: Sequence[Container], created: Mapping[str, str]) -> list[dict[str, Any]]:
-    """One row per environment: name, latest version and when that version was created."""
-    return [
-        {
+def environment_rows(
+    containers: Sequence[Container], created: Mapping[str, str], usage: Usage | None = None
+) -> list[dict[str, Any]]:
+    """One row per environment: name, latest version and when that version was created; with
+    `usage`, the deployments on each of its versions ("1: online deployment blue of ...")."""
+    rows = []
+    for c in containers:
+        row = {
             "name": c.name,
             "latest_version": c.latest_version,
             "created": created.get(c.name, ""),
             "archived": c.archived,
             "curated": c.curated,
         }
-        for c in containers
-    ]
+        if usage is not None:
+            found = usage.of_environment(c.name)
+            row["used_by"] = "; ".join(f"{v}: {', '.join(users)}" for v, users in found.items())
+        rows.append(row)
+    return rows
 
 
-def version_rows(versions: Iterable[RemoteVersion]) -> list[dict[str, Any]]:
-    return [
-        {"name": v.name, "version": v.version, "created": v.created, "archived": v.archived}
-        for v in sorted(versions, key=lambda v: v.created, reverse=True)
-    ]
+def version_rows(versions: Iterable[RemoteVersion], usage: Usage | None = None) -> list[dict[str, Any]]:
+    rows = []
+    for v in sorted(versions, key=lambda v: v.created, reverse=True):
+        row = {"name": v.name, "version": v.version, "created": v.created, "archived": v.archived}
+        if usage is not None:
+            row["used_by"] = ", ".join(usage.of(v.name, v.version))
+        rows.append(row)
+    return rows
+
+
+def with_users(doc: dict[str, Any], usage: Usage | None) -> dict[str, Any]:
+    """A version's `show` document, plus (with `usage`) the live deployments that run it."""
+    if usage is None:
+        return doc
+    return {**doc, "used_by": list(usage.of(doc["name"], doc["version"]))}
 
 
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:

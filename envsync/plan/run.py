@@ -96,6 +96,18 @@ def with_live_usage(
     return usage.with_usage(result, live_usage(target, workspace), observed, protected=config.protected)
 
 
+def with_latest_followers(config: Config, result: Plan, registry: str | None = None) -> Plan:
+    """For apply's own plan (`plan` checks every reference): when prune would move @latest,
+    the repository's `@latest` references that move with it."""
+    from envsync.plan import references as planned
+    from envsync.spec import references
+
+    if all(c.latest_after is None for c in result.changes):
+        return result
+    scanned = references.scan(config.root, config.references, config.environments)
+    return planned.annotate(result, scanned.references, registry)
+
+
 def in_use_now(target: Target, workspace: Workspace, result: Plan, protected: frozenset[str]) -> Plan:
     """A plan made earlier (saved, or confirmed at a prompt), with the deployments read again
     when it would archive something."""

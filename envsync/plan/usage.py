@@ -32,6 +32,16 @@ class Usage:
         found = self.pinned.get((name, version or ""), ())
         return tuple(d.describe() for d in found)
 
+    def following_latest(self, name: str) -> tuple[str, ...]:
+        return tuple(d.describe() for d in self.latest.get(name, ()))
+
+    def of_environment(self, name: str) -> dict[str, tuple[str, ...]]:
+        """The deployments on each version of `name` ("@latest" for those pinned to it)."""
+        found = {
+            v: tuple(d.describe() for d in ds) for (n, v), ds in sorted(self.pinned.items()) if n == name
+        }
+        return {**found, "@latest": self.following_latest(name)} if name in self.latest else found
+
 
 def usage_of(deployments: Iterable[Deployment], workspace: str | None = None) -> Usage:
     """Index `deployments` by what they run here (registry and other workspaces' ids are not
@@ -47,8 +57,12 @@ def usage_of(deployments: Iterable[Deployment], workspace: str | None = None) ->
         else:
             pinned.setdefault((use.name, use.version), []).append(deployment)
     return Usage(
-        pinned={k: tuple(v) for k, v in pinned.items()}, latest={k: tuple(v) for k, v in latest.items()}
+        pinned={k: _ordered(v) for k, v in pinned.items()}, latest={k: _ordered(v) for k, v in latest.items()}
     )
+
+
+def _ordered(deployments: list[Deployment]) -> tuple[Deployment, ...]:
+    return tuple(sorted(deployments, key=Deployment.describe))  # the same on every backend
 
 
 def with_usage(

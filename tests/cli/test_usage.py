@@ -5,6 +5,7 @@ before it archives; @latest moves are shown; plans that would archive nothing re
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,50 @@ def test_latest_moves_are_shown_before_prune(applied: Path, emulator: EmulatorHa
     assert "# with --prune, azureml:sklearn@latest moves from 2 to 1" in out
     assert "# used by online deployment canary of endpoint churn-scoring" in out
     assert "# used by jobs/train.yml:3 (azureml:sklearn@latest)" in out
+    pruned = run(applied, "apply", "--auto-approve", "--prune").output
+    assert "# with --prune, azureml:sklearn@latest moves from 2 to 1" in pruned
+    assert "# used by jobs/train.yml:3 (azureml:sklearn@latest)" in pruned  # apply's own plan says so too
+    assert "sklearn:2: archived" in pruned
+
+
+def test_show_and_list_usage_name_the_deployments(applied: Path, emulator: EmulatorHandle) -> None:
+    deploy(client(emulator), ONLINE, "churn-scoring", "blue", "azureml:sklearn:1")
+    deploy(client(emulator), BATCH, "nightly", "main", f"{WS}/environments/sklearn/versions/1")
+    deploy(client(emulator), ONLINE, "churn-scoring", "canary", "azureml:sklearn@latest")
+    shown = run(applied, "show", "sklearn:1", "--format", "json")
+    assert shown.exit_code == ExitCode.OK, shown.output
+    assert json.loads(shown.output)["used_by"] == [
+        "batch deployment main of endpoint nightly",
+        "online deployment blue of endpoint churn-scoring",
+    ]
+    assert json.loads(run(applied, "show", "base-cpu:1", "--format", "json").output)["used_by"] == []
+    versions = run(applied, "list", "--name", "sklearn", "--usage")
+    assert versions.output.splitlines()[0].split() == ["NAME", "VERSION", "CREATED", "USED", "BY"]
+    assert versions.output.rstrip().endswith(
+        "batch deployment main of endpoint nightly, online deployment blue of endpoint churn-scoring"
+    )
+    listed = json.loads(run(applied, "list", "--usage", "--format", "json").output)
+    by_name = {row["name"]: row["used_by"] for row in listed}
+    assert by_name["base-cpu"] == ""
+    assert by_name["sklearn"] == (
+        "1: batch deployment main of endpoint nightly, online deployment blue of endpoint churn-scoring; "
+        "@latest: online deployment canary of endpoint churn-scoring"
+    )
+    emulator.reset_stats()
+    run(applied, "list")
+    assert usage_requests(emulator) == 0  # only when asked
+
+
+def test_list_usage_of_a_registry_says_it_cannot_see_deployments(
+    tmp_path: Path, emulator: EmulatorHandle
+) -> None:
+    (tmp_path / "envsync.yaml").write_text(
+        "default_target: reg\ntargets:\n"
+        f"  reg: {{type: registry, subscription_id: sub, resource_group: rg, registry: shared, endpoint: '{emulator.url}'}}\n"
+    )
+    result = run(tmp_path, "list", "--usage", env={"ENVSYNC_ARM_TOKEN": TOKEN})
+    assert result.exit_code == ExitCode.ERROR
+    assert (
+        "is a registry: the workspace deployments that run its versions cannot be seen from it"
+        in result.output
+    )
