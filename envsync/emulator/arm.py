@@ -84,6 +84,10 @@ def _answered(backend: Backend, req: Request, ws: str, parts: list[str], reply: 
         where = {"account": backend.storage.account(key), "container": backend.storage.container(key)}
         forms = functools.partial(realism.datastore_form, workspace_id=ws, datastore=DATASTORE, **where)
         reply = Reply(reply.status, realism.decorate(reply.payload, forms), reply.headers)
+        if req.method == "PUT":
+            url = f"{req.base_url}{req.path}?{req.raw_query}"
+            status, headers = realism.written(reply.status, reply.headers, url, version=len(parts) == 4)
+            reply = Reply(status, reply.payload, headers)
     spec = _spec()
     if backend.check_responses and req.query.get("api-version") == spec.api_version:
         problem = spec.response_problem(req.method, parts, reply.status, reply.payload)

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +30,7 @@ from envsync.workspace.azure import armjson
 
 NEXT_LINK_API_VERSION = "2025-07-01-preview"  # EX Workspace/EnvironmentVersion/list.json
 DEFAULT_LAG_MS = 2000
+DATASTORE_TYPE = "Microsoft.MachineLearningServices/workspaces/datastores"
 
 
 def decorate(payload: Any, datastore_uri: Callable[[str], str | None]) -> Any:
@@ -46,8 +49,16 @@ def _resource(resource: dict[str, Any], datastore_uri: Callable[[str], str | Non
     props = resource.get("properties")
     if not isinstance(props, dict):
         return
+    kind = resource.get("type")
+    if kind == armjson.CONTAINER_TYPE:
+        props.setdefault("description", "")  # REC …test_create_autoincrement.json: "" when unset
+        if "nextVersion" in props:
+            props["nextVersion"] = timestamp_version(datetime.now(timezone.utc))
+        return
     props.setdefault("description", None)
-    if resource.get("type") != armjson.VERSION_TYPE:
+    if kind == DATASTORE_TYPE:
+        _datastore(resource, props)
+    if kind != armjson.VERSION_TYPE:
         return
     props.setdefault("stage", None)
     props["condaFile"] = conda_as_json(props.get("condaFile"))
@@ -56,6 +67,55 @@ def _resource(resource: dict[str, Any], datastore_uri: Callable[[str], str | Non
     build = props.get("build")
     if isinstance(build, dict) and isinstance(build.get("contextUri"), str):
         build["contextUri"] = datastore_uri(build["contextUri"]) or build["contextUri"]
+
+
+def written(
+    status: int, headers: Mapping[str, str], url: str, *, version: bool
+) -> tuple[int, dict[str, str]]:
+    """A workspace PUT's status and headers as the service gives them: a `Location` naming the
+    resource, and 201 for a version even when it existed (REC
+    …test_environment_create_or_update_docker_context.json, its second PUT)."""
+    return (201 if version else status), {**headers, "Location": url}
+
+
+def timestamp_version(now: datetime) -> str:
+    """A `nextVersion` as the service may answer it: not a number but the time, to 100 ns
+    (REC …test_create_autoincrement.json: `2022-09-14-20-33-51-5820890`)."""
+    return now.strftime("%Y-%m-%d-%H-%M-%S-") + f"{now.microsecond * 10:07d}"
+
+
+def _datastore(resource: dict[str, Any], props: dict[str, Any]) -> None:
+    """A datastore GET as the service answers it: the credentials' kind only (the secrets
+    come from listSecrets alone), nulls for what is unset, the identity used for data access
+    and systemData (REC …test_environment_create_or_update_docker_context.json)."""
+    credentials = props.get("credentials")
+    if isinstance(credentials, dict):
+        credentials.pop("secrets", None)
+    for field in ("description", "tags", "properties"):
+        props[field] = None
+    props.setdefault("serviceDataAccessAuthIdentity", "WorkspaceSystemAssignedIdentity")
+    resource.setdefault("systemData", armjson.system_data("2022-09-15T03:11:44.0146435+00:00"))
+
+
+def error(payload: Any) -> Any:
+    """An ARM error body with `additionalInfo` filled as the service fills it (REC
+    …test_create_autoincrement.json, its 404): where, when, and the inner error's code."""
+    if not (isinstance(payload, dict) and isinstance(payload.get("error"), dict)):
+        return payload
+    doc = copy.deepcopy(payload)
+    now = datetime.now(timezone.utc).isoformat()
+    doc["error"]["additionalInfo"] = [
+        {"type": "ComponentName", "info": {"value": "managementfrontend"}},
+        {
+            "type": "Correlation",
+            "info": {"value": {"operation": uuid.uuid4().hex, "request": uuid.uuid4().hex[:16]}},
+        },
+        {"type": "Environment", "info": {"value": "eastus"}},
+        {"type": "Location", "info": {"value": "eastus"}},
+        {"type": "Time", "info": {"value": now}},
+        {"type": "InnerError", "info": {"value": {"code": doc["error"].get("code"), "innerError": None}}},
+    ]
+    return doc
 
 
 def conda_as_json(text: str | None) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from envsync.emulator import arm
+from envsync.emulator import arm, polls, realism
 from envsync.emulator.core import API_VERSIONS, Backend, Reply, Request, arm_error
 from envsync.emulator.operations import IN_PROGRESS, Operations
 from envsync.errors import NotFoundError, WorkspaceError
@@ -67,7 +67,7 @@ class Registries:
 
 
 def is_registry_path(path: str) -> bool:
-    return REGISTRY_PATH.match(path) is not None or OPERATION_PATH.match(path) is not None
+    return any(p.match(path) is not None for p in (REGISTRY_PATH, OPERATION_PATH, polls.POLL_PATH))
 
 
 def handle(backend: Backend, registries: Registries, req: Request) -> Reply | None:
@@ -78,7 +78,8 @@ def handle(backend: Backend, registries: Registries, req: Request) -> Reply | No
     status = OPERATION_PATH.match(req.path)
     if status is not None:
         return _checked(req) or _operation(backend, registries, req, status["kind"], status["id"])
-    return None
+    data_plane = polls.POLL_PATH.match(req.path)
+    return None if data_plane is None else polls.poll(backend, registries.operations, req, data_plane["id"])
 
 
 def _checked(req: Request) -> Reply | None:
@@ -137,7 +138,8 @@ class _Call:
     def arm(self, handler: arm.Handler) -> Reply:
         """A workspace read handler, answered with registry resource types."""
         reply = handler(self.backend, self.req, self.registry_id, self.space, self.parts)
-        return Reply(reply.status, _retype(reply.payload), reply.headers)
+        payload = realism.decorate(reply.payload, lambda _: None) if self.backend.realism else reply.payload
+        return Reply(reply.status, _retype(payload), reply.headers)
 
 
 Handler = Callable[[_Call], Reply]
@@ -186,6 +188,8 @@ def _put_version(call: _Call) -> Reply:
     op = call.registries.operations.start(
         call.key, call.subscription, (name, version), lambda: _create(space, name, version, body)
     )
+    if call.backend.realism:
+        return polls.accepted(op, call.req.base_url)
     preview = armjson.version_resource(call.registry_id, _pending(name, version, body))
     preview["properties"]["provisioningState"] = "Creating"
     base, api = call.req.base_url, call.req.query["api-version"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from envsync.emulator import dataplane, registry
+from envsync.emulator import dataplane, polls, realism, registry
 from envsync.emulator.arm import handle_arm
 from envsync.emulator.core import ARM_PATH, Backend, Reply, Request, arm_error
 from envsync.emulator.registry import OPERATION_PATH, REGISTRY_PATH, Registries
@@ -27,6 +27,13 @@ def served(path: str) -> bool:
 
 def answer(backend: Backend, registries: Registries, req: Request) -> Reply:
     """The reply to an authenticated request for a `served` path."""
+    reply = _answer(backend, registries, req)
+    if backend.realism and reply.status >= 400:
+        return Reply(reply.status, realism.error(reply.payload), reply.headers)
+    return reply
+
+
+def _answer(backend: Backend, registries: Registries, req: Request) -> Reply:
     match = ARM_PATH.match(req.path)
     if match is not None:
         return handle_arm(backend, req, match["ws"], match["rest"] or "")
@@ -71,7 +78,7 @@ def kind_of(method: str, path: str, query: Mapping[str, str]) -> str:
     if path.startswith(BLOB_PREFIX):
         comp = query.get("comp")
         return f"blob.{comp}" if comp in ("metadata", "list") else f"blob.{method.lower()}"
-    if OPERATION_PATH.match(path):
+    if OPERATION_PATH.match(path) or polls.POLL_PATH.match(path):
         return "operations.get"
     if dataplane.is_dataplane_path(path):
         return "dataplane.tempdatarefs" if "/tempdatarefs/" in path else "dataplane.discovery"

@@ -30,6 +30,7 @@ import requests
 
 from envsync.errors import WorkspaceError
 from envsync.http.caps import load_json
+from envsync.http.origins import UntrustedOrigin
 
 TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 _SUCCEEDED, _FAILED = "succeeded", frozenset({"failed", "canceled", "cancelled"})
@@ -135,6 +136,8 @@ class _Poller:
             self._wait(delay)
             try:
                 response = self.get(url)
+            except UntrustedOrigin:
+                raise  # refused before sending: looking again cannot change that
             except WorkspaceError:  # no answer at all (reset, timeout): look again later
                 response = None
             if response is not None and response.status_code not in TRANSIENT:

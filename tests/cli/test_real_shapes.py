@@ -6,6 +6,8 @@ az ml creates it (its request body, not envsync's), imported through the real CL
 from __future__ import annotations
 
 import json
+import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +20,12 @@ import yaml
 from envsync.content.context import context_digest
 from envsync.emulator.server import EmulatorHandle, start_emulator
 from envsync.errors import ExitCode
+from envsync.http.origins import TRUSTED_ORIGINS_VARIABLE
 from envsync.http.session import StaticTokenCredential
 from envsync.workspace import VersionBody
 from envsync.workspace.azure.workspace import AzureMLWorkspace
 from tests.cli.conftest import TOKEN, azure_config
-from tests.helpers import run, write_context
+from tests.helpers import run, sample_repo, write_context, write_env
 
 WS = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/{}"
 API = {"api-version": "2025-12-01"}
@@ -99,3 +102,82 @@ def test_blank_conda_text_is_no_conda_spec(text: str | None) -> None:
     body = VersionBody(image=IMAGE, conda_file=text)
     assert body.conda_file is None
     assert body.content() == VersionBody(image=IMAGE).content()
+
+
+# -- plan, apply, drift, import and a re-plan converge on the real shapes ------------------------
+
+
+def _converges(root: Path, fresh: Path, handle: EmulatorHandle) -> None:
+    assert run(root, "plan").exit_code == ExitCode.OK
+    applied = run(root, "apply", "--auto-approve")
+    assert applied.exit_code == ExitCode.OK, applied.output
+    for args in (("plan", "--detailed-exitcode"), ("drift",)):
+        again = run(root, *args)
+        assert again.exit_code == ExitCode.OK, again.output
+    shutil.copy(root / "envsync.yaml", fresh / "envsync.yaml")
+    handle.settle()  # import lists what the workspace holds: once the lists caught up
+    imported = run(fresh, "import", "--out", str(fresh / "environments"))
+    assert imported.exit_code == ExitCode.OK, imported.output
+    assert "3 environments imported." in imported.output
+    replanned = run(fresh, "plan", "--detailed-exitcode")
+    assert replanned.exit_code == ExitCode.OK, replanned.output
+    assert "No changes." in replanned.output
+
+
+def test_a_workspace_converges_on_the_real_shapes(
+    realism: EmulatorHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, fresh = sample_repo(tmp_path / "repo"), tmp_path / "fresh"
+    fresh.mkdir()
+    azure_config(root, realism.url, workspace=f"ws-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("ENVSYNC_ARM_TOKEN", TOKEN)
+    _converges(root, fresh, realism)
+    write_env(root, "sklearn", image="mcr.microsoft.com/azureml/other:2")  # nextVersion: a timestamp
+    assert "Apply complete: 0 created, 1 new version" in run(root, "apply", "--auto-approve").output
+    assert "No changes." in run(root, "plan").output
+    realism.settle()
+    assert [v for v in _versions(realism, root, "sklearn")] == ["2", "1"]
+
+
+def _versions(handle: EmulatorHandle, root: Path, name: str) -> list[str]:
+    workspace = yaml.safe_load((root / "envsync.yaml").read_text())["targets"]["emu"]["workspace"]
+    client = AzureMLWorkspace(handle.url + WS.format(workspace), StaticTokenCredential(TOKEN))
+    try:
+        return [v.version for v in client.list_versions(name)]
+    finally:
+        client.close()
+
+
+def _registry_config(root: Path, url: str) -> None:
+    (root / "envsync.yaml").write_text(
+        "default_target: reg\ntargets:\n"
+        f"  reg: {{type: registry, subscription_id: sub, resource_group: rg,"
+        f" registry: reg-{uuid.uuid4().hex[:8]}, endpoint: '{url}'}}\n"
+    )
+
+
+def test_a_registry_converges_when_its_operation_host_is_trusted(
+    realism: EmulatorHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, fresh = sample_repo(tmp_path / "repo"), tmp_path / "fresh"
+    fresh.mkdir()
+    _registry_config(root, realism.url)
+    monkeypatch.setenv("ENVSYNC_ARM_TOKEN", TOKEN)
+    monkeypatch.setenv(TRUSTED_ORIGINS_VARIABLE, realism.other_origin)
+    _converges(root, fresh, realism)
+
+
+def test_a_registry_apply_refuses_an_untrusted_operation_host_at_once(
+    realism: EmulatorHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "repo"
+    write_env(root, "base-cpu", version="1")
+    _registry_config(root, realism.url)
+    monkeypatch.setenv("ENVSYNC_ARM_TOKEN", TOKEN)
+    monkeypatch.delenv(TRUSTED_ORIGINS_VARIABLE, raising=False)
+    started = time.monotonic()
+    applied = run(root, "apply", "--auto-approve")
+    assert time.monotonic() - started < 10
+    assert applied.exit_code == ExitCode.ERROR, applied.output
+    assert "the operation URL is on localhost, not 127.0.0.1" in applied.output
+    assert "Traceback" not in applied.output

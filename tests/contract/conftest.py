@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from envsync.emulator.server import EmulatorHandle, start_emulator
+from envsync.http.origins import TRUSTED_ORIGINS_VARIABLE
 from envsync.workspace import Container, ListView, RemoteVersion, Workspace
 from envsync.workspace.local.workspace import LocalWorkspace
 from tests.azurite import Azurite
@@ -112,6 +113,18 @@ def azureml_realism_workspace(realism_emulator: EmulatorHandle) -> Iterator[Work
     workspace.close()
 
 
+@pytest.fixture
+def registry_realism_workspace(
+    realism_emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Workspace]:
+    """A registry whose writes answer as the data plane does (202, a null body, a Location on
+    the emulator's other origin, bodiless polls): that origin trusted as the runner may say."""
+    monkeypatch.setenv(TRUSTED_ORIGINS_VARIABLE, realism_emulator.other_origin)
+    workspace = emulator_fixtures.registry_client(realism_emulator)
+    yield Settled(workspace, realism_emulator)  # type: ignore[misc]
+    workspace.close()
+
+
 @pytest.fixture(scope="session")
 def azurite_emulators(azurite: Azurite) -> Iterator[Callable[[str], EmulatorHandle]]:
     """Emulators whose datastore hands out Azurite, one per kind of credential, made on demand."""
@@ -170,6 +183,7 @@ BACKENDS = {
     "azureml-realism": "azureml_realism_workspace",
     "registry": "registry_workspace",
     "registry-chaos": "registry_chaos_workspace",
+    "registry-realism": "registry_realism_workspace",
     "registry-throttled": "registry_throttled_workspace",
 }
 BLOB_BACKENDS = {
@@ -191,6 +205,13 @@ def holds_curated(request: pytest.FixtureRequest) -> bool:
     """Whether this backend shows Microsoft's curated catalog: a workspace does, a registry
     holds only what was pushed to it."""
     return not str(request.node.callspec.params["workspace"]).startswith("registry")
+
+
+@pytest.fixture
+def timestamps(request: pytest.FixtureRequest) -> bool:
+    """Whether this backend answers as the service may: a container's nextVersion a timestamp
+    of the read, not max + 1 (docs/real-service.md)."""
+    return str(request.node.callspec.params["workspace"]).endswith("-realism")
 
 
 @pytest.fixture(params=sorted(BLOB_BACKENDS))

@@ -4,6 +4,7 @@ writes; the client reads through all of it, and every answer still matches the R
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import requests
 from envsync.content.context import context_digest
 from envsync.content.fingerprint import fingerprint
 from envsync.emulator.server import EmulatorHandle, start_emulator
+from envsync.errors import NotFoundError
 from envsync.http.session import HttpOptions, StaticTokenCredential
 from envsync.workspace import BuildContext, ListView, VersionBody
 from envsync.workspace.azure.workspace import AzureMLWorkspace
@@ -115,3 +117,50 @@ def test_the_cli_takes_realism_and_a_lag(tmp_path: Path) -> None:
         ws = client(handle.url + WS.format("nolag"))
         ws.create_version("now", "1", VersionBody(image="a"))
         assert [c.name for c in ws.list_environments() if not c.curated] == ["now"]
+
+
+# -- the shapes recorded from the live service (docs/real-service.md) -----------------------------
+
+
+def test_an_update_put_answers_201_with_a_location(ws_url: str) -> None:
+    url = f"{ws_url}/environments/again/versions/1"
+    body = {"properties": {"image": "img", "description": "first"}}
+    created = requests.put(url, params=API, json=body, headers=AUTH, timeout=5)
+    body["properties"]["description"] = "second"
+    updated = requests.put(url, params=API, json=body, headers=AUTH, timeout=5)
+    assert (created.status_code, updated.status_code) == (201, 201)
+    assert updated.headers["Location"] == f"{url}?api-version=2025-12-01"
+    assert updated.json()["properties"]["description"] == "second"
+    assert client(ws_url).get_version("again", "1").body.description == "second"  # type: ignore[union-attr]
+
+
+def test_containers_answer_an_empty_description_and_a_timestamp_next_version(ws_url: str) -> None:
+    ws = client(ws_url)
+    ws.create_version("stamped", "1", VersionBody(image="a"))
+    raw = requests.get(f"{ws_url}/environments/stamped", params=API, headers=AUTH, timeout=5).json()
+    assert raw["properties"]["description"] == ""
+    assert re.fullmatch(r"\d{4}(-\d\d){5}-\d{7}", raw["properties"]["nextVersion"])
+    container = ws.get_environment("stamped")
+    assert container is not None and container.description == ""
+
+
+def test_a_datastore_get_carries_no_secrets_and_the_fields_the_service_adds(ws_url: str) -> None:
+    url = f"{ws_url}/datastores/workspaceblobstore"
+    raw = requests.get(url, params=API, headers=AUTH, timeout=5).json()
+    props = raw["properties"]
+    assert props["credentials"] == {"credentialsType": "Sas"}
+    assert props["serviceDataAccessAuthIdentity"] == "WorkspaceSystemAssignedIdentity"
+    assert (props["description"], props["tags"], props["properties"]) == (None, None, None)
+    assert raw["systemData"]["createdAt"]
+    secrets = requests.post(f"{url}/listSecrets", params=API, headers=AUTH, timeout=5).json()
+    assert secrets["secretsType"] == "Sas" and secrets["sasToken"]  # only listSecrets has them
+
+
+def test_error_bodies_fill_additional_info_and_the_client_reads_one_line(ws_url: str) -> None:
+    url = f"{ws_url}/environments/nope/versions/1"
+    raw = requests.get(url, params=API, headers=AUTH, timeout=5).json()["error"]
+    kinds = [item["type"] for item in raw["additionalInfo"]]
+    assert kinds == ["ComponentName", "Correlation", "Environment", "Location", "Time", "InnerError"]
+    with pytest.raises(NotFoundError) as caught:
+        client(ws_url).update_version("nope", "1", description="x", tags={})
+    assert "\n" not in str(caught.value) and "additionalInfo" not in str(caught.value)

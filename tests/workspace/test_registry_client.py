@@ -15,6 +15,7 @@ from envsync.content.context import context_digest
 from envsync.emulator.server import EmulatorHandle, start_emulator
 from envsync.errors import ConflictError, WorkspaceError
 from envsync.http.lro import LroOptions, OperationFailed, OperationTimeout
+from envsync.http.origins import UntrustedOrigin
 from envsync.http.session import StaticTokenCredential
 from envsync.workspace import BuildContext, VersionBody
 from envsync.workspace.azure.registry import AzureMLRegistry
@@ -132,5 +133,5 @@ def test_operation_urls_must_stay_on_the_arm_origin() -> None:
     registry = AzureMLRegistry(
         "https://management.azure.com" + REGISTRY.format("org"), StaticTokenCredential("t")
     )
-    with pytest.raises(WorkspaceError, match="leaves management.azure.com for evil.example"):
+    with pytest.raises(UntrustedOrigin, match="is on evil.example, not management.azure.com"):
         registry.session.fetch("https://evil.example/subscriptions/s/operations/1")  # type: ignore[attr-defined]

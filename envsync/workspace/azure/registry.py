@@ -30,7 +30,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from envsync.errors import WorkspaceError
-from envsync.http import lro
+from envsync.http import lro, origins
 from envsync.http.session import TokenCredential, check_endpoint, is_loopback
 from envsync.workspace.azure import fields
 from envsync.workspace.azure.arm import ArmSession, json_object
@@ -67,18 +67,19 @@ class RegistrySession(ArmSession):
         url = f"{self.base_url}/{path}?api-version={quote(self.api_version, safe='')}"
         operation = lro.started("PUT", url, response)
         if operation is not None:
+            for followed in filter(None, (operation.monitor, operation.final)):
+                self.check_followed(f"PUT {path}: the operation URL", followed)
             response = lro.wait(f"PUT {path}", operation, response, self.fetch, self.lro_options)
         return json_object(response)
 
+    def check_followed(self, what: str, url: str) -> str:
+        """`url` if this session's token may go there (`envsync.http.origins`)."""
+        return origins.check_followed(what, url, self.base_url, registry=True)
+
     def fetch(self, url: str) -> requests.Response:
-        """An authenticated, paced GET of `url` on this session's origin, whatever its status
+        """An authenticated, paced GET of `url` where the token may go, whatever its status
         (the poller reads 202s, 429s and 5xx itself)."""
-        check_endpoint(url)
-        here, there = urlsplit(self.base_url), urlsplit(url)
-        if (here.scheme, here.netloc.lower()) != (there.scheme, there.netloc.lower()):
-            raise WorkspaceError(
-                f"operation URL leaves {here.hostname} for {there.hostname}: not following it"
-            )
+        self.check_followed("the operation URL", url)
         headers = {"Authorization": f"Bearer {self._bearer()}", "Accept": "application/json"}
         return self._paced(f"GET {self._label(url)}", "GET", url, headers=headers)
 
@@ -169,7 +170,10 @@ class AzureMLRegistry(AzureMLWorkspace):
                 base = fields.text(json_object(response), key, key) or ""
             if not base:
                 raise WorkspaceError(f"registry {self.registry}: discovery named no resource provider URI")
-            self._dataplane = check_endpoint(base.rstrip("/") + "/" + MFE_PATH_PREFIX)
+            where = f"registry {self.registry}: its data plane ({MFE_PATH_PREFIX})"
+            url = base.rstrip("/") + "/" + MFE_PATH_PREFIX
+            origins.check_followed(where, url, self.session.base_url, registry=True)
+            self._dataplane = check_endpoint(url)
         return self._dataplane
 
     def _discovery_url(self) -> str:
