@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from envsync.emulator import access, faults, polls, routes, tls
+from envsync.emulator import access, faults, routes, tls
 from envsync.emulator.blob import blob_error, handle_blob
 from envsync.emulator.control import Hold, Sequencer
 from envsync.emulator.core import Backend, Reply, Request, arm_error
@@ -205,12 +205,6 @@ class EmulatorHandle:
 
     def stats(self) -> Snapshot:
         return self._server.stats.snapshot()
-
-    @property
-    def other_origin(self) -> str:
-        """This emulator under its other loopback name (`localhost` for 127.0.0.1): another
-        origin, where `--realism` registry writes say to poll (`polls.py`)."""
-        return polls.other_origin(self.url)
 
     def operations_in_progress(self) -> int:
         """Registry writes still InProgress (ended lazily: by the next request that looks)."""

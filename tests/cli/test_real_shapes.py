@@ -18,6 +18,7 @@ import requests
 import yaml
 
 from envsync.content.context import context_digest
+from envsync.emulator.polls import other_origin
 from envsync.emulator.server import EmulatorHandle, start_emulator
 from envsync.errors import ExitCode
 from envsync.http.origins import TRUSTED_ORIGINS_VARIABLE
@@ -163,7 +164,7 @@ def test_a_registry_converges_when_its_operation_host_is_trusted(
     fresh.mkdir()
     _registry_config(root, realism.url)
     monkeypatch.setenv("ENVSYNC_ARM_TOKEN", TOKEN)
-    monkeypatch.setenv(TRUSTED_ORIGINS_VARIABLE, realism.other_origin)
+    monkeypatch.setenv(TRUSTED_ORIGINS_VARIABLE, other_origin(realism.url))
     _converges(root, fresh, realism)
 
 

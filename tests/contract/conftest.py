@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from envsync.emulator.polls import other_origin
 from envsync.emulator.server import EmulatorHandle, start_emulator
 from envsync.http.origins import TRUSTED_ORIGINS_VARIABLE
 from envsync.workspace import Container, ListView, RemoteVersion, Workspace
@@ -119,7 +120,7 @@ def registry_realism_workspace(
 ) -> Iterator[Workspace]:
     """A registry whose writes answer as the data plane does (202, a null body, a Location on
     the emulator's other origin, bodiless polls): that origin trusted as the runner may say."""
-    monkeypatch.setenv(TRUSTED_ORIGINS_VARIABLE, realism_emulator.other_origin)
+    monkeypatch.setenv(TRUSTED_ORIGINS_VARIABLE, other_origin(realism_emulator.url))
     workspace = emulator_fixtures.registry_client(realism_emulator)
     yield Settled(workspace, realism_emulator)  # type: ignore[misc]
     workspace.close()

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from envsync.emulator.polls import other_origin
 from envsync.emulator.server import EmulatorHandle, start_emulator
 from envsync.http.lro import LroOptions
 from envsync.http.origins import TRUSTED_ORIGINS_VARIABLE, UntrustedOrigin
@@ -41,7 +42,7 @@ def test_a_create_answers_202_a_null_body_and_a_location_elsewhere(realism: Emul
     put = requests.put(url, params=API, json={"properties": {"image": IMAGE}}, headers=AUTH, timeout=5)
     assert (put.status_code, put.content) == (202, b"null")
     location = put.headers["Location"]
-    assert location.startswith(realism.other_origin + "/environment/v1.0/operations/")
+    assert location.startswith(other_origin(realism.url) + "/environment/v1.0/operations/")
     assert not location.startswith(realism.url) and "Retry-After" not in put.headers
     polled = requests.get(location, headers=AUTH, timeout=5)
     assert (polled.status_code, polled.content) == (202, b"")
@@ -70,7 +71,7 @@ def test_a_location_on_an_untrusted_origin_fails_at_once_naming_its_host(
 def test_a_trusted_other_origin_is_followed_to_the_end(
     realism: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(TRUSTED_ORIGINS_VARIABLE, realism.other_origin)
+    monkeypatch.setenv(TRUSTED_ORIGINS_VARIABLE, other_origin(realism.url))
     registry = AzureMLRegistry(
         registry_url(realism), StaticTokenCredential("t"), http=CALM_HTTP, lro_options=FAST_LRO
     )
