@@ -90,7 +90,7 @@ def bug_report(error: BaseException) -> str:
 
 
 def _register() -> None:
-    from envsync.commands import drifting, github, inspecting, planning, policy, solving, tools
+    from envsync.commands import doctor, drifting, github, inspecting, planning, policy, solving, tools
 
     for command in (
         planning.plan_cmd,
@@ -101,6 +101,7 @@ def _register() -> None:
         inspecting.import_cmd,
         tools.validate_cmd,
         solving.solve_cmd,
+        doctor.doctor_cmd,
         policy.policy_group,
         tools.emulator_cmd,
         github.github_group,

@@ -11,7 +11,6 @@ registry; `AuthorizationFailed` with the refused action and scope; the permissio
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from urllib.parse import unquote
 
 from envsync.emulator.core import Reply, Request, arm_error
 from envsync.http.jwt import ZERO_GUID, claims_of
+from envsync.workspace.preflight import grants
 
 if TYPE_CHECKING:
     from envsync.emulator.options import EmulatorOptions
@@ -64,23 +64,21 @@ def blob_refusal(options: EmulatorOptions, req: Request) -> tuple[str, str] | No
 
 
 def action_of(method: str, kind: str, rest: str) -> str:
-    """The ARM action a request needs: `…/workspaces/environments/versions/write`; a POST to
-    an action segment is `…/workspaces/datastores/listsecrets/action`."""
+    """The ARM action a request needs, as Azure ML names its operations: an environment's or
+    its versions' `…/workspaces/environments/write`, a registry's `…/registries/assets/write`,
+    a POST to an action segment `…/workspaces/datastores/listsecrets/action`."""
     parts = [unquote(p) for p in rest.strip("/").split("/")] if rest.strip("/") else []
-    types = [kind, *parts[0::2]]
+    types = [kind, *(["assets"] if kind == "registries" else parts[:1])] if parts else [kind]
     if method == "POST" and len(parts) % 2 == 1:
-        return "/".join([PROVIDER, *types[:-1], types[-1].lower(), "action"])
+        return "/".join([PROVIDER, *types, parts[-1].lower(), "action"])
     verb = {"GET": "read", "HEAD": "read", "DELETE": "delete"}.get(method, "write")
     return "/".join([PROVIDER, *types, verb])
 
 
 def allowed(options: EmulatorOptions, action: str) -> bool:
     """ARM's rule: some `actions` pattern matches and no `notActions` one does (case-insensitive)."""
-
-    def matches(patterns: tuple[str, ...]) -> bool:
-        return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in patterns)
-
-    return matches(options.principal_actions) and not matches(options.principal_not_actions)
+    grant = {"actions": options.principal_actions, "notActions": options.principal_not_actions}
+    return grants([grant], action)
 
 
 def _missing(options: EmulatorOptions, found: re.Match[str]) -> Reply | None:

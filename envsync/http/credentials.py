@@ -87,6 +87,22 @@ class ExplainedCredential:
         return f"ExplainedCredential({self.name})"
 
 
+def describe_credential(credential: object) -> str:
+    """Which credential signs in, as far as it is known yet: DefaultAzureCredential names the
+    source of its chain that gave it a token (after one was asked for)."""
+    current: object = credential
+    for _ in range(4):  # ExplainedCredential around a lazily made DefaultAzureCredential, at most
+        inner = getattr(current, "_credential", None)
+        if inner is None:
+            break
+        current = inner
+    name = type(current).__name__.lstrip("_").removeprefix("Lazy")
+    if name == "StaticTokenCredential":
+        return "a fixed token (ENVSYNC_ARM_TOKEN, or the emulator's placeholder)"
+    chosen = getattr(current, "_successful_credential", None)
+    return f"{name} via {type(chosen).__name__}" if chosen is not None else name
+
+
 def explain(text: str, name: str = "DefaultAzureCredential") -> CredentialError:
     """The `CredentialError` for azure-identity's failure text."""
     attempts = _attempts(text)

@@ -127,3 +127,12 @@ def test_a_bug_report_redacts_messages_but_never_source_lines() -> None:
     assert "eyJ0eXAiOiJKV1QiLCJhbGciOi" not in report and "abcdefghijklmnop" not in report
     assert "The above exception was the direct cause of the following exception:" in report
     assert report.index("RuntimeError") < report.index("ValueError: while sending Bearer <redacted>")
+
+
+def test_doctor_without_a_credential_fails_that_check_and_stops(azure_sample: Path, tmp_path: Path) -> None:
+    done, seconds = envsync(azure_sample, clean_env(tmp_path), "doctor")
+    assert done.returncode == 1, done.stderr
+    checks = [line.strip() for line in done.stdout.splitlines() if line.startswith("  ")]
+    assert checks[:2] == [checks[0], checks[1]] and checks[0].startswith("✓ config")
+    assert checks[-1].startswith("✗ credential: DefaultAzureCredential: no Azure credential available")
+    assert seconds < 10

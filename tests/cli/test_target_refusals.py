@@ -15,7 +15,7 @@ from envsync.http.jwt import unsigned_jwt
 from tests.cli.conftest import TOKEN, azure_config
 from tests.helpers import run, sample_repo
 
-WRITE = "Microsoft.MachineLearningServices/workspaces/environments/versions/write"
+WRITE = "Microsoft.MachineLearningServices/workspaces/environments/write"
 
 
 @pytest.fixture

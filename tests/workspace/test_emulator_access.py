@@ -21,7 +21,7 @@ API = {"api-version": "2025-12-01"}
     [
         ("GET", "", "workspaces/read"),
         ("GET", "/environments", "workspaces/environments/read"),
-        ("PUT", "/environments/py/versions/1", "workspaces/environments/versions/write"),
+        ("PUT", "/environments/py/versions/1", "workspaces/environments/write"),
         ("POST", "/datastores/workspaceblobstore/listSecrets", "workspaces/datastores/listsecrets/action"),
         ("DELETE", "/environments/py", "workspaces/environments/delete"),
     ],
@@ -62,7 +62,7 @@ def test_workspace_permissions_and_refusals_over_http() -> None:
         "nextLink": None,
     }
     assert put.status_code == 403 and put.json()["error"]["code"] == "AuthorizationFailed"
-    assert "versions/write' over scope" in put.json()["error"]["message"]
+    assert "environments/write' over scope" in put.json()["error"]["message"]
     assert listed.status_code == 403 and "private link" in listed.json()["error"]["message"]
 
 

@@ -30,6 +30,7 @@ from envsync.workspace.azure import arm_errors, fields
 
 DEFAULT_ENDPOINT = "https://management.azure.com"
 ARM_SCOPE = "https://management.azure.com/.default"
+_WHO = ("tid", "oid", "upn", "unique_name", "appid", "azp", "idtyp")  # claims that say who signed in
 _TOKEN_MARGIN_S = 300  # refresh a token this long before it expires
 
 log = logging.getLogger("envsync.azureml")
@@ -136,6 +137,40 @@ class ArmSession:
                 seen.add(next_link)
                 url = next_link_url(next_link, self.base_url, self.api_version)
                 response = self.send("GET", url, absolute=True)
+
+    # -- the target itself (envsync doctor) ------------------------------------------------------
+
+    @property
+    def credential(self) -> TokenCredential:
+        return self._credential
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def token_claims(self) -> dict[str, Any]:
+        """Who the token says the caller is (tenant, object id, name), never the token; {} when
+        the token is not a JWT (ENVSYNC_ARM_TOKEN may be anything)."""
+        from envsync.http.jwt import claims_of
+
+        self._bearer()
+        assert self._token is not None
+        claims = claims_of(self._token.token) or {}
+        return {k: claims[k] for k in _WHO if k in claims}
+
+    def resource(self) -> dict[str, Any]:
+        """The workspace's (or registry's) own ARM resource."""
+        response = self.send("GET", f"{self.base_url}?api-version={quote(self.api_version)}", absolute=True)
+        assert response is not None
+        return json_object(response)
+
+    def permissions(self, api_version: str) -> list[dict[str, Any]]:
+        """The caller's effective grants at this scope (`Microsoft.Authorization/permissions`)."""
+        url = f"{self.base_url}/providers/Microsoft.Authorization/permissions?api-version={api_version}"
+        response = self.send("GET", url, absolute=True)
+        assert response is not None
+        return [e for e in json_object(response).get("value") or () if isinstance(e, dict)]
 
     def spare_writes(self) -> float | None:
         """Write tokens ARM's bucket has for this principal now, as the pacer sees it (None: not

@@ -157,6 +157,10 @@ class AzureMLRegistry(AzureMLWorkspace):
         assert response is not None
         return _sas_uri(json_object(response), f"PUT {urlsplit(url).path}")
 
+    def dataplane_url(self) -> str:
+        """The registry's data plane, found through discovery (doctor reports it)."""
+        return self._dataplane_url()
+
     def _dataplane_url(self) -> str:
         """`primaryRegionResourceProviderUri` + mferp/managementfrontend, as azure-ai-ml builds
         it from the registry's discovery record (read once per run)."""

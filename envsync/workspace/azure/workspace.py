@@ -212,6 +212,10 @@ class AzureMLWorkspace:
         concurrency = self.session.options.concurrency
         download_context(self._blob_store(), context_uri, Path(dest), concurrency=concurrency)
 
+    def blob_store(self) -> BlobStore:
+        """The default datastore's container, authorised as uploads are (doctor reads it)."""
+        return self._blob_store()
+
     def _blob_store(self) -> BlobStore:
         from envsync.workspace.azure.storage import open_blob_store
 
