@@ -7,6 +7,7 @@ chain of wrapped exceptions rather than by reading their texts, which quote whol
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from urllib3 import exceptions as u3
 
 from envsync.http.body import BodyDeadline
 
+_UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH}
 CA_FIX = "a proxy that intercepts TLS needs its CA certificate in REQUESTS_CA_BUNDLE"
 
 
@@ -62,11 +64,14 @@ def explain(error: BaseException, url: str, timeouts: tuple[float, float]) -> st
         return f"cannot resolve {host} (DNS): check the endpoint's host name, and the network's DNS"
     if any(isinstance(c, ConnectionRefusedError) for c in found):
         return f"{where} refused the connection: check the endpoint (is the service listening there?)"
-    if is_connect_failure(error):
+    if any(isinstance(c, (u3.ConnectTimeoutError, requests.ConnectTimeout)) for c in found):
         return (
             f"no connection to {where} within {timeouts[0]:g}s: a firewall, a private-only endpoint "
             "or no route from this network (check the endpoint, and that this network may reach it)"
         )
+    unreachable = next((c for c in found if isinstance(c, OSError) and c.errno in _UNREACHABLE), None)
+    if unreachable is not None:
+        return f"{where}: {unreachable.strerror}: no route from this network (check the endpoint)"
     if isinstance(error, BodyDeadline):
         return f"the answer from {host} did not arrive in full within {error.seconds:g}s"
     if any(isinstance(c, (requests.ReadTimeout, u3.ReadTimeoutError)) for c in found):
