@@ -49,6 +49,14 @@ def lines(output: str) -> dict[str, str]:
     return found
 
 
+def failing(doctor: tuple[Path, dict[str, str]]) -> dict[str, str]:
+    """The checks of a doctor run that must fail (exit 1)."""
+    root, env = doctor
+    result = run(root, "doctor", env=env)
+    assert result.exit_code == ExitCode.ERROR, result.output
+    return lines(result.output)
+
+
 def test_a_healthy_workspace_passes_every_check(doctor: tuple[Path, dict[str, str]]) -> None:
     root, env = doctor
     result = run(root, "doctor", env=env)
@@ -109,10 +117,7 @@ def test_not_actions_take_away_what_actions_grant(doctor: tuple[Path, dict[str, 
 
 @pytest.mark.parametrize("doctor", [{"missing": "workspace"}], indirect=True)
 def test_a_missing_workspace_stops_at_its_check(doctor: tuple[Path, dict[str, str]]) -> None:
-    root, env = doctor
-    result = run(root, "doctor", env=env)
-    assert result.exit_code == ExitCode.ERROR
-    checks = lines(result.output)
+    checks = failing(doctor)
     assert list(checks)[-1] == "workspace exists"
     assert (
         "no workspace 'ws1' there: check the target's workspace in envsync.yaml" in checks["workspace exists"]
@@ -121,20 +126,14 @@ def test_a_missing_workspace_stops_at_its_check(doctor: tuple[Path, dict[str, st
 
 @pytest.mark.parametrize("doctor", [{"storage_refusal": "role"}], indirect=True)
 def test_key_less_storage_without_the_data_role_names_it(doctor: tuple[Path, dict[str, str]]) -> None:
-    root, env = doctor
-    result = run(root, "doctor", env=env)
-    assert result.exit_code == ExitCode.ERROR
-    line = lines(result.output)["blob container reachable"]
+    line = failing(doctor)["blob container reachable"]
     assert line.startswith("✗ blob container reachable: list blobs in azureml-blobstore-emulator: 403")
     assert "AuthorizationPermissionMismatch" in line and "Storage Blob Data Contributor" in line
 
 
 @pytest.mark.parametrize("doctor", [{"public_network_access": "Disabled"}], indirect=True)
 def test_a_closed_workspace_says_where_to_run_from(doctor: tuple[Path, dict[str, str]]) -> None:
-    root, env = doctor
-    result = run(root, "doctor", env=env)
-    assert result.exit_code == ExitCode.ERROR
-    checks = lines(result.output)
+    checks = failing(doctor)
     assert "public network access Disabled" in checks["workspace exists"]
     assert "closed to public network access" in checks["environments readable"]
 
