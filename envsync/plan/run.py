@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from envsync.config import REGISTRY, Config, Target
+from envsync.errors import WorkspaceError
 from envsync.plan.model import Action, ObservedState, Plan
 from envsync.plan.observe import Early, narrowed, observe, with_missing
 from envsync.plan.planner import PlanOptions, plan
@@ -122,7 +123,12 @@ def live_usage(target: Target, workspace: Workspace) -> Usage:
     """The deployments of `target`'s workspace, by what they run."""
     from envsync.plan import usage
 
-    return usage.usage_of(workspace.list_deployments(), target.workspace or None)
+    try:
+        return usage.usage_of(workspace.list_deployments(), target.workspace or None)
+    except WorkspaceError as e:
+        if e.status != 403:  # anything else is a failure of its own, reported as one
+            raise
+        return usage.unreadable(e.code)
 
 
 def policy_verdict(config: Config, target: Target, specs: Sequence[EnvironmentSpec]) -> Verdict:

@@ -27,6 +27,9 @@ class Usage:
 
     pinned: Mapping[tuple[str, str], tuple[Deployment, ...]] = field(default_factory=dict)
     latest: Mapping[str, tuple[Deployment, ...]] = field(default_factory=dict)
+    # Set when the deployments could not be read (the identity may not list endpoints): then
+    # every orphan is kept, as if this unknown deployment ran it.
+    unreadable: str = ""
 
     def of(self, name: str, version: str | None) -> tuple[str, ...]:
         found = self.pinned.get((name, version or ""), ())
@@ -77,8 +80,27 @@ def with_usage(
 def mark_used(plan: Plan, usage: Usage) -> Plan:
     """Each change with the deployments that run its version (as read now: a saved plan's are
     read again before apply archives anything)."""
-    changes = tuple(replace(c, used_by=usage.of(c.name, c.version) or c.used_by) for c in plan.changes)
+    unknown = (usage.unreadable,) if usage.unreadable else ()
+    changes = tuple(
+        replace(
+            c,
+            used_by=usage.of(c.name, c.version)
+            or (unknown if c.action is Action.ORPHAN else ())
+            or c.used_by,
+        )
+        for c in plan.changes
+    )
     return replace(plan, changes=changes)
+
+
+def unreadable(code: str | None) -> Usage:
+    """What is known when listing the endpoints was refused: nothing, so prune keeps all."""
+    return Usage(
+        unreadable=(
+            f"any deployment: they could not be read ({code or 'refused'}); to prune, grant this identity "
+            "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read and batchEndpoints/read"
+        )
+    )
 
 
 def latest_moves(

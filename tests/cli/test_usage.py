@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from envsync.emulator.server import EmulatorHandle
+from envsync.emulator.server import EmulatorHandle, start_emulator
 from envsync.errors import ExitCode
 from envsync.http.session import StaticTokenCredential
 from envsync.workspace.azure.workspace import AzureMLWorkspace
-from tests.cli.conftest import TOKEN
-from tests.helpers import run, write_env
+from tests.cli.conftest import TOKEN, azure_config
+from tests.helpers import run, sample_repo, write_env
 from tests.workspace.deployments import BATCH, ONLINE, deploy
 
 WS = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws1"
@@ -180,3 +180,21 @@ def test_list_usage_of_a_registry_says_it_cannot_see_deployments(
         "is a registry: the workspace deployments that run its versions cannot be seen from it"
         in result.output
     )
+
+
+def test_an_identity_that_may_not_read_endpoints_keeps_every_orphan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = ("Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read",)
+    with start_emulator(tmp_path / "emulator.db", principal_not_actions=refused) as handle:
+        root = sample_repo(tmp_path / "repo")
+        azure_config(root, handle.url)
+        monkeypatch.setenv("ENVSYNC_ARM_TOKEN", TOKEN)
+        assert run(root, "apply", "--auto-approve").exit_code == ExitCode.OK
+        (root / "environments" / "sklearn.yml").unlink()
+        write_env(root, "extra")
+        out = run(root, "apply", "--auto-approve", "--prune")
+        assert out.exit_code == ExitCode.OK, out.output
+        assert "# kept: used by any deployment: they could not be read (AuthorizationFailed)" in out.output
+        assert "extra:1: created" in out.output
+        assert not client(handle).get_version("sklearn", "1").archived  # type: ignore[union-attr]
