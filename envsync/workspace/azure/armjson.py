@@ -143,7 +143,7 @@ def _inference_config(props: Mapping[str, Any], at: str) -> Mapping[str, Any] | 
         where = f"{at}.inferenceConfig.{key}"
         if route is None:
             continue
-        if not isinstance(route, Mapping):
+        if not isinstance(route, dict):
             raise fields.bad(where, route, "an object")
         fields.text(route, "path", f"{where}.path")
         port = route.get("port")
