@@ -27,7 +27,12 @@ _RANGE = re.compile(r"bytes=(\d+)-(\d+)\Z")
 
 
 class AnswerTooLarge(WorkspaceError):
-    """An answer went past its byte cap; it was not read further."""
+    """An answer went past its byte cap; it was not read further. The message is
+    `METHOD /path: reason`; a client that names its requests otherwise re-labels `reason`."""
+
+    @property
+    def reason(self) -> str:
+        return str(self).partition(": ")[2]
 
 
 class CappedAdapter(HTTPAdapter):

@@ -18,7 +18,7 @@ from tests.hostile import Answer, HostileServer, endless, json_answer
 from tests.security.endpoint_fixtures import DIGEST, context_routes, files_under, hostile_target
 
 LIST = r"/workspaces/ws1/environments$"
-LABEL = "GET /subscriptions/sub/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws1/environments"
+LABEL = "GET environments"
 
 
 def nested(depth: int) -> bytes:

@@ -21,7 +21,7 @@ import requests
 
 from envsync.errors import ConflictError, NotFoundError, WorkspaceError
 from envsync.http.body import read_within
-from envsync.http.caps import load_json, request_label
+from envsync.http.caps import AnswerTooLarge, load_json, request_label
 from envsync.http.redact import install_log_redaction, one_line, redact
 from envsync.http.retrying import Retrier
 from envsync.http.session import AccessTokenLike, HttpOptions, TokenCredential, check_endpoint, new_session
@@ -105,17 +105,21 @@ class ArmSession:
     def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any] | None:
         """GET `path` (relative to the base URL); None on 404."""
         response = self.send("GET", path, params=params, allow_404=True)
-        return None if response is None else json_object(response)
+        return None if response is None else self.json(response)
 
     def put(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         response = self.send("PUT", path, json=body)
         assert response is not None
-        return json_object(response)
+        return self.json(response)
 
     def post(self, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         response = self.send("POST", path, json=body)
         assert response is not None
-        return json_object(response)
+        return self.json(response)
+
+    def json(self, response: requests.Response) -> dict[str, Any]:
+        """`json_object`, its errors naming the request as this session's others do."""
+        return json_object(response, f"{response.request.method} {self._label(str(response.request.url))}")
 
     def pages(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a paged list, following each `nextLink` with the server's own filters
@@ -125,7 +129,7 @@ class ArmSession:
         seen: set[str] = set()
         with fields.answered(f"GET {path}"):  # a page's own fields; callers name their items'
             while response is not None:
-                page = json_object(response)
+                page = self.json(response)
                 yield from fields.items(page)
                 next_link = fields.text(page, "nextLink", "nextLink")
                 if not next_link:
@@ -226,7 +230,10 @@ class ArmSession:
                 read_within(response, seconds)
             return response
 
-        response = self._retrier.run(op, url, attempt, self._secrets())
+        try:
+            response = self._retrier.run(op, url, attempt, self._secrets())
+        except AnswerTooLarge as e:  # named as this session's other errors name a request
+            raise AnswerTooLarge(f"{op}: {e.reason}") from None
         log.debug("%s -> %s", op, response.status_code)
         return response
 
@@ -266,12 +273,12 @@ def next_link_url(link: str, base_url: str, api_version: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def json_object(response: requests.Response) -> dict[str, Any]:
+def json_object(response: requests.Response, op: str | None = None) -> dict[str, Any]:
     """An answer's JSON object ({} for an empty body), nested no deeper than `caps` allows;
-    anything else is a WorkspaceError naming the request."""
+    anything else is a WorkspaceError naming the request (`op`, else its method and path)."""
     if not response.content:
         return {}
-    op = request_label(str(response.request.method), str(response.request.url))
+    op = op or request_label(str(response.request.method), str(response.request.url))
     doc = load_json(response.content, op)
     if not isinstance(doc, dict):
         raise WorkspaceError(f"{op}: expected a JSON object, got {type(doc).__name__}")

@@ -33,7 +33,7 @@ from envsync.errors import WorkspaceError
 from envsync.http import lro, origins
 from envsync.http.session import TokenCredential, check_endpoint, is_loopback
 from envsync.workspace.azure import fields
-from envsync.workspace.azure.arm import ArmSession, json_object
+from envsync.workspace.azure.arm import ArmSession
 from envsync.workspace.azure.fields import answered
 from envsync.workspace.azure.storage import BlobStore, lent_store
 from envsync.workspace.azure.workspace import AzureMLWorkspace
@@ -70,7 +70,7 @@ class RegistrySession(ArmSession):
             for followed in filter(None, (operation.monitor, operation.final)):
                 self.check_followed(f"PUT {path}: the operation URL", followed)
             response = lro.wait(f"PUT {path}", operation, response, self.fetch, self.lro_options)
-        return json_object(response)
+        return self.json(response)
 
     def check_followed(self, what: str, url: str) -> str:
         """`url` if this session's token may go there (`envsync.http.origins`)."""
@@ -155,7 +155,7 @@ class AzureMLRegistry(AzureMLWorkspace):
         }
         response = self.session.send("PUT", url, json=body, absolute=True)
         assert response is not None
-        return _sas_uri(json_object(response), f"PUT {urlsplit(url).path}")
+        return _sas_uri(self.session.json(response), f"PUT {urlsplit(url).path}")
 
     def dataplane_url(self) -> str:
         """The registry's data plane, found through discovery (doctor reports it)."""
@@ -171,7 +171,7 @@ class AzureMLRegistry(AzureMLWorkspace):
             assert response is not None
             with answered(f"GET {urlsplit(url).path}"):
                 key = "primaryRegionResourceProviderUri"
-                base = fields.text(json_object(response), key, key) or ""
+                base = fields.text(self.session.json(response), key, key) or ""
             if not base:
                 raise WorkspaceError(f"registry {self.registry}: discovery named no resource provider URI")
             where = f"registry {self.registry}: its data plane ({MFE_PATH_PREFIX})"
