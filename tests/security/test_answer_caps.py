@@ -138,3 +138,14 @@ def test_a_build_context_is_read_no_further_than_its_listing(
     assert message in line
     assert not (tmp_path / "environments").exists() or files_under(tmp_path / "environments") == {}
     assert "sig=" not in line
+
+
+def test_a_large_ordinary_answer_is_read_whole(tmp_path: Path, hostile: HostileServer) -> None:
+    """The caps cut off what no workspace answers, not a big page: 5,000 versions, ~1 MB."""
+    hostile_target(tmp_path, hostile.url)
+    tags = {"t": "x" * 100}
+    page = [{"name": str(i), "properties": {"image": "img", "tags": tags}} for i in range(5000)]
+    hostile.script({r"/environments/env/versions$": json_answer({"value": page})})
+    result = run(tmp_path, "list", "--name", "env", "--format", "json")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert result.output.count('"version": "') == 5000
