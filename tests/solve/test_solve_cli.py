@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from envsync.errors import ExitCode
+from envsync.spec.schemas import validator
 from tests.helpers import IMAGE, run
 from tests.solve.conftest import CHANNEL, solve_config
 
@@ -63,8 +64,11 @@ def write(repo: Path, name: str, text: str) -> Path:
 
 
 def solve_json(repo: Path, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    """The JSON report, checked against schemas/solve.schema.json."""
     result = run(repo, "solve", "--format", "json", *args)
-    return result.exit_code, json.loads(result.stdout)
+    doc = json.loads(result.stdout)
+    assert [e.message for e in validator("solve").iter_errors(doc)] == []
+    return result.exit_code, doc
 
 
 def test_a_solvable_spec_reports_the_solved_versions(repo: Path) -> None:
@@ -97,7 +101,8 @@ def test_a_conflicting_pin_is_reported_at_its_line_with_both_pins(repo: Path) ->
         "environments/clash.yml:6:7: clash: python=3.10 and numpy=2.0 cannot be installed together on linux-64: "
     )
     assert "numpy 2.0.0 would require python >=3.11,<3.12" in first
-    code, doc = solve_json(repo)
+    code, doc = solve_json(repo, "--lock")
+    assert doc["locks_written"] == []
     (problem,) = doc["environments"][0]["problems"]
     assert code == ExitCode.ERROR and (problem["line"], problem["col"]) == (6, 7)
 
