@@ -1,5 +1,5 @@
-"""One environment's conda spec → what to ask the solvers, each pin located in its file (pure
-but for reading the YAML that says where each pin was written)."""
+"""One environment's conda spec → what to ask the solvers, and where each pin was written (the
+YAML is read again only to locate a problem: a remembered solvable answer needs no line)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,24 @@ class Pin:
 
     text: str
     name: str  # conda's name, or "pip:" + pip's normalised name
-    path: str
-    line: int
-    col: int
+    key: Key  # inside the conda spec: ("dependencies", 2) or ("dependencies", 3, "pip", 0)
+
+
+class Locator:
+    """Where the values of one conda spec were written: its YAML file (the environment's, under
+    `conda_file:`, or the conda file it names), read on first use."""
+
+    def __init__(self, source: Path, shown: str, base: Key):
+        self.source, self.shown, self.base = source, shown, base
+
+    @cached_property
+    def doc(self) -> YamlDocument:
+        return load_yaml(self.source, display=self.shown)
+
+    def at(self, key: Key) -> tuple[str, int, int]:
+        """(path as shown, line, col) of the value at `key` inside the conda spec."""
+        line, col = self.doc.where((*self.base, *key))
+        return self.doc.path, line, col
 
 
 @dataclass(frozen=True)
@@ -47,7 +63,7 @@ class Request:
     pip: tuple[Pin, ...]
     notes: tuple[str, ...]  # requirements no solve can check, said once
     problems: tuple[Problem, ...]  # found before solving (a channel no image build can reach)
-    anchor: tuple[str, int, int]  # where a failure naming no pin is reported: `dependencies:`
+    where: Locator
     key: str  # of the cached answer: the spec's fingerprint and the settings
 
     @property
@@ -64,11 +80,10 @@ def requests(
 
 
 def request(spec: EnvironmentSpec, settings: SolveSettings, root: Path) -> Request:
-    doc, base = _document(spec, root)
-    conda, pip, notes = _pins(spec.conda, doc, base)
-    channels, problems = _channels(spec.conda, doc, base, settings)
+    where = _locator(spec, root)
+    conda, pip, notes = _pins(spec.conda)
+    channels, problems = _channels(spec.conda, where, settings)
     key = hashlib.sha256(f"{FORMAT}:{spec.fingerprint}:{settings.digest}".encode()).hexdigest()[:32]
-    line, col = doc.where((*base, "dependencies"))
     return Request(
         name=spec.name,
         path=display(spec.source, root),
@@ -79,40 +94,32 @@ def request(spec: EnvironmentSpec, settings: SolveSettings, root: Path) -> Reque
         pip=pip,
         notes=notes,
         problems=problems,
-        anchor=(doc.path, line, col),
+        where=where,
         key=key,
     )
 
 
-def _document(spec: EnvironmentSpec, root: Path) -> tuple[YamlDocument, Key]:
-    """The YAML the conda spec is written in, and the key of the spec inside it."""
+def _locator(spec: EnvironmentSpec, root: Path) -> Locator:
     if spec.conda_source is not None:
-        return load_yaml(spec.conda_source, display=display(spec.conda_source, root)), ()
-    return load_yaml(spec.source, display=display(spec.source, root)), ("conda_file",)
+        return Locator(spec.conda_source, display(spec.conda_source, root), ())
+    return Locator(spec.source, display(spec.source, root), ("conda_file",))
 
 
-def _pins(
-    conda: dict[str, Any], doc: YamlDocument, base: Key
-) -> tuple[tuple[Pin, ...], tuple[Pin, ...], tuple[str, ...]]:
+def _pins(conda: dict[str, Any]) -> tuple[tuple[Pin, ...], tuple[Pin, ...], tuple[str, ...]]:
     deps = conda.get("dependencies") or []
     conda_pins = [
-        _pin(doc, (*base, "dependencies", i), text, _conda_name(text))
+        Pin(printable(text.strip()), _conda_name(text), ("dependencies", i))
         for i, text in enumerate(deps)
         if isinstance(text, str)
     ]
     pip_pins, notes = [], []
     for key, text in pip_lines(conda):
         if _checkable(text):
-            pip_pins.append(_pin(doc, (*base, *key), text.split(" #")[0].strip(), f"pip:{pip_name(text)}"))
+            pip_pins.append(Pin(printable(text.split(" #")[0].strip()), f"pip:{pip_name(text)}", key))
         else:
             shown = printable(text.strip())
             notes.append(f"pip: {shown!r} not checked (options, paths and URLs are the image build's)")
     return tuple(conda_pins), tuple(pip_pins), tuple(notes)
-
-
-def _pin(doc: YamlDocument, key: Key, text: str, name: str) -> Pin:
-    line, col = doc.where(key)
-    return Pin(printable(text.strip()), name, doc.path, line, col)
 
 
 def _conda_name(text: str) -> str:
@@ -126,14 +133,12 @@ def _checkable(text: str) -> bool:
 
 
 def _channels(
-    conda: dict[str, Any], doc: YamlDocument, base: Key, settings: SolveSettings
+    conda: dict[str, Any], where: Locator, settings: SolveSettings
 ) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
     """The channels' URLs: the spec's (with `conda-forge::numpy`'s channel last), else the
     defaults. A local path or file:// URL is a problem: no image build can read it."""
     listed = [c for c in conda.get("channels") or [] if isinstance(c, str)]
-    problems = tuple(
-        _local_channel(doc, (*base, "channels", i), c) for i, c in enumerate(listed) if _local(c)
-    )
+    problems = tuple(_local_channel(where, ("channels", i), c) for i, c in enumerate(listed) if _local(c))
     prefixed = [
         p[0] for d in conda.get("dependencies") or [] if isinstance(d, str) and (p := conda_rules.parse(d))
     ]
@@ -148,7 +153,6 @@ def _local(channel: str) -> bool:
     return not (channel.startswith(("http://", "https://")) or _CHANNEL_NAME.match(channel))
 
 
-def _local_channel(doc: YamlDocument, key: Key, channel: str) -> Problem:
-    line, col = doc.where(key)
+def _local_channel(where: Locator, key: Key, channel: str) -> Problem:
     reason = "an image build cannot read it (name a channel, or an http(s) URL)"
-    return Problem(doc.path, line, col, f"channel {printable(channel)!r} is a local path: {reason}")
+    return Problem(*where.at(key), f"channel {printable(channel)!r} is a local path: {reason}")

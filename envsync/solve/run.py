@@ -85,7 +85,7 @@ def _problems(request: Request, answer: Answer) -> tuple[Problem, ...]:
     pins = request.pip if answer.manager is Manager.PIP else request.conda
     blamed = [p for p in pins if p.name in answer.blamed]
     what = _what(blamed, answer.manager)
-    where = (blamed[0].path, blamed[0].line, blamed[0].col) if blamed else request.anchor
+    where = request.where.at(blamed[0].key if blamed else ("dependencies",))
     message = f"{request.name}: {what} on {request.platform.subdir}: {answer.failure}"
     return (Problem(*where, message),)
 

@@ -142,9 +142,7 @@ def test_a_request_locates_every_pin_and_notes_what_it_cannot_check(tmp_path: Pa
         ],
     }
     asked = request(EnvironmentSpec(name="e", source=source, conda=conda), SolveSettings(), tmp_path)
-    assert [(p.name, p.line, p.col) for p in (*asked.conda, *asked.pip)] == [
-        ("python", 5, 7),
-        ("pip:requests", 7, 11),
-    ]
+    located = [(p.name, *asked.where.at(p.key)) for p in (*asked.conda, *asked.pip)]
+    assert located == [("python", "env.yml", 5, 7), ("pip:requests", "env.yml", 7, 11)]
     assert asked.channels == ("https://conda.anaconda.org/conda-forge",)
     assert len(asked.notes) == 2 and "--index-url" in asked.notes[0]
