@@ -7,6 +7,7 @@ image's name says what else a solver must assume: its Ubuntu release fixes glibc
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ class Platform:
     pip: str  # uv's --python-platform
 
 
+@functools.lru_cache(maxsize=1024)  # a repository has a few base images
 def platform_of(image: str | None, os_type: str) -> Platform:
     name = (image or "").lower()
     cuda = _CUDA.search(name)

@@ -4,6 +4,7 @@ YAML is read again only to locate a problem: a remembered solvable answer needs 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,10 +15,10 @@ from typing import Any
 from envsync.solve.platform import Platform, platform_of
 from envsync.solve.words import printable
 from envsync.spec.conda import pip_name
-from envsync.spec.document import display
 from envsync.spec.model import EnvironmentSpec
 from envsync.spec.policy import conda as conda_rules
 from envsync.spec.policy.pip import pip_lines
+from envsync.spec.policy.subject import display
 from envsync.spec.problems import Problem
 from envsync.spec.solving import NODEFAULTS, SolveSettings
 from envsync.spec.yamlio import Key, YamlDocument, load_yaml
@@ -39,12 +40,12 @@ class Locator:
     """Where the values of one conda spec were written: its YAML file (the environment's, under
     `conda_file:`, or the conda file it names), read on first use."""
 
-    def __init__(self, source: Path, shown: str, base: Key):
-        self.source, self.shown, self.base = source, shown, base
+    def __init__(self, source: Path, root: Path, base: Key):
+        self.source, self.root, self.base = source, root, base
 
     @cached_property
     def doc(self) -> YamlDocument:
-        return load_yaml(self.source, display=self.shown)
+        return load_yaml(self.source, display=display(self.source, self.root))
 
     def at(self, key: Key) -> tuple[str, int, int]:
         """(path as shown, line, col) of the value at `key` inside the conda spec."""
@@ -86,7 +87,7 @@ def request(spec: EnvironmentSpec, settings: SolveSettings, root: Path) -> Reque
     key = hashlib.sha256(f"{FORMAT}:{spec.fingerprint}:{settings.digest}".encode()).hexdigest()[:32]
     return Request(
         name=spec.name,
-        path=display(spec.source, root),
+        path=_shown(spec.source, root),
         line=spec.line,
         platform=platform_of(spec.image, spec.os_type),
         channels=channels,
@@ -99,10 +100,19 @@ def request(spec: EnvironmentSpec, settings: SolveSettings, root: Path) -> Reque
     )
 
 
+def _shown(path: Path, root: Path) -> str:
+    """`display`, by string slicing when `path` is under `root` (loading made both absolute):
+    a plan with the solvable rule makes one per environment."""
+    text, base = str(path), str(root).rstrip(os.sep) + os.sep
+    if os.sep == "/" and text.startswith(base):
+        return text[len(base) :]
+    return display(path, root)
+
+
 def _locator(spec: EnvironmentSpec, root: Path) -> Locator:
     if spec.conda_source is not None:
-        return Locator(spec.conda_source, display(spec.conda_source, root), ())
-    return Locator(spec.source, display(spec.source, root), ("conda_file",))
+        return Locator(spec.conda_source, root, ())
+    return Locator(spec.source, root, ("conda_file",))
 
 
 def _pins(conda: dict[str, Any]) -> tuple[tuple[Pin, ...], tuple[Pin, ...], tuple[str, ...]]:

@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envsync.solve.cache import AnswerCache
-from envsync.solve.conda import solve_conda
 from envsync.solve.model import Answer, Manager, Outcome
-from envsync.solve.pip import resolve_pip, uv_binary
 from envsync.solve.request import Pin, Request, requests
 from envsync.spec.model import EnvironmentSpec
 from envsync.spec.problems import Problem
@@ -35,7 +33,8 @@ def solve_specs(
     """Every spec's conda part and pip section; `update` ignores remembered answers."""
     asked, without = requests(specs, settings, root)
     cache = AnswerCache(root)
-    known = {} if update else {r.key: a for r in asked if (a := cache.get(r.key)) is not None}
+    keys = dict.fromkeys(r.key for r in asked)  # environments with the same content share one
+    known = {} if update else {k: a for k in keys if (a := cache.get(k)) is not None}
     todo = [r for r in asked if r.key not in known and not r.problems]
     fresh = _solve(todo, settings, cache) if todo else {}
     for key, answer in fresh.items():
@@ -45,6 +44,9 @@ def solve_specs(
 
 
 def _solve(todo: Sequence[Request], settings: SolveSettings, cache: AnswerCache) -> dict[str, Answer]:
+    from envsync.solve.conda import solve_conda  # only when something is to be solved
+    from envsync.solve.pip import uv_binary
+
     conda = solve_conda(todo, cache.repodata, timeout=settings.timeout)
     needing_pip = {r.key: r for r in todo if r.pip and conda[r.key].failure is None}
     if needing_pip:
@@ -56,6 +58,8 @@ def _solve(todo: Sequence[Request], settings: SolveSettings, cache: AnswerCache)
 
 
 def _pip(request: Request, conda: Answer, settings: SolveSettings, cache: AnswerCache) -> Answer:
+    from envsync.solve.pip import resolve_pip
+
     python = next((p.version for p in conda.packages if p.name == "python"), None)
     if python is None:
         return Answer(failure="a pip: section needs python among the conda dependencies", manager=Manager.PIP)

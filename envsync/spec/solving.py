@@ -7,10 +7,12 @@ channel) means `default_channels`. pip's index URL and extra index URLs, in pip'
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 DEFAULT_ALIAS = "https://conda.anaconda.org/"
@@ -44,10 +46,11 @@ class SolveSettings:
         base = self.custom_channels.get(channel) or self.channel_alias
         return (f"{base.rstrip('/')}/{channel}",)
 
-    @property
+    @cached_property
     def digest(self) -> str:
         """Equal for two settings under which every solve gives the same answer."""
-        doc = {**self.__dict__, "custom_channels": dict(self.custom_channels), "timeout": None}
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        doc = {**fields, "custom_channels": dict(self.custom_channels), "timeout": None}
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
 

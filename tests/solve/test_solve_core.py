@@ -126,6 +126,10 @@ def test_a_summary_names_the_requested_versions_then_counts() -> None:
         "e", "e.yml", 1, "linux-64", Answer(packages), requested=("python", "pip:requests", "pip:absent")
     )
     assert outcome.summary == "python 3.11.9, requests 2.32.3 (2 conda packages, 1 from pip)"
+    hostile = Outcome(
+        "e", "e.yml", 1, "linux-64", Answer((Package("python", "3.11\x1b]8;;x\x07"),)), requested=("python",)
+    )
+    assert hostile.summary == "python 3.11?]8;;x? (1 conda package)"
 
 
 def test_a_request_locates_every_pin_and_notes_what_it_cannot_check(tmp_path: Path) -> None:
