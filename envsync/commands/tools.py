@@ -57,8 +57,9 @@ _REFILL = click.FloatRange(0, min_open=True)
 @click.option(
     "--realism",
     is_flag=True,
-    help="Answer as the service may: nulls never sent, contextUris in datastore form, another "
-    "api-version in nextLink, lists lagging writes.",
+    help="Answer as the service does (docs/real-service.md): nulls never sent, condaFile as JSON "
+    "text, 201 + Location on updates, timestamp nextVersions, contextUris in datastore form, "
+    "another api-version in nextLink, registry creates polled on another origin, lagging lists.",
 )
 @click.option(
     "--list-lag-ms",

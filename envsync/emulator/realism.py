@@ -1,8 +1,16 @@
 """`--realism`: answers shaped the way the service may shape them, so a client that demands an
 exact echo of what it sent fails against the emulator too (issue: apply's read-back).
 
+Each shape below was recorded from the live service; docs/real-service.md gives the source.
+
 - Nullable fields the client never sent come back as null: a version's `description` and
-  `stage`, and `inferenceConfig.startupRoute` (new in 2025-12-01); a container's `description`.
+  `stage`, and `inferenceConfig.startupRoute` (new in 2025-12-01); a container's `description`
+  comes back `""`, its `nextVersion` a timestamp of the read (`2022-09-14-20-33-51-5820890`).
+- Environment PUTs answer 201, updates too, with a `Location` naming the resource.
+- A datastore GET carries the credentials' kind only (no `secrets`), `systemData`,
+  `serviceDataAccessAuthIdentity` and nulls; error bodies fill `additionalInfo`.
+- Registry creates answer as the registry data plane does: 202, a `null` body and a `Location`
+  on the emulator's other origin, polled to a bodiless 200 (`polls.py`).
 - `condaFile` comes back as JSON text whatever YAML was sent (the same content), and as `""`
   for a version that has none (image-only, build context, curated), as the service answers
   (docs/real-service.md).
