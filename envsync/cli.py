@@ -18,6 +18,7 @@ from envsync import __version__
 from envsync.commands.common import App
 from envsync.errors import EnvsyncError, ExitCode
 from envsync.http.redact import redact
+from envsync.text import escape
 
 
 class Cli(click.Group):
@@ -29,9 +30,10 @@ class Cli(click.Group):
             code = super().main(*args, **kwargs)
             code = ExitCode.OK if code is None else code
         except EnvsyncError as e:
+            # The last guard: messages quote names, files and endpoints' words; redacted and escaped.
             for line in e.details:
-                click.echo(redact(line), err=True)
-            click.echo(f"error: {redact(str(e))}", err=True)  # the last guard: messages are redacted
+                click.echo(escape.terminal(redact(line)), err=True)
+            click.echo(f"error: {escape.terminal(redact(str(e)))}", err=True)
             code = e.exit_code
         except click.exceptions.Exit as e:
             code = e.exit_code
@@ -42,7 +44,7 @@ class Cli(click.Group):
             click.echo("Interrupted.", err=True)
             code = ExitCode.INTERRUPTED
         except Exception as e:  # a bug: keep the traceback, make the exit distinguishable
-            click.echo(bug_report(e), err=True, nl=False)
+            click.echo(escape.lines(bug_report(e)), err=True, nl=False)
             code = ExitCode.INTERNAL
         sys.exit(int(code))
 

@@ -135,7 +135,7 @@ def test_archives_are_never_attributed_to_anyone() -> None:
 def test_pipes_in_values_do_not_break_the_markdown_table() -> None:
     report = drift.detect([GIT], applied(managed("1").with_body(description="a|b`c")), OPTS)
     row = next(line for line in drift_report.markdown(report).splitlines() if line.startswith("| `py`"))
-    assert row.count(" | ") == 4 and "a\\|b'c" in row
+    assert row.count(" | ") == 4 and '``~ description: "a\\|b`c" → "d"``' in row
 
 
 RECORDS = [

@@ -1,7 +1,7 @@
 """The package layout is the architecture: each folder one layer, dependencies pointing down.
 
 commands → (plan, apply, gitops, inventory, emulator) → (spec, config, workspace) → content →
-http → errors. A module may import its own layer or any below it, never one above; lazy imports
+http → (errors, text). A module may import its own layer or any below it, never one above; lazy imports
 inside functions count too.
 """
 
@@ -18,6 +18,7 @@ PACKAGE = Path(envsync.__file__).parent
 LAYERS: dict[str, int] = {
     "__init__": 0,
     "errors": 0,
+    "text": 0,
     "http": 1,
     "content": 2,
     "spec": 3,

@@ -37,7 +37,7 @@ def test_plain_problem_lines_and_an_unreachable_workspace() -> None:
     down = ["error: GET /subscriptions/s/.../environments: ConnectionError: [Errno 111] Connection refused"]
     body = reports.compose(Outcome("plan", "dev", 1, "", down), artifact=None, env={})
     assert (
-        "**GET /subscriptions/s/.../environments: ConnectionError: [Errno 111] Connection refused**" in body
+        "**GET /subscriptions/s/.../environments: ConnectionError: \\[Errno 111] Connection refused**" in body
     )
 
 

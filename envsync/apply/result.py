@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from envsync.plan.model import Action, Change
+from envsync.text import escape
 
 
 class Outcome(str, enum.Enum):
@@ -33,7 +34,7 @@ class ChangeResult:
     def line(self) -> str:
         ref = f"{self.change.name}:{self.change.version}"
         verb = _VERBS.get((self.change.action, self.outcome), self.outcome.value)
-        return f"{ref}: {verb}" + (f": {self.message}" if self.message else "")
+        return escape.terminal(f"{ref}: {verb}" + (f": {self.message}" if self.message else ""))
 
 
 _VERBS = {

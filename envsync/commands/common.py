@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from envsync.errors import EnvsyncError
+from envsync.text import escape
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -85,7 +86,7 @@ def open_target(app: App, target_name: str | None) -> Opened:
 
 def echo_retry(notice: RetryNotice) -> None:
     """A retry, on stderr as it starts waiting: a slow run says why it is slow."""
-    click.echo(f"envsync: {notice.line()}", err=True)
+    click.echo(f"envsync: {escape.terminal(notice.line())}", err=True)  # its reason quotes the endpoint
 
 
 def use_color(no_color: bool) -> bool:

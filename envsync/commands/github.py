@@ -10,6 +10,7 @@ import click
 
 from envsync.commands.common import App
 from envsync.errors import EnvsyncError, ExitCode
+from envsync.text import escape
 
 _BODY_FILE = click.File("r", encoding="utf-8")
 _ARTIFACT = click.option(
@@ -78,7 +79,7 @@ def github_comment_cmd(
     marker = github.plan_marker(_marker_target(app, target))
     client = github.GitHub.from_env()
     done = client.upsert_comment(pr, body_file.read(), marker=marker, note=_note("plan", artifact))
-    click.echo(f"{done.action.value} comment {done.url}")
+    click.echo(escape.terminal(f"{done.action.value} comment {done.url}"))
     return ExitCode.OK
 
 
@@ -106,9 +107,9 @@ def github_issue_cmd(
     note = _note("drift report", artifact)
     done = client.upsert_issue(title or "", body, marker=github.drift_marker(name), close=close, note=note)
     if done.url is None:
-        click.echo(f"no open drift issue for target {name}: nothing to close")
+        click.echo(escape.terminal(f"no open drift issue for target {name}: nothing to close"))
     else:
-        click.echo(f"{done.action.value} issue {done.url}")
+        click.echo(escape.terminal(f"{done.action.value} issue {done.url}"))
     return ExitCode.OK
 
 

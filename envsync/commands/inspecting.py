@@ -13,6 +13,7 @@ from envsync.commands.common import (
     open_target,
 )
 from envsync.errors import EnvsyncError, ExitCode
+from envsync.text import escape
 
 if TYPE_CHECKING:
     from envsync.plan.usage import Usage
@@ -140,7 +141,8 @@ def import_cmd(app: App, target: str | None, names: tuple[str, ...], out: Path, 
     for item in planned:
         importer.write(workspace, out, item)
         for note in item.notes:
-            click.echo(f"note: {note}", err=True)
-        click.echo(f"imported {item.version.name}:{item.version.version} → {out / item.yaml_path}")
+            click.echo(escape.terminal(f"note: {note}"), err=True)
+        ref = f"{item.version.name}:{item.version.version}"
+        click.echo(escape.terminal(f"imported {ref} → {out / item.yaml_path}"))
     click.echo(f"{len(planned)} environment{'s' * (len(planned) != 1)} imported.")
     return ExitCode.OK

@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from envsync.spec.problems import Problem, Severity
+from envsync.text.escape import command_data, command_property
 
 PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
 _COMMAND = re.compile(r"^::(error|warning|notice)(?: ([^:]*))?::(.*)$")
@@ -32,9 +34,11 @@ def annotation(problem: Problem, *, title: str, path: str | None = None) -> str:
     The message repeats the location, so the log line reads on its own as well."""
     kind = "warning" if problem.severity is Severity.WARNING else "error"
     file = path or problem.path
-    where = f"file={_property(file)},line={problem.line},col={problem.col},title={_property(title)}"
+    at = f"line={problem.line},col={problem.col}"
+    where = f"file={command_property(file)},{at},title={command_property(title)}"
     rule = f" [{problem.rule}]" if problem.rule else ""  # a policy rule's id, as validate prints it
-    return f"::{kind} {where}::{_data(f'{file}:{problem.line}:{problem.col}: {problem.message}{rule}')}"
+    message = f"{file}:{problem.line}:{problem.col}: {problem.message}{rule}"
+    return f"::{kind} {where}::{command_data(message)}"
 
 
 @dataclass(frozen=True)
@@ -122,15 +126,8 @@ def blob_url(
     server, repo = env.get("GITHUB_SERVER_URL"), env.get("GITHUB_REPOSITORY")
     if not (server and repo and commit) or commit.endswith("-dirty"):
         return None
-    return f"{server.rstrip('/')}/{repo}/blob/{commit}/{path}" + (f"#L{line}" if line else "")
-
-
-def _data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _property(value: str) -> str:
-    return _data(value).replace(":", "%3A").replace(",", "%2C")
+    # A file name may hold spaces, parentheses or `#`: quoted, it stays one link target.
+    return f"{server.rstrip('/')}/{repo}/blob/{commit}/{quote(path)}" + (f"#L{line}" if line else "")
 
 
 def _unescape(value: str) -> str:

@@ -28,6 +28,7 @@ from envsync.gitops import bodies
 from envsync.gitops.github_http import MAX_WAIT, GitHubError, checked, json_of, new_session, reason
 from envsync.http.redact import install_log_redaction, one_line, redact
 from envsync.http.session import is_loopback
+from envsync.text import escape
 
 __all__ = ["Action", "GitHub", "GitHubError", "Settings", "Upserted", "drift_marker", "plan_marker"]
 
@@ -54,11 +55,11 @@ class Upserted(NamedTuple):
 
 
 def plan_marker(target: str) -> str:
-    return f"<!-- envsync:plan target={target} -->"
+    return f"<!-- envsync:plan target={escape.html(target)} -->"
 
 
 def drift_marker(target: str) -> str:
-    return f"<!-- envsync:drift target={target} -->"
+    return f"<!-- envsync:drift target={escape.html(target)} -->"
 
 
 @dataclass(frozen=True)

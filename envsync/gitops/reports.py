@@ -8,12 +8,12 @@ envsync's one-line error. A plan with errors keeps its plan below that section.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from envsync.gitops import actions, bodies
+from envsync.text import escape
 
 _PROBLEM = re.compile(
     r"^(?P<path>[^\s:][^:]*):(?P<line>\d+):(?P<col>\d+): (?:(?P<warning>warning): )?(?P<msg>.*)$"
@@ -56,16 +56,20 @@ def failure(outcome: Outcome, env: Mapping[str, str]) -> str:
     problems, errors, other = _split(outcome.log)
     crashed = outcome.exit_code == 3
     title = "crashed" if crashed else ("found errors" if outcome.report else "failed")
-    lines = [f"### :x: envsync {outcome.command} {title} for `{outcome.target}`", ""]
+    lines = [f"### :x: envsync {outcome.command} {title} for {escape.code(outcome.target)}", ""]
     if outcome.commit:
-        lines += [f"Commit `{outcome.commit}`.", ""]
-    headline = errors[-1] if errors else f"`envsync {outcome.command}` exited with {outcome.exit_code}."
+        lines += [f"Commit {escape.code(outcome.commit)}.", ""]
+    headline = (
+        escape.markdown(errors[-1])
+        if errors
+        else f"{escape.code(f'envsync {outcome.command}')} exited with {outcome.exit_code}."
+    )
     if not errors and outcome.report and not crashed:
         headline = f"The {_WHAT.get(outcome.command, 'report')} has errors."
-    lines += [f"**{_text(headline)}**", ""]
+    lines += [f"**{headline}**", ""]
     lines += [_bullet(p, outcome.commit, env) for p in problems]
     if other and (crashed or not problems):
-        lines += ["", "```", *other[-_OTHER_LINES:], "```"]
+        lines += ["", escape.fence("\n".join(map(escape.terminal, other[-_OTHER_LINES:])))]
     lines += ["", _advice(outcome, crashed)]
     return "\n".join(lines) + "\n"
 
@@ -111,11 +115,7 @@ def _split(log: Sequence[str]) -> tuple[list[_Problem], list[str], list[str]]:
 
 
 def _bullet(problem: _Problem, commit: str | None, env: Mapping[str, str]) -> str:
-    where = f"`{problem.path}:{problem.line}:{problem.col}`"
+    where = escape.code(f"{problem.path}:{problem.line}:{problem.col}")
     link = actions.blob_url(problem.path, problem.line, commit, env)
     mark = ":warning:" if problem.warning else ":x:"
-    return f"- {mark} {f'[{where}]({link})' if link else where} {_text(problem.message)}"
-
-
-def _text(value: str) -> str:
-    return html.escape(value, quote=False)
+    return f"- {mark} {f'[{where}]({link})' if link else where} {escape.markdown(problem.message)}"

@@ -14,6 +14,7 @@ from envsync.content.fingerprint import parse_conda_text
 from envsync.errors import EnvsyncError
 from envsync.http.redact import redact_url
 from envsync.spec.references import PREFIX, BadReference, parse_reference
+from envsync.text import escape
 from envsync.workspace import Container, RemoteVersion
 
 if TYPE_CHECKING:
@@ -90,9 +91,26 @@ def inference_yaml(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def render_doc(doc: Any, fmt: str) -> str:
+    """`doc` as JSON or YAML for a terminal: workspace values never act on it (their control
+    characters and line breaks appear as the format's own escapes, so the text means the same)."""
     if fmt == "json":
-        return json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False)
+        return escape.json_text(json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False)) + "\n"
+    # No folding (width): a folded line could start with a value's `::`.
+    shown = yaml.dump(doc, Dumper=_ShownDumper, sort_keys=False, allow_unicode=True, width=2**31)
+    return escape.lines(shown)
+
+
+class _ShownDumper(yaml.SafeDumper):
+    """Double-quotes every string that holds a character a terminal could obey (or could start a
+    workflow command at a line's start), so that each stays within one escaped line."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    unsafe = not value.isprintable() or value.lstrip().startswith(":")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if unsafe else None)
+
+
+_ShownDumper.add_representer(str, _represent_str)
 
 
 # -- list ---------------------------------------------------------------------------------------
@@ -158,4 +176,4 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
 def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else ""
-    return "" if value is None else str(value)
+    return "" if value is None else escape.terminal(value)

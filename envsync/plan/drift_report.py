@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from envsync.plan.drift import DriftItem, DriftReport
+from envsync.text import escape
 
 FORMAT_VERSION = 1
 
@@ -47,23 +48,25 @@ def text(report: DriftReport) -> str:
         lines.append("")
     lines.append(summary(report))
     heal = heal_line(report)
-    return "\n".join([*lines, heal] if heal else lines) + "\n"
+    # Each line is escaped whole: a hand-edited tag's line break or escape sequence is shown.
+    return "".join(escape.terminal(line) + "\n" for line in ([*lines, heal] if heal else lines))
 
 
 def markdown(report: DriftReport) -> str:
-    head = f"### envsync drift for `{report.target}`\n\n**{summary(report)}**\n"
+    head = f"### envsync drift for {escape.code(report.target)}\n\n**{escape.markdown(summary(report))}**\n"
     if not report.items:
         return head
     rows = [
-        f"| `{i.name}` | {i.version or '–'} | {i.kind.value} | {'yes' if i.healable else 'no'} | "
-        + "<br>".join([_cell(i.message), *(f"`{_cell(line, code=True)}`" for line in _value_lines(i))])
+        f"| {escape.code(i.name, table=True)} | {escape.markdown(i.version or '–')} | {i.kind.value} | "
+        f"{'yes' if i.healable else 'no'} | "
+        + "<br>".join([escape.markdown(i.message), *(escape.code(v, table=True) for v in _value_lines(i))])
         + " |"
         for i in report.items
     ]
     table = "\n| environment | version | kind | healable | what (workspace → git) |\n|---|---|---|---|---|\n"
-    heal = heal_line(report)
+    heal = escape.markdown(heal_line(report))
     if report.healable:
-        heal = f"To heal the {len(report.healable)} healable finding(s): `{heal_command(report)}`"
+        heal = f"To heal the {len(report.healable)} healable finding(s): {escape.code(heal_command(report))}"
     return head + table + "\n".join(rows) + f"\n\n{heal}\n"
 
 
@@ -103,9 +106,3 @@ def _value_lines(item: DriftItem) -> Iterator[str]:
 def _short(value: Any, width: int = 100) -> str:
     shown = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
     return shown if len(shown) <= width else shown[: width - 1] + "…"
-
-
-def _cell(text: str, *, code: bool = False) -> str:
-    """Table-cell safe: a pipe would end the cell, a newline the row, a backtick a code span."""
-    safe = text.replace("|", "\\|").replace("\n", " ")
-    return safe.replace("`", "'") if code else safe

@@ -7,6 +7,7 @@ from typing import Any
 
 from envsync.plan.model import Plan
 from envsync.spec.problems import Problem, Severity, Suppressed, problem_json, suppressed_json
+from envsync.text import escape
 
 MARKDOWN_ROWS = 50  # a comment has a size cap, and the plan's own changes must fit too
 
@@ -16,7 +17,7 @@ def text_lines(plan: Plan) -> list[str]:
     findings are left out: they were reviewed where they are written (JSON lists them)."""
     if not plan.problems:
         return []
-    return [f"Policy ({plan.target}):", *(f"  {line(p)}" for p in plan.problems), ""]
+    return [f"Policy ({escape.terminal(plan.target)}):", *(f"  {line(p)}" for p in plan.problems), ""]
 
 
 def line(problem: Problem) -> str:
@@ -24,7 +25,7 @@ def line(problem: Problem) -> str:
     whether apply may run."""
     rule = f" [{problem.rule}]" if problem.rule else ""
     where = f"{problem.path}:{problem.line}:{problem.col}"
-    return f"{where}: {problem.severity.value}: {problem.message}{rule}"
+    return escape.terminal(f"{where}: {problem.severity.value}: {problem.message}{rule}")
 
 
 def markdown(plan: Plan, *, limit: int = MARKDOWN_ROWS) -> str:
@@ -33,8 +34,8 @@ def markdown(plan: Plan, *, limit: int = MARKDOWN_ROWS) -> str:
         return ""
     ordered = sorted(plan.problems, key=lambda p: p.severity is not Severity.ERROR)
     rows = [
-        f"- {'❌' if p.severity is Severity.ERROR else '⚠️'} `{p.path}:{p.line}:{p.col}` "
-        f"**{p.rule or 'envsync'}**: {p.message}"
+        f"- {'❌' if p.severity is Severity.ERROR else '⚠️'} {escape.code(f'{p.path}:{p.line}:{p.col}')} "
+        f"**{escape.markdown(p.rule or 'envsync')}**: {escape.markdown(p.message)}"
         for p in ordered[:limit]
     ]
     if len(ordered) > limit:

@@ -11,6 +11,7 @@ from envsync import __version__
 from envsync.plan import findings
 from envsync.plan.diff import tag_changes
 from envsync.plan.model import Action, Change, Plan
+from envsync.text import escape
 
 FORMAT_VERSION = 1
 
@@ -85,7 +86,7 @@ def summary(plan: Plan, pruning: Pruning = NO_PRUNE) -> str:
 def text(plan: Plan, *, verbose: bool = False, color: bool = False, pruning: Pruning = NO_PRUNE) -> str:
     style: Style = _click_style if color else _plain
     shown = [c for c in plan.changes if verbose or c.action is not Action.NOOP]
-    lines = [f"Target: {plan.target}", ""]
+    lines = [f"Target: {escape.terminal(plan.target)}", ""]
     for change in shown:
         lines += _block(change, style, pruning)
         lines.append("")
@@ -96,15 +97,16 @@ def text(plan: Plan, *, verbose: bool = False, color: bool = False, pruning: Pru
             f"{plan.records_to_write} unchanged environment(s) lack an up-to-date last-applied record; "
             "apply writes it (no version changes), so later plans need not read their versions."
         )
-    return "\n".join(lines) + "\n"
+    # Plain lines are escaped here, all at once; coloured ones before their colour is added.
+    return (escape.block(lines) if style is _plain else "\n".join(lines)) + "\n"
 
 
 def markdown(plan: Plan) -> str:
     """The whole plan for a pull-request comment: one <details> block per change. Posting cuts
     it to GitHub's limit between those blocks (`gitops.bodies`)."""
-    head = f"### envsync plan for `{plan.target}`\n\n**{summary(plan)}**\n"
+    head = f"### envsync plan for {escape.code(plan.target)}\n\n**{summary(plan)}**\n"
     if plan.commit:
-        head += f"\nCommit `{plan.commit}`.\n"
+        head += f"\nCommit {escape.code(plan.commit)}.\n"
     head += findings.markdown(plan)
     return head + "".join(_markdown_section(c) for c in plan.changes if c.action is not Action.NOOP)
 
@@ -132,20 +134,22 @@ def _change_json(change: Change) -> dict[str, Any]:
 
 def _markdown_section(change: Change) -> str:
     heading = NO_PRUNE.title(change) if change.action is Action.ORPHAN else _TITLES[change.action]
-    title = f"{change.action.symbol} <code>{change.name}:{change.version}</code> {heading}"
-    lines = "\n".join(_details(change, _plain))
-    source = f"\n\n`{change.source}`" if change.source else ""
-    return f"\n<details><summary>{title}</summary>{source}\n\n```diff\n{lines}\n```\n</details>\n"
+    name = escape.html(f"{change.name}:{change.version}")
+    title = f"{change.action.symbol} <code>{name}</code> {escape.html(heading)}"
+    lines = escape.block(_details(change, _plain))
+    source = f"\n\n{escape.code(change.source)}" if change.source else ""
+    return f"\n<details><summary>{title}</summary>{source}\n\n{escape.fence(lines, 'diff')}\n</details>\n"
 
 
 def _block(change: Change, style: Style, pruning: Pruning) -> list[str]:
     title = pruning.title(change) if change.action is Action.ORPHAN else _title(change)
     head = f"{change.action.symbol} {change.name}:{change.version}  ({title})"
     source = f"  {change.source}" if change.source else ""
-    if style is _plain:  # no colour: 10,000 new environments print 90,000 lines
+    if style is _plain:  # no colour: 10,000 new environments print 90,000 lines, escaped by `text`
         return [head + source, *("    " + line for line in _details(change, _plain))]
-    return [style(head, _COLOURS[change.action]) + source] + [
-        "    " + _colour_line(line, style) for line in _details(change, _plain)
+    # Each line is escaped whole: a value's line break or escape sequence is shown, never obeyed.
+    return [style(escape.terminal(head), _COLOURS[change.action]) + escape.terminal(source)] + [
+        "    " + _colour_line(escape.terminal(line), style) for line in _details(change, _plain)
     ]
 
 

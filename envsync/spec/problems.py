@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 
 from envsync.spec.yamlio import Key, YamlDocument
+from envsync.text import escape
 
 # Placeholders that templating tools fill in before az ml sees the file: Jinja/azureml-assets
 # `{{...}}`, envsubst `${...}`, sed-style `<VERSION>` (INDEX.md "Things the corpus shows" 6).
@@ -43,7 +44,7 @@ class Problem:
     def __str__(self) -> str:
         prefix = "warning: " if self.severity is Severity.WARNING else ""
         suffix = f" [{self.rule}]" if self.rule else ""
-        return f"{self.path}:{self.line}:{self.col}: {prefix}{self.message}{suffix}"
+        return escape.terminal(f"{self.path}:{self.line}:{self.col}: {prefix}{self.message}{suffix}")
 
 
 def verdict(problems: Iterable[Problem], suppressed: Iterable[Suppressed]) -> Verdict:

@@ -20,6 +20,7 @@ from envsync.http.redact import redact_url
 from envsync.spec.conda import check_conda
 from envsync.spec.problems import TEMPLATE_HINT, Finding, Problem, Report, is_templated, with_hint, yaml_kind
 from envsync.spec.yamlio import Key, YamlDocument, YamlError, load_yaml
+from envsync.text.escape import has_control
 
 ReadFile = Callable[[Path], str]
 SourceText = Callable[[Key], str | None]
@@ -81,6 +82,11 @@ def tags_of(report: Report, tags: Any, source: SourceText) -> dict[str, str]:
     for key, value in tags.items():
         if not isinstance(key, str):
             report.error(("tags", str(key)), f"tag name {key} must be a string: quote it", at_key=True)
+        elif has_control(key):
+            why = f"tag name {key!r} holds a control character or line break"
+            report.error(("tags", key), why, at_key=True)
+        elif isinstance(value, str) and has_control(value):
+            report.error(("tags", key), f"tag '{key}' holds a control character or line break: {value!r}")
         elif isinstance(value, str):
             found[key] = value
         elif isinstance(value, (bool, int, float)):
