@@ -14,7 +14,7 @@ from envsync.errors import ConfigError
 from envsync.spec.policy.settings import DEFAULT_POLICY, Policy, tightened, top_level
 from envsync.spec.schemas import validator
 from envsync.spec.solving import SolveSettings, solve_settings
-from envsync.spec.yamlio import Key, YamlDocument, YamlError, load_yaml
+from envsync.spec.yamlio import MAX_BYTES, Key, YamlDocument, YamlError, load_yaml
 
 CONFIG_FILE = "envsync.yaml"
 DEFAULT_GLOBS = ("environments/**/*.yml", "environments/**/*.yaml")
@@ -112,9 +112,12 @@ def load(root: Path) -> Config:
     """Read `root/envsync.yaml` if there is one; every field has a default."""
     path = root / CONFIG_FILE
     if not path.exists():
-        return Config(root=root, targets={LOCAL: _local(root, DEFAULT_DB)})
+        local = _local(root, DEFAULT_DB)
+        _check_local_path(root, local, f"target {LOCAL}")
+        return Config(root=root, targets={LOCAL: local})
     try:
-        text: bytes | None = path.read_bytes()
+        with path.open("rb") as f:  # capped: load_yaml words the error for a larger file
+            text: bytes | None = f.read(MAX_BYTES + 1)
         source: str | None = text.decode("utf-8-sig") if text is not None else None
     except (OSError, UnicodeDecodeError):
         text = source = None  # load_yaml reads it again and words the error
@@ -185,8 +188,15 @@ def _policies(raw: dict[str, Any], doc: YamlDocument) -> dict[str, Policy]:
 
 def _build(root: Path, raw: dict, path: Path, doc: YamlDocument) -> Config:  # type: ignore[type-arg]
     targets = {LOCAL: _local(root, DEFAULT_DB)}
+    _check_local_path(root, targets[LOCAL], f"target {LOCAL}")
     for name, t in (raw.get("targets") or {}).items():
+        _check_endpoint(t.get("endpoint"), ("targets", name, "endpoint"), doc)
+        _check_globs(t.get("environments"), ("targets", name, "environments"), doc)
         targets[name] = _target(root, name, t)
+        line, col = doc.where(("targets", name, "path") if "path" in t else ("targets", name))
+        _check_local_path(root, targets[name], f"{CONFIG_FILE}:{line}:{col}: targets.{name}")
+    for key in ("environments", "references"):
+        _check_globs(raw.get(key), (key,), doc)
     default = raw.get("default_target", LOCAL)
     if default not in targets:
         raise ConfigError(f"{CONFIG_FILE}: default_target '{default}' is not a configured target")
@@ -203,6 +213,51 @@ def _build(root: Path, raw: dict, path: Path, doc: YamlDocument) -> Config:  # t
         source=path,
         policies=_policies(raw, doc),
         solve=solve_settings(raw.get("solve")),
+    )
+
+
+def _check_endpoint(endpoint: str | None, key: Key, doc: YamlDocument) -> None:
+    """A repository may point its token only at an Azure cloud's ARM or at loopback: elsewhere,
+    the runner's environment decides (ENVSYNC_ARM_ENDPOINT), not a pull request."""
+    from envsync.http.clouds import ARM_ENDPOINTS, may_come_from_a_file
+    from envsync.http.redact import redact_url
+
+    if endpoint is None or may_come_from_a_file(endpoint):
+        return
+    line, col = doc.where(key)
+    where = f"{CONFIG_FILE}:{line}:{col}: {'.'.join(map(str, key))}"
+    raise ConfigError(
+        f"{where}: '{redact_url(endpoint)}' is neither an Azure cloud's ARM endpoint "
+        f"({', '.join(ARM_ENDPOINTS)}) nor loopback; set any other endpoint in the runner's "
+        "environment as ENVSYNC_ARM_ENDPOINT"
+    )
+
+
+def _check_globs(value: str | list[str] | None, key: Key, doc: YamlDocument) -> None:
+    """Globs are relative to the repository root and stay in it: no absolute path, no `..`."""
+    from envsync.spec.files import is_walkable
+
+    for i, glob in enumerate(_globs(value, ())):
+        if not is_walkable([glob]):
+            line, col = doc.where((*key, i) if isinstance(value, list) else key)
+            raise ConfigError(
+                f"{CONFIG_FILE}:{line}:{col}: {'.'.join(map(str, key))}: glob '{glob}' leaves the "
+                "repository: write it relative to the repository root, without '..'"
+            )
+
+
+def _check_local_path(root: Path, target: Target, where: str) -> None:
+    """A local target's SQLite file is written inside the repository, a committed `.envsync`
+    symlink notwithstanding (ENVSYNC_DB, the runner's word, may name any place)."""
+    from envsync.content.confine import inside
+
+    from_env = target.name == LOCAL and bool(os.environ.get("ENVSYNC_DB"))
+    if target.kind != LOCAL or target.path is None or from_env or inside(target.path, root):
+        return
+    shown = target.path.relative_to(root) if target.path.is_relative_to(root) else target.path
+    raise ConfigError(
+        f"{where}: '{shown}' resolves outside the repository (a symlink out of it?): a local "
+        "target's file must be inside it (ENVSYNC_DB may name another place)"
     )
 
 

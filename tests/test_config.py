@@ -32,7 +32,7 @@ environments: envs/*.yml
 default_target: dev
 targets:
   dev: {type: azureml, subscription_id: s, resource_group: rg, workspace: ws-dev, endpoint: "http://127.0.0.1:1"}
-  scratch: {type: local, path: /tmp/x.db}
+  scratch: {type: local, path: scratch/x.db}
 concurrency: 4
 ignore_tags: [costcenter]
 exclude: [old]
@@ -46,7 +46,7 @@ protected: [base]
     assert dev.arm_id.endswith(
         "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws-dev"
     )
-    assert config.target("scratch").path == Path("/tmp/x.db")
+    assert config.target("scratch").path == tmp_path / "scratch" / "x.db"
     assert config.target_names() == ["dev", "scratch"]
     assert (config.concurrency, config.ignore_tags, config.exclude, config.protected) == (
         4,

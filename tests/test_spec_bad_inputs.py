@@ -59,7 +59,7 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
 CASES = [
     # -- not loadable as YAML at all
     Case("malformed-yaml", env("name: e\nimage: [a, b\n"), "environments/e.yml:3:1", "invalid YAML"),
-    Case("alias-bomb", env(BOMB), "environments/e.yml:1:1", "alias bomb"),
+    Case("alias-bomb", env(BOMB), "environments/e.yml:5:4", "alias bomb"),
     Case(
         "over-1-MiB",
         env("name: e\n" + IMG + "# " + "x" * (1024 * 1024) + "\n"),

@@ -11,6 +11,7 @@ import click
 from envsync.commands.common import App, echo_retry
 from envsync.errors import EnvsyncError, ExitCode
 from envsync.http.redact import one_line, redact
+from envsync.text import escape
 from envsync.workspace.preflight import Check, failed, local_store, passed
 
 if TYPE_CHECKING:
@@ -110,5 +111,4 @@ def _json(sections: list[tuple[str, list[Check]]], ok: bool) -> str:
 
 def _safe(text: str) -> str:
     """One line, no credentials, no terminal control characters (endpoint and repository text)."""
-    flat = one_line(redact(text), 700)
-    return "".join(ch if ch.isprintable() else "?" for ch in flat)
+    return escape.terminal(one_line(redact(text), 700))

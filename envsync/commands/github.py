@@ -47,8 +47,10 @@ def _default_target(root: Path) -> str | None:
     """default_target read from an envsync.yaml that is valid YAML but not a valid config."""
     import yaml
 
+    from envsync.content.fingerprint import safe_load
+
     try:
-        doc = yaml.safe_load((root / "envsync.yaml").read_text(encoding="utf-8"))
+        doc = safe_load((root / "envsync.yaml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     found = doc.get("default_target", "local") if isinstance(doc, dict) else "local"

@@ -122,5 +122,8 @@ def normalize_inference_config(config: Mapping[str, Any] | None) -> dict[str, An
 
 
 def safe_load(text: str) -> Any:
-    """`yaml.safe_load`, through libyaml when available."""
-    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader or CSafeLoader only
+    """`yaml.safe_load`, through libyaml when available, bounded in depth and in alias expansion
+    (`content.yamlbound`; past a bound, a yaml.YAMLError like any other unloadable text)."""
+    from envsync.content import yamlbound
+
+    return yamlbound.load(text)

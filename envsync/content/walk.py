@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pathspec
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from envsync.errors import SpecError
 
@@ -52,8 +53,9 @@ def _read_ignore(path: Path, name: str) -> _Spec | None:
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(f"build context: cannot read {name}: {e}") from e
     patterns = [p for n, line in enumerate(lines, 1) if (p := _pattern(line, f"{name}:{n}")) is not None]
-    # IgnoreFile.is_file_excluded: an ignore file without patterns excludes nothing.
-    return pathspec.PathSpec(patterns) if patterns else None
+    # IgnoreFile.is_file_excluded: an ignore file without patterns excludes nothing. RE2 matches
+    # in linear time: Python's re backtracks exponentially on a line of many `*` (a hung plan).
+    return pathspec.PathSpec(patterns, backend="re2") if patterns else None
 
 
 def _pattern(line: str, where: str) -> pathspec.Pattern | None:
@@ -78,18 +80,7 @@ def _pattern(line: str, where: str) -> pathspec.Pattern | None:
     return pattern if pattern.include is not None else None
 
 
-def _pattern_class() -> Callable[[str], pathspec.Pattern]:
-    try:
-        from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
-    except ImportError:  # pathspec < 1.0 has it under its old name
-        from pathspec.patterns.gitwildmatch import GitWildMatchPattern
-
-        old: Callable[[str], pathspec.Pattern] = GitWildMatchPattern
-        return old
-    return GitIgnoreSpecPattern
-
-
-_PATTERN_CLASS = _pattern_class()
+_PATTERN_CLASS: Callable[[str], pathspec.Pattern] = GitIgnoreSpecPattern
 _NO_OP = re.compile(r"!?/(\*\*/)*")
 
 

@@ -192,11 +192,30 @@ def glob_match(path: str, pattern: str) -> bool:
 
 
 def _match(parts: tuple[str, ...], pats: tuple[str, ...]) -> bool:
-    if not pats:
-        return not parts
-    if pats[0] == "**":
-        return _match(parts, pats[1:]) or (bool(parts) and _match(parts[1:], pats))
-    return bool(parts) and fnmatch.fnmatchcase(parts[0], pats[0]) and _match(parts[1:], pats[1:])
+    # The set of pattern positions reached after each folder: time bounded by parts x patterns
+    # (trying each `**` both ways recursively is exponential in their number).
+    states = _past_stars({0}, pats)
+    for part in parts:
+        reached = {j + (pats[j] != "**") for j in states if j < len(pats) and _segment(part, pats[j])}
+        states = _past_stars(reached, pats)
+        if not states:
+            return False
+    return len(pats) in states
+
+
+def _segment(part: str, pat: str) -> bool:
+    return pat == "**" or fnmatch.fnmatchcase(part, pat)
+
+
+def _past_stars(states: set[int], pats: tuple[str, ...]) -> set[int]:
+    """`states` plus every position after a run of `**` (which may match no folder)."""
+    found, pending = set(states), list(states)
+    while pending:
+        j = pending.pop()
+        if j < len(pats) and pats[j] == "**" and j + 1 not in found:
+            found.add(j + 1)
+            pending.append(j + 1)
+    return found
 
 
 def prefix_of(top: Path, root: Path) -> str:

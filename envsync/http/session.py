@@ -7,7 +7,6 @@ environment and always verify TLS.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ import requests
 
 from envsync.errors import WorkspaceError
 from envsync.http.caps import CappedAdapter
+from envsync.http.clouds import is_loopback as is_loopback  # re-exported: callers import it from here
 from envsync.http.redact import redact
 from envsync.http.throttle import Limits
 
@@ -98,16 +98,6 @@ class HttpOptions:
 
     def limits(self) -> Limits:
         return Limits(self.read_bucket, self.read_refill, self.write_bucket, self.write_refill)
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_endpoint(url: str) -> str:

@@ -63,7 +63,7 @@ def read(container: Container) -> Record | None:
         if doc.get("v") != RECORD_VERSION:
             return None
         return Record(str(doc["version"]), str(doc["fingerprint"]), str(doc["mutable"]))
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):  # a tag edited by hand
         return None
 
 

@@ -16,13 +16,22 @@ def write(plan: Plan, path: Path) -> None:
     path.write_text(render.to_json(plan), encoding="utf-8")
 
 
+MAX_BYTES = 256 * 1024 * 1024  # a plan of 10,000 new environments is some 15 MiB
+
+
 def read(path: Path) -> Plan:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise EnvsyncError(f"{path}: over {MAX_BYTES // 2**20} MiB: not a plan file envsync wrote")
+        doc = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise EnvsyncError(f"{path}: plan file not found") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise EnvsyncError(f"{path}: not a readable plan file ({e})") from None
+    except RecursionError:
+        raise EnvsyncError(f"{path}: not a readable plan file (nested too deeply)") from None
     if not isinstance(doc, dict) or doc.get("format_version") != render.FORMAT_VERSION:
         found = doc.get("format_version") if isinstance(doc, dict) else None
         raise EnvsyncError(

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from envsync.solve.model import Outcome
 from envsync.solve.run import SolveRun
 from envsync.spec.problems import Problem, problem_json
+from envsync.text import escape
 
 Annotate = Callable[[Problem], str]
 
@@ -20,17 +21,20 @@ def text(run: SolveRun, *, annotate: Annotate | None = None, locks: Sequence[str
         lines += _lines(outcome, annotate)
     lines.append(summary(run))
     if locks is not None:
-        lines += [f"{len(locks)} lock file{'s' * (len(locks) != 1)} written", *(f"  {p}" for p in locks)]
+        written = f"{len(locks)} lock file{'s' * (len(locks) != 1)} written"
+        lines += [written, *(f"  {escape.terminal(p)}" for p in locks)]
     return "\n".join(lines) + "\n"
 
 
 def _lines(outcome: Outcome, annotate: Annotate | None) -> list[str]:
-    notes = [f"{outcome.path}:{outcome.line}:1: note: {outcome.name}: {n}" for n in outcome.notes]
+    # Names and notes quote the repository's specs and the solver's words: escaped for the log.
+    where = f"{outcome.path}:{outcome.line}:1"
+    notes = [escape.terminal(f"{where}: note: {outcome.name}: {n}") for n in outcome.notes]
     if outcome.problems:
         return [*(annotate(p) if annotate else str(p) for p in outcome.problems), *notes]
     cached = " (remembered)" if outcome.cached else ""
     head = f"{outcome.path}:{outcome.line}:1: {outcome.name}: solvable on {outcome.platform}{cached}"
-    return [f"{head}: {outcome.summary}", *notes]
+    return [escape.terminal(f"{head}: {outcome.summary}"), *notes]
 
 
 def summary(run: SolveRun) -> str:

@@ -78,7 +78,7 @@ def load_file(
         report.add(finding)
     spec = _resolve(report, path, text, root, read_file, policies, digests)
     identity, at = rules.identity(doc.data), doc.where(("name",))
-    return Loaded(spec, tuple(report.problems), identity, at, rules.inputs(doc.data, path.parent))
+    return Loaded(spec, tuple(report.problems), identity, at, rules.inputs(doc.data, path.parent, root))
 
 
 ANONYMOUS_NAME = "CliV2AnonymousEnvironment"  # the name az ml gives an environment a job defines
@@ -118,9 +118,9 @@ def _resolve(
     conda, conda_source, conda_doc = None, None, None
     if "conda_file" in data and "build" not in data:
         conda, conda_source, conda_doc = rules.resolve_conda(
-            report, data["conda_file"], base, display=shown, read_file=read_file
+            report, data["conda_file"], base, root=root, display=shown, read_file=read_file
         )
-    build = rules.resolve_build(report, data.get("build"), base)
+    build = rules.resolve_build(report, data.get("build"), base, root)
     if report.has_errors:
         return None
     built, files = with_digest(report, build, path, digests)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 SKIP_DIRS = frozenset({".git", ".venv", "node_modules", ".envsync"})
 
@@ -49,6 +50,15 @@ class RepoFiles:
     @cached_property
     def _matched(self) -> dict[tuple[str, ...], tuple[str, ...]]:
         return {}
+
+    def is_plain(self, name: str) -> bool:
+        """Whether root-relative `name` is a file the walk found that is no symlink: reached
+        through no symlinked folder either (the walk enters none), so inside the root."""
+        return name in self._names and name not in self.links
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(self.files)
 
     def yaml_files(self) -> list[str]:
         return [f for f in self.files if f.endswith((".yml", ".yaml"))]
@@ -110,6 +120,21 @@ def walk(root: Path) -> RepoFiles:
     return RepoFiles(root, tuple(files), frozenset(dirs), tuple(sorted(skipped)), frozenset(links))
 
 
+OUTSIDE = "resolves outside the repository (a symlink out of it?): it must be inside the repository"
+
+
+def confined(path: Path, root: Path, files: RepoFiles | None) -> bool:
+    """Whether `path` (absolute, under `root` as written) is inside `root` once symlinks are
+    resolved. A file the walk found that is no symlink is; anything else is resolved (as few as
+    possible: ten thousand files cost a lookup each, not a realpath)."""
+    text, base = str(path), f"{root}/"
+    if files is not None and text.startswith(base) and files.is_plain(text[len(base) :]):
+        return True
+    from envsync.content.confine import inside
+
+    return inside(path, root)
+
+
 def walk_order(path: str) -> tuple[tuple[int, str], ...]:
     """os.walk's order, top down: a folder's files first, then its sub-folders, each sorted."""
     *folders, name = path.split("/")
@@ -132,18 +157,30 @@ def is_walkable(globs: Sequence[str]) -> bool:
 
 class _Glob:
     """A glob as `Path.glob` reads it, compiled to one regex over root-relative POSIX paths:
-    `*`, `?` and `[...]` stay within a folder, a `**` segment is any depth (zero included)."""
+    `*`, `?` and `[...]` stay within a folder, a `**` segment is any depth (zero included).
+
+    Python's regexes backtrack on several `*` in a folder's name (polynomial in the name's length
+    per `*`) or several `**` (in the depth per `**`), and a pull request writes both the globs
+    and the file names. RE2 never backtracks but costs ten times as much per call, so it
+    matches only globs beyond the simple shapes (the defaults are simple)."""
 
     def __init__(self, pattern: str):
         parts = [p for p in pattern.split("/") if p not in ("", ".")]
+        self.regex: Any = None
         if not parts or parts[-1] == "**":  # Path.glob yields only folders for a trailing **
-            self.regex = re.compile(r"(?!)")
             return
         regex = "".join("(?:[^/]+/)*" if p == "**" else _segment(p) + "/" for p in parts[:-1])
-        self.regex = re.compile(regex + _segment(parts[-1]) + r"\Z", re.DOTALL)
+        regex += _segment(parts[-1])
+        stars = sum(p == "**" for p in parts)
+        if stars <= 2 and all(p.count("*") <= 1 for p in parts if p != "**"):
+            self.regex = re.compile(regex + r"\Z", re.DOTALL)
+        else:
+            import re2
+
+            self.regex = re2.compile("(?s)" + regex + r"\z")
 
     def match(self, path: str) -> bool:
-        return self.regex.match(path) is not None
+        return self.regex is not None and self.regex.match(path) is not None
 
 
 def _segment(part: str) -> str:

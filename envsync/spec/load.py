@@ -121,14 +121,30 @@ def load_all(
     """
     root = absolute(config.root)
     policies = config.policies
-    loaded = {p: _cached_load(p, root, policies, cache) for p in find_spec_files(config, paths, files)}
+    found, outside = _confined(find_spec_files(config, paths, files), root, files)
+    loaded = {p: _cached_load(p, root, policies, cache) for p in found}
     if cache is not None:
         cache.flush()
     inputs = _inputs(loaded)
     kept = {p: one for p, one in loaded.items() if p not in inputs}
-    problems = {p for one in kept.values() for p in one.problems} | set(_duplicates(kept, root))
+    problems = {p for one in kept.values() for p in one.problems} | {*_duplicates(kept, root), *outside}
     specs = tuple(one.spec for one in kept.values() if one.spec is not None)
     return LoadResult(specs=specs, problems=tuple(sorted(problems)))
+
+
+def _confined(paths: list[Path], root: Path, files: RepoFiles | None) -> tuple[list[Path], list[Problem]]:
+    """The environment files inside the repository, and a problem for each one that resolves
+    outside it (a committed symlink out, a path given beyond the root), which is never read."""
+    from envsync.spec.files import OUTSIDE, confined
+
+    kept: list[Path] = []
+    outside: list[Problem] = []
+    for path in paths:
+        if confined(path, root, files):
+            kept.append(path)
+        else:
+            outside.append(Problem(display(path, root), 1, 1, OUTSIDE))
+    return kept, outside
 
 
 def _cached_load(path: Path, root: Path, policies: Policies, cache: SpecCache | None) -> Loaded:

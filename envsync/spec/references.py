@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envsync.spec.files import RepoFiles, is_walkable, walk_order, yaml_files_under
+from envsync.spec.files import OUTSIDE, RepoFiles, confined, is_walkable, walk_order, yaml_files_under
 from envsync.spec.load import load_inline
 from envsync.spec.pipelines import step_environments
 from envsync.spec.problems import TEMPLATE_HINT, Problem, is_templated
@@ -145,11 +145,12 @@ def reference_files(
             return files.matching(globs)
         environments = set(files.matching_names(environment_globs))
         others = sorted((f for f in files.yaml_files() if f not in environments), key=walk_order)
-        return [p for p in (files.root / f for f in others) if _mentions(p)]
+        return [p for p in (files.root / f for f in others) if confined(p, root, files) and _mentions(p)]
     if globs:
         return sorted({p for g in globs for p in root.glob(g) if p.is_file()})
     resolved = {p.resolve() for g in environment_globs for p in root.glob(g)}
-    return [p for p in yaml_files_under(root) if p.resolve() not in resolved and _mentions(p)]
+    found = (p for p in yaml_files_under(root) if p.resolve() not in resolved)
+    return [p for p in found if confined(p, root, None) and _mentions(p)]
 
 
 def _mentions(path: Path) -> bool:
@@ -165,6 +166,9 @@ def load_references(root: Path, paths: Iterable[Path]) -> Found:
     problems: list[Problem] = []
     for path in paths:
         shown = _relative(path, root)
+        if not confined(path, root, None):  # never read: it may be the runner's token cache
+            problems.append(Problem(shown, 1, 1, OUTSIDE))
+            continue
         try:
             doc = load_yaml(path, display=shown)
         except YamlError as e:

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from envsync.content.confine import inside, lexically_inside
 from envsync.content.fingerprint import SafeLoader, normalize_dockerfile_path
 from envsync.http.redact import redact_url
 from envsync.spec.conda import check_conda
@@ -100,10 +101,16 @@ def tags_of(report: Report, tags: Any, source: SourceText) -> dict[str, str]:
 
 
 def resolve_conda(
-    report: Report, value: Any, base: Path, *, display: Callable[[Path], str], read_file: ReadFile | None
+    report: Report,
+    value: Any,
+    base: Path,
+    *,
+    root: Path,
+    display: Callable[[Path], str],
+    read_file: ReadFile | None,
 ) -> tuple[Any, Path | None, YamlDocument | None]:
     """(parsed conda spec, conda file or None, its document); conda problems are located in
-    the conda file."""
+    the conda file. A conda file outside `root` is an error, and is never read."""
     if isinstance(value, dict):
         for f in check_conda(value):
             report.add(Finding(("conda_file", *f.key), f.message, f.severity, f.at_key))
@@ -111,6 +118,9 @@ def resolve_conda(
     if not isinstance(value, str):
         return None, None, None
     path = conda_path(value, base)
+    if not confined(path, root, on_disk=read_file is None):
+        report.error(("conda_file",), f"conda file '{value}' is outside the repository: it must be inside it")
+        return None, None, None
     if value.startswith(LEGACY_FILE_PREFIX):
         report.warn(
             ("conda_file",),
@@ -127,8 +137,15 @@ def resolve_conda(
     return doc.data, path, doc
 
 
+def confined(path: Path, root: Path, *, on_disk: bool = True) -> bool:
+    """Whether `path` is inside `root`: symlinks resolved for a file on disk, `..` folded for one
+    read from git (where no link is followed)."""
+    return inside(path, root) if on_disk else lexically_inside(path, root)
+
+
 def conda_path(value: str, base: Path) -> Path:
-    """The conda file `value` names: relative to the YAML's folder (escaping it is legitimate)."""
+    """The conda file `value` names: relative to the YAML's folder (escaping that folder is
+    legitimate, escaping the repository is not: `confined`)."""
     relative = value[len(LEGACY_FILE_PREFIX) :] if value.startswith(LEGACY_FILE_PREFIX) else value
     return Path(os.path.normpath(base / relative))
 
@@ -166,8 +183,9 @@ def context_folder(build: dict[str, Any], base: Path) -> Path | None:
     return Path(os.path.normpath(base / raw))
 
 
-def resolve_build(report: Report, build: Any, base: Path) -> tuple[str, str] | None:
-    """(context folder or URL, dockerfile path) once the context and its Dockerfile check out."""
+def resolve_build(report: Report, build: Any, base: Path, root: Path) -> tuple[str, str] | None:
+    """(context folder or URL, dockerfile path) once the context and its Dockerfile check out;
+    a context outside `root` is an error, and is never listed or hashed."""
     if not isinstance(build, dict):
         return None
     key: Key = ("build", "path" if "path" in build else "local_path")
@@ -188,6 +206,9 @@ def resolve_build(report: Report, build: Any, base: Path) -> tuple[str, str] | N
         report.error(key, f"build context '{shown}': only local folders and http(s) URLs are supported")
         return None
     folder = Path(os.path.normpath(base / raw))
+    if not confined(folder, root):
+        report.error(key, f"build context '{raw}' is outside the repository: it must be inside it")
+        return None
     if not _is_context(report, key, raw, folder):
         return None
     df_key: Key = ("build", "dockerfile_path") if "dockerfile_path" in build else key
@@ -255,11 +276,12 @@ def identity(data: dict[str, Any]) -> tuple[str, str | None] | None:
     return name, str(version) if ok else None
 
 
-def inputs(data: dict[str, Any], base: Path) -> tuple[Path, ...]:
-    """The conda file and local build context `data` names, valid or not."""
+def inputs(data: dict[str, Any], base: Path, root: Path) -> tuple[Path, ...]:
+    """The conda file and local build context `data` names, valid or not, when inside `root`
+    (the cache checks inputs by reading them)."""
     found: list[Path | None] = []
     if isinstance(data.get("conda_file"), str):
         found.append(conda_path(data["conda_file"], base))
     if isinstance(data.get("build"), dict):
         found.append(context_folder(data["build"], base))
-    return tuple(p for p in found if p is not None)
+    return tuple(p for p in found if p is not None and confined(p, root))

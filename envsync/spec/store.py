@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import envsync
+from envsync.content.confine import inside
 
 FILE = "cache.sqlite3"
 DISABLE_ENV = "ENVSYNC_NO_CACHE"  # set (to anything): no cache is read or written
@@ -46,7 +47,9 @@ class Store:
         if os.environ.get(DISABLE_ENV):
             return None
         if folder not in _OPENED:
-            _OPENED[folder] = cls.open(folder, code_identity())
+            # A committed `.envsync` symlink out of the repository would have the cache written there.
+            confined = inside(folder, folder.parent)
+            _OPENED[folder] = cls.open(folder, code_identity()) if confined else None
         return _OPENED[folder]
 
     @classmethod

@@ -98,16 +98,21 @@ def test_an_endpoint_nobody_listens_on_fails_in_seconds_saying_it_retried(
     assert seconds < 10
 
 
-def test_an_unresolvable_host_names_dns(azure_sample: Path, tmp_path: Path) -> None:
-    env = clean_env(
-        tmp_path, ENVSYNC_ARM_ENDPOINT="https://arm.envsync.invalid", ENVSYNC_ARM_TOKEN="t-not-real"
-    )
-    done, seconds = envsync(azure_sample, env, "list")
-    assert done.returncode == 1
-    assert done.stderr.splitlines()[-1].startswith(
-        "error: GET environments: cannot resolve arm.envsync.invalid (DNS)"
-    )
-    assert seconds < 10
+def test_an_unresolvable_host_names_dns() -> None:
+    """Through the client: the CLI sends a static token only to loopback (docs/security.md), and
+    DefaultAzureCredential would need the network before the endpoint is ever looked up."""
+    from envsync.errors import WorkspaceError
+    from envsync.http.session import StaticTokenCredential
+    from envsync.workspace import ListView
+    from envsync.workspace.azure.workspace import AzureMLWorkspace
+
+    arm_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws"
+    workspace = AzureMLWorkspace(f"https://arm.envsync.invalid{arm_id}", StaticTokenCredential("t-not-real"))
+    start = time.monotonic()
+    with pytest.raises(WorkspaceError) as caught:
+        list(workspace.list_environments(ListView.ACTIVE))
+    assert str(caught.value).startswith("GET environments: cannot resolve arm.envsync.invalid (DNS)")
+    assert time.monotonic() - start < 10
 
 
 def secret_holder(token: str) -> None:

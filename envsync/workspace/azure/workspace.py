@@ -13,8 +13,9 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from envsync.errors import NotFoundError
+from envsync.errors import NotFoundError, WorkspaceError
 from envsync.http.credentials import ExplainedCredential
 from envsync.http.jwt import UnsignedJwtCredential
 from envsync.http.redact import redact_url
@@ -79,12 +80,13 @@ class AzureMLWorkspace:
 
     @classmethod
     def from_target(cls, target: Target, **kwargs: Any) -> AzureMLWorkspace:
-        """The workspace a configured target names. The endpoint comes from the target, else
-        ENVSYNC_ARM_ENDPOINT, else public Azure; the credential is ENVSYNC_ARM_TOKEN when set,
-        a placeholder token for a loopback endpoint (the emulator), else DefaultAzureCredential.
+        """The workspace a configured target names. The endpoint comes from ENVSYNC_ARM_ENDPOINT
+        (the runner's word beats the repository's), else the target, else public Azure; the
+        credential is ENVSYNC_ARM_TOKEN when set (for a loopback endpoint only), a placeholder
+        token for a loopback endpoint (the emulator), else DefaultAzureCredential.
         Storage is reached with ENVSYNC_STORAGE_TOKEN when set, else as `__init__` says."""
         endpoint = check_endpoint(
-            target.endpoint or os.environ.get("ENVSYNC_ARM_ENDPOINT") or DEFAULT_ENDPOINT
+            os.environ.get("ENVSYNC_ARM_ENDPOINT") or target.endpoint or DEFAULT_ENDPOINT
         )
         credential, scope = _credential_for(endpoint)
         storage_token = os.environ.get("ENVSYNC_STORAGE_TOKEN")
@@ -256,6 +258,11 @@ def _mutable(description: str | None, tags: Mapping[str, str]) -> dict[str, Any]
 
 def _credential_for(endpoint: str) -> tuple[TokenCredential, str]:
     token = os.environ.get("ENVSYNC_ARM_TOKEN")
+    if token and not is_loopback(endpoint):
+        raise WorkspaceError(
+            f"ENVSYNC_ARM_TOKEN is sent only to a loopback endpoint (the emulator), not to "
+            f"{urlsplit(endpoint).hostname}: unset it to sign in with DefaultAzureCredential"
+        )
     if token:
         return StaticTokenCredential(token), ARM_SCOPE
     if is_loopback(endpoint):
