@@ -226,3 +226,36 @@ def test_a_pin_that_is_no_match_spec_is_reported_at_its_line(repo: Path) -> None
         "environments/weird.yml:7:7: good: numpy >>1.2 cannot be installed on linux-64: numpy >>1.2: "
         "unable to parse version spec: >>1.2"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "code", "line"),
+    [
+        ("good", GOOD, ExitCode.OK, None),
+        ("clash", CONFLICT, ExitCode.ERROR, 6),
+        ("winpin", WINDOWS_ONLY, ExitCode.ERROR, 7),
+        ("oldpy", PIP_TOO_OLD, ExitCode.ERROR, 8),
+    ],
+)
+def test_every_case_reports_alike_in_each_format(
+    repo: Path, name: str, text: str, code: int, line: int | None
+) -> None:
+    write(repo, name, text)
+    plain = run(repo, "solve", "--format", "text")
+    status, doc = solve_json(repo)
+    github = run(repo, "solve", "--format", "github")
+    assert plain.exit_code == status == github.exit_code == code
+    (env,) = doc["environments"]
+    assert env["status"] == ("solvable" if line is None else "unsolvable")
+    if line is None:
+        assert f"{name}: solvable on linux-64: {env['summary']}" in plain.stdout
+        assert f"{name}: solvable on linux-64 (remembered): {env['summary']}" in github.stdout
+    else:
+        (problem,) = env["problems"]
+        assert problem["line"] == line
+        assert plain.stdout.startswith(
+            f"environments/{name}.yml:{line}:{problem['col']}: {problem['message']}\n"
+        )
+        assert github.stdout.startswith(
+            f"::error file=environments/{name}.yml,line={line},col={problem['col']},"
+        )
