@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from envsync.solve.words import printable
 from envsync.spec.problems import Problem
 
 
@@ -97,8 +96,7 @@ class Outcome:
     def summary(self) -> str:
         """The solved versions of the requested names (in order), then how many in all."""
         by_name = {_key(p): p for p in self.answer.packages}
-        # Names and versions come from the channels' and the index's answers: no control characters.
-        shown = [printable(f"{by_name[n].name} {by_name[n].version}") for n in self.requested if n in by_name]
+        shown = [f"{by_name[n].name} {by_name[n].version}" for n in self.requested if n in by_name]
         conda = sum(p.manager is Manager.CONDA for p in self.answer.packages)
         pip = len(self.answer.packages) - conda
         counts = f"{conda} conda package{'s' * (conda != 1)}" + (f", {pip} from pip" if pip else "")

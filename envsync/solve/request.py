@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from envsync.solve.platform import Platform, platform_of
-from envsync.solve.words import printable
 from envsync.spec.conda import pip_name
 from envsync.spec.model import EnvironmentSpec
 from envsync.spec.policy import conda as conda_rules
@@ -118,16 +117,16 @@ def _locator(spec: EnvironmentSpec, root: Path) -> Locator:
 def _pins(conda: dict[str, Any]) -> tuple[tuple[Pin, ...], tuple[Pin, ...], tuple[str, ...]]:
     deps = conda.get("dependencies") or []
     conda_pins = [
-        Pin(printable(text.strip()), _conda_name(text), ("dependencies", i))
+        Pin(text.strip(), _conda_name(text), ("dependencies", i))
         for i, text in enumerate(deps)
         if isinstance(text, str)
     ]
     pip_pins, notes = [], []
     for key, text in pip_lines(conda):
         if _checkable(text):
-            pip_pins.append(Pin(printable(text.split(" #")[0].strip()), f"pip:{pip_name(text)}", key))
+            pip_pins.append(Pin(text.split(" #")[0].strip(), f"pip:{pip_name(text)}", key))
         else:
-            shown = printable(text.strip())
+            shown = text.strip()
             notes.append(f"pip: {shown!r} not checked (options, paths and URLs are the image build's)")
     return tuple(conda_pins), tuple(pip_pins), tuple(notes)
 
@@ -165,4 +164,4 @@ def _local(channel: str) -> bool:
 
 def _local_channel(where: Locator, key: Key, channel: str) -> Problem:
     reason = "an image build cannot read it (name a channel, or an http(s) URL)"
-    return Problem(*where.at(key), f"channel {printable(channel)!r} is a local path: {reason}")
+    return Problem(*where.at(key), f"channel {channel!r} is a local path: {reason}")

@@ -7,26 +7,21 @@ from collections.abc import Iterable
 
 MAX_CHARS = 600
 _TREE = re.compile(r"^[\s│├└─|`\\-]*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _PREFIXES = ("Cannot solve the request because of: ", "error: ", "× ")
 _UV_HEADER = re.compile(r"^No solution found when resolving dependencies:?\s*")
 
 
 def one_line(text: str) -> str:
-    """The lines of a solver's message (a tree, for rattler's and uv's), joined: tree drawing and
-    control characters dropped (channels and indexes name the packages), bounded in length."""
+    """The lines of a solver's message (a tree, for rattler's and uv's), joined without the tree
+    drawing, bounded in length. Its package names are the channels' and the index's: each sink
+    escapes them (envsync.text.escape)."""
     parts = [_TREE.sub("", line).strip() for line in text.splitlines()]
     joined = " ".join(p.removeprefix("cause: ") for p in parts if p)
     for prefix in _PREFIXES:
         joined = joined.removeprefix(prefix)
     joined = _UV_HEADER.sub("", joined)
-    joined = printable(joined).replace(": :", ":")
+    joined = joined.replace(": :", ":")
     return joined if len(joined) <= MAX_CHARS else joined[: MAX_CHARS - 1] + "…"
-
-
-def printable(text: str) -> str:
-    """`text` with control characters (ESC, line breaks, bidi overrides) shown as `?`."""
-    return _CONTROL.sub("?", text)
 
 
 def mentioned(text: str, names: Iterable[str], *, prefix: str = "") -> tuple[str, ...]:
