@@ -78,13 +78,16 @@ def git(root: Path, *args: str) -> None:
     subprocess.run(["git", *identity, *args], cwd=root, check=True)
 
 
-def write_config(root: Path, url: str | None, seed_db: Path | None = None) -> None:
+SEED_DB = ".envsync/seed.db"  # a local target's file must be inside the repository
+
+
+def write_config(root: Path, url: str | None, *, seed: bool = False) -> None:
     sub, rg, ws = WORKSPACE
     lines = ["default_target: emu", f"concurrency: {CONCURRENCY}", "targets:", "  emu:", "    type: azureml"]
     lines += [f"    subscription_id: {sub}", f"    resource_group: {rg}", f"    workspace: {ws}"]
     lines += [f"    endpoint: {url or 'http://127.0.0.1:9'}"]
-    if seed_db is not None:  # the emulator's own file, written by a local apply before it starts
-        lines += ["  seed:", "    type: local", f"    path: {seed_db}"]
+    if seed:  # the emulator's own file, written by a local apply before it starts
+        lines += ["  seed:", "    type: local", f"    path: {SEED_DB}"]
     (root / "envsync.yaml").write_text("\n".join(lines) + "\n")
 
 
@@ -92,8 +95,9 @@ def seeded_db(repo: Path, work: Path) -> Path:
     """A workspace file where every environment of `repo` is applied (by a real local apply)."""
     db = work / f"applied-{repo.name}.db"
     if not db.exists():
-        write_config(repo, None, seed_db=db)
+        write_config(repo, None, seed=True)
         run_cli(repo, ["apply", "--auto-approve", "-t", "seed"], check=True)
+        shutil.move(repo / SEED_DB, db)
     return db
 
 
