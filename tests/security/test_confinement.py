@@ -176,3 +176,16 @@ def test_a_job_yaml_symlinked_out_is_not_read(repo: Path, outside: Path) -> None
     assert "jobs/train.yml:1:1: resolves outside the repository" in result.output
     assert SECRET not in result.output
     assert os.path.islink(repo / "jobs" / "train.yml")
+
+
+def test_a_file_named_on_the_command_line_outside_the_repository_is_not_read(
+    repo: Path, outside: Path
+) -> None:
+    """pre-commit passes the files a commit touches: a committed symlink among them, or a path
+    beyond the root, is refused like a glob's match."""
+    (repo / "environments" / "x.yml").symlink_to(outside / "token_cache.json")
+    for given in ("environments/x.yml", str(outside / "token_cache.json")):
+        result = run(repo, "validate", given)
+        assert result.exit_code == ExitCode.ERROR, result.output
+        assert "resolves outside the repository" in result.output
+        assert SECRET not in result.output
