@@ -9,11 +9,11 @@ one per endpoint (its deployments), each as many pages as it has.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from envsync.errors import WorkspaceError
+from envsync.workspace.azure import fields
 from envsync.workspace.azure.arm import ArmSession
 from envsync.workspace.azure.paths import segment
 from envsync.workspace.deployments import Deployment, EndpointKind
@@ -50,20 +50,16 @@ def _deployments(session: ArmSession, kind: EndpointKind, endpoint: str) -> list
 def deployment_from_json(kind: EndpointKind, endpoint: str, item: Any, where: str) -> Deployment:
     """A `…DeploymentTrackedResource` as a value; a field of the wrong type is a WorkspaceError
     naming it and the request (an answer is untrusted)."""
-    name = _name(item, where)
-    props = item.get("properties")
-    if props is None:
-        props = {}
-    if not isinstance(props, Mapping):
-        raise WorkspaceError(f"GET {where}: deployment {name!r}: properties is not an object")
-    environment_id = props.get("environmentId")
-    if environment_id is not None and not isinstance(environment_id, str):
-        raise WorkspaceError(f"GET {where}: deployment {name!r}: properties.environmentId is not a string")
-    return Deployment(kind, endpoint, name, environment_id or None)
+    with fields.answered(f"GET {where}"):
+        if not isinstance(item, dict):
+            raise fields.bad("value[]", item, "an object")
+        props = fields.obj(item, "properties", "properties")
+        environment_id = fields.text(props, "environmentId", "properties.environmentId")
+        return Deployment(kind, endpoint, fields.name(item), environment_id or None)
 
 
 def _name(item: Any, where: str) -> str:
-    name = item.get("name") if isinstance(item, Mapping) else None
-    if not isinstance(name, str) or not name:
-        raise WorkspaceError(f"GET {where}: a listed item has no name (expected a non-empty string)")
-    return name
+    with fields.answered(f"GET {where}"):
+        if not isinstance(item, dict):
+            raise fields.bad("value[]", item, "an object")
+        return fields.name(item)
