@@ -19,8 +19,11 @@ MAX_NESTING = 16  # pipelines within pipelines; the YAML reader bounds depth too
 
 
 def step_environments(data: Any) -> Iterator[tuple[Key, str]]:
-    """(key path of an `environment:` value, dotted step name) for every step of a pipeline."""
-    yield from _steps(data, (), "", 0)
+    """(key path of an `environment:` value, dotted step name) for every step of a pipeline job
+    or pipeline component. Other YAMLs with `jobs:` (a GitHub workflow's `jobs.<job>.environment`
+    is a deployment environment) have no steps."""
+    if isinstance(data, dict) and data.get("type") == "pipeline":
+        yield from _steps(data, (), "", 0)
 
 
 def _steps(node: Any, at: Key, prefix: str, depth: int) -> Iterator[tuple[Key, str]]:

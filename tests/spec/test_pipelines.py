@@ -41,12 +41,39 @@ def pipeline(root: Path, prep: str = "azureml:sklearn@latest", fit: str = "azure
 
 
 def test_step_environments_of_nested_pipelines() -> None:
-    data = {"jobs": {"a": {"environment": "x"}, "b": {"jobs": {"c": {"component": {"environment": "y"}}}}}}
+    data = {
+        "type": "pipeline",
+        "jobs": {"a": {"environment": "x"}, "b": {"jobs": {"c": {"component": {"environment": "y"}}}}},
+    }
     assert list(step_environments(data)) == [
         (("jobs", "a", "environment"), "a"),
         (("jobs", "b", "jobs", "c", "component", "environment"), "b.c"),
     ]
-    assert list(step_environments({"jobs": ["not", "steps"]})) == []
+    assert list(step_environments({"type": "pipeline", "jobs": ["not", "steps"]})) == []
+    assert list(step_environments({"jobs": data["jobs"]})) == []  # no `type: pipeline`: not a pipeline
+
+
+GITHUB_DEPLOY_JOB = """\
+on: {push: {branches: [main]}}
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+      url: ${{ steps.deployment.outputs.page_url }}
+    steps: [{run: echo deploy}]
+"""
+
+
+def test_a_github_workflow_with_a_deployment_environment_is_no_pipeline(sample: Path) -> None:
+    # `jobs.<job>.environment` in a workflow is GitHub's deployment environment, not Azure ML's.
+    workflow = sample / ".github" / "workflows" / "docs.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(GITHUB_DEPLOY_JOB)
+    for command in ("validate", "plan"):
+        result = run(sample, command)
+        assert result.exit_code == ExitCode.OK, result.output
+        assert "docs.yml" not in result.output
 
 
 def test_validate_fails_at_the_step_that_names_no_version(sample: Path) -> None:
