@@ -8,6 +8,8 @@ fingerprint and the solve settings): a lock whose key is current is left as it i
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +39,22 @@ def write_locks(run: SolveRun, root: Path, *, rewrite: bool) -> list[str]:
         text = HEADER.format(source=Path(outcome.path).name) + yaml.safe_dump(
             lock_document(outcome, key), sort_keys=False, width=200
         )
-        path.write_text(text, encoding="utf-8")
+        _replace(path, text)
         written.append(display(path, root))
     return written
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write `path` whole, as a new file: a lock that a pull request made a symlink (to a file
+    outside the repository, say) is replaced by the lock, never written through."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".lock-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
 
 
 def lock_document(outcome: Outcome, key: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from envsync.errors import ExitCode
@@ -111,3 +112,16 @@ def test_the_solvable_rule_honours_a_suppression_comment(repo: Path) -> None:
     result = run(repo, "plan", "--format", "json")
     assert result.exit_code == ExitCode.OK, result.output
     assert json.loads(result.stdout)["suppressed"][0]["reason"] == "waiting for the 2.0 build"
+
+
+def test_a_symlinked_lock_is_replaced_not_written_through(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "precious.txt"
+    outside.write_text("keep me\n")
+    write(repo, "good", GOOD)
+    lock = repo / "environments" / "good.conda-lock.yml"
+    lock.symlink_to(outside)
+    assert run(repo, "solve", "--lock").exit_code == ExitCode.OK
+    assert outside.read_text() == "keep me\n"
+    assert not lock.is_symlink() and ["tinyapp", "1.0"] in locked(lock)
