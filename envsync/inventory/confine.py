@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 from envsync.errors import EnvsyncError
-from envsync.http.redact import url_identity
+from envsync.http.redact import redact, url_identity
+from envsync.workspace import RemoteVersion
 
 # `\Z`, not `$`: `$` also matches before a final newline.
 NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}\Z")
@@ -62,6 +64,32 @@ def credential_free(url: str) -> tuple[str, bool]:
     """`url` without userinfo or a credential-carrying query, and whether one was dropped."""
     kept = url_identity(url)
     return kept, kept != url
+
+
+def scrubbed(version: RemoteVersion) -> tuple[RemoteVersion, tuple[str, ...]]:
+    """`version` with every credential `redact` recognises (a SAS signature, a URL's password,
+    a bearer token, an account key) masked in the text import writes: its description, tag
+    values and conda file (a pip index URL with a token is the usual one). A note says which."""
+    body, found = version.body, []
+
+    def masked(text: str | None, field: str) -> str | None:
+        cleaned = None if text is None else redact(text)
+        if cleaned != text:
+            found.append(field)
+        return cleaned
+
+    description = masked(body.description, "description")
+    tags = {key: masked(value, f"tag {key}") or "" for key, value in body.tags.items()}
+    conda = masked(body.conda_file, "conda file")
+    if not found:
+        return version, ()
+    note = (
+        f"{version.name}:{version.version}: its {', '.join(found)} carried what looks like a credential; "
+        "written masked (a conda file so changed plans as a new version: keep credentials in pip.conf or the "
+        "build's secrets instead)"
+    )
+    cleaned = replace(body, description=description, tags=tags, conda_file=conda)
+    return replace(version, body=cleaned), (note,)
 
 
 def _shown(value: object) -> str:

@@ -66,20 +66,20 @@ def files_for(version: RemoteVersion, where: str = "the workspace") -> Imported:
     endpoint (`where`): both are checked before either becomes a file name or YAML."""
     name = confine.check_name(version.name, where)
     confine.check_version(version.version, f"{where}, environment {name}")
+    version, notes = confine.scrubbed(version)
     body = version.body
-    notes: tuple[str, ...] = ()
     conda_path = f"{name}.conda.yml" if body.conda_file is not None else None
     context_path, build_path = None, None
     if body.build is not None:
         # A context az ml did not upload keeps its URI, never a credential in it: the YAML goes to git.
         build_path, dropped = confine.credential_free(body.build.context_uri)
-        if dropped:
-            notes = (
+        if _SHA256.match(context_from_uri(body.build.context_uri) or ""):
+            context_path = build_path = f"{name}/context"  # downloaded: the URI is not written
+        elif dropped:
+            notes += (
                 f"{name}:{version.version}: its contextUri carried a credential (SAS or password); "
                 "written without it",
             )
-        if _SHA256.match(context_from_uri(body.build.context_uri) or ""):
-            context_path = build_path = f"{name}/context"
     return Imported(
         version=version,
         yaml_path=f"{name}.yml",
@@ -88,7 +88,7 @@ def files_for(version: RemoteVersion, where: str = "the workspace") -> Imported:
         conda_text=conda_yaml(body.conda_file),
         context_path=context_path,
         context_uri=body.build.context_uri if context_path and body.build else None,
-        notes=notes if context_path is None else (),
+        notes=notes,
     )
 
 

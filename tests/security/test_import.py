@@ -123,3 +123,21 @@ def test_force_never_replaces_a_context_folder_outside_out(repo: Path, hostile: 
     assert "outside" in result.stderr and "nothing imported" in result.stderr
     assert files_under(repo.parent / "outside") == before
     assert not any(s.path.startswith("/") and "datastores" in s.path for s in hostile.seen)
+
+
+def test_credentials_in_text_the_endpoint_wrote_are_masked_in_the_files(
+    repo: Path, hostile: HostileServer
+) -> None:
+    sas = "https://acct.blob.core.windows.net/c/data?sv=2025-01-05&sig=c2VjcmV0LXNpZ25hdHVyZQ%3D%3D"
+    conda = "name: x\ndependencies:\n- pip:\n  - --extra-index-url https://me:hunter2token@pkgs.example/simple\n  - numpy\n"
+    script(hostile, "leaky", description=f"data at {sas}", tags={"src": sas}, condaFile=conda, image=None)
+    result = run_import(repo)
+    assert result.exit_code == ExitCode.OK, result.output
+    written = "".join(p.read_text() for p in (repo / "environments").rglob("*.yml"))
+    for secret in ("c2VjcmV0", "hunter2token"):
+        assert secret not in written
+    assert "https://<redacted>@pkgs.example/simple" in written and "numpy" in written
+    assert (
+        "note: leaky:1: its description, tag src, conda file carried what looks like a credential"
+        in result.stderr
+    )
