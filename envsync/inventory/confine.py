@@ -16,6 +16,7 @@ from pathlib import Path
 
 from envsync.errors import EnvsyncError
 from envsync.http.redact import redact, url_identity
+from envsync.text.escape import terminal
 from envsync.workspace import RemoteVersion
 
 # `\Z`, not `$`: `$` also matches before a final newline.
@@ -93,6 +94,6 @@ def scrubbed(version: RemoteVersion) -> tuple[RemoteVersion, tuple[str, ...]]:
 
 
 def _shown(value: object) -> str:
-    # repr escapes control characters and line breaks, so the name cannot forge output lines.
-    text = repr(value)
+    # Escaped for a terminal, so the name cannot forge output lines (cli escapes again: harmless).
+    text = f"'{terminal(value)}'" if isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:79] + "…"

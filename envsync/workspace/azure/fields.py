@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from envsync.errors import WorkspaceError
+from envsync.text.escape import terminal
 
 
 class BadField(WorkspaceError):
@@ -87,8 +88,8 @@ def string_map(doc: Mapping[str, Any], key: str, path: str) -> dict[str, str]:
 
 
 def shown_key(key: str) -> str:
-    """A key the endpoint chose, fit for a one-line message: control characters escaped, cut short."""
-    escaped = key.encode("unicode_escape").decode("ascii")
+    """A key the endpoint chose, fit for a one-line message: escaped for a terminal, cut short."""
+    escaped = terminal(key)
     return escaped if len(escaped) <= 60 else escaped[:59] + "…"
 
 
