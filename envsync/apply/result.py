@@ -62,26 +62,3 @@ class ApplyResult:
     @property
     def failed(self) -> tuple[ChangeResult, ...]:
         return tuple(r for r in self.results if r.failed)
-
-    def count(self, action: Action) -> int:
-        ok = (Outcome.DONE, Outcome.ALREADY)
-        return sum(1 for r in self.results if r.change.action is action and r.outcome in ok)
-
-    def summary(self) -> str:
-        new = self.count(Action.NEW_VERSION)
-        text = (
-            f"Apply complete: {self.count(Action.CREATE)} created, "
-            f"{new} new version{'s' * (new != 1)}, {self.count(Action.UPDATE)} updated, "
-        )
-        restored, archived = self.count(Action.RESTORE), self.count(Action.ORPHAN)
-        text += f"{restored} restored, " if restored else ""
-        text += f"{archived} archived, " if archived else ""
-        in_use = sum(1 for r in self.results if r.change.action is Action.ORPHAN and r.change.used_by)
-        text += f"{in_use} kept (in use by deployments), " if in_use else ""
-        text += f"{len(self.failed)} failed."
-        if self.records_deferred:
-            text += (
-                f" {self.records_deferred} last-applied record(s) deferred (ARM's write limit): the "
-                "next plan reads those environments' versions, and the next apply writes them."
-            )
-        return text

@@ -148,8 +148,9 @@ def approved(auto_approve: bool) -> bool:
 class Progress:
     """One line per finished change; on a terminal successes share one live line."""
 
-    def __init__(self, total: int):
-        self.total, self.done, self.live = total, 0, sys.stdout.isatty()
+    def __init__(self, total: int, *, err: bool = False):
+        stream = sys.stderr if err else sys.stdout
+        self.total, self.done, self.live, self.err = total, 0, stream.isatty(), err
         self.lock = threading.Lock()
 
     def __call__(self, result: ChangeResult) -> None:
@@ -157,13 +158,13 @@ class Progress:
             self.done += 1
             line = f"[{self.done}/{self.total}] {result.line()}"
             if self.live and not result.failed:
-                click.echo(f"\r\033[K{line}", nl=False)
+                click.echo(f"\r\033[K{line}", nl=False, err=self.err)
             else:
-                click.echo(("\r\033[K" if self.live else "") + line)
+                click.echo(("\r\033[K" if self.live else "") + line, err=self.err)
 
     def finish(self) -> None:
         if self.live and self.done:
-            click.echo()
+            click.echo(err=self.err)
 
 
 _RATE = click.FloatRange(0, 1, max_open=True)

@@ -57,6 +57,12 @@ class ApplyRequest:
     allow_dirty: bool = False
     all_targets: bool = False
     no_color: bool = False
+    fmt: str = "text"
+
+    @property
+    def json(self) -> bool:
+        """stdout carries only the JSON document; the plan and progress go to stderr."""
+        return self.fmt == "json"
 
 
 @click.command("plan")
@@ -193,6 +199,14 @@ def _plan_one(
 @click.option("--allow-dirty", is_flag=True, help="Apply from a working tree with uncommitted changes.")
 @click.option("--all-targets", is_flag=True, help="Apply to every configured target in turn.")
 @click.option("--no-color", is_flag=True, help="No colour.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: what happened to each change, and the counts (schemas/apply.schema.json), on stdout.",
+)
 @click.pass_obj
 def apply_cmd(app: App, /, plan_file: Path | None, **options: object) -> ExitCode:
     """Apply a saved plan, or plan and apply after confirmation.
@@ -211,11 +225,16 @@ def apply_cmd(app: App, /, plan_file: Path | None, **options: object) -> ExitCod
     git = read_state(app.config, specs, app.git)  # the dirty check and every version's provenance
     if not request.allow_dirty:
         git.refuse_dirty()
-    run = _ApplyRun(app, request, specs, git)
+    run = _ApplyRun(app, request, specs, git, [])
     if plan_file is not None:
-        return run.saved(plan_file)
-    names = app.config.target_names() if request.all_targets else [request.target]
-    codes = [run.plan_and_apply(name) for name in names]
+        codes = [run.saved(plan_file)]
+    else:
+        names = app.config.target_names() if request.all_targets else [request.target]
+        codes = [run.plan_and_apply(name) for name in names]
+    if request.json:
+        from envsync.apply import report
+
+        click.echo(report.document(run.applied), nl=False)
     return ExitCode.ERROR if ExitCode.ERROR in codes else ExitCode.OK
 
 
@@ -225,6 +244,7 @@ class _ApplyRun:
     request: ApplyRequest
     specs: tuple[EnvironmentSpec, ...]
     git: GitState
+    applied: list[dict[str, object]]  # each target's part of the JSON document, as it ends
 
     def saved(self, plan_file: Path) -> ExitCode:
         from envsync.plan import saved
@@ -238,6 +258,8 @@ class _ApplyRun:
         return self.execute(opened, result)
 
     def plan_and_apply(self, target: str | None) -> ExitCode:
+        from envsync.apply import report
+        from envsync.apply.result import ApplyResult
         from envsync.plan import render
         from envsync.plan.run import make_plan, with_latest_followers
 
@@ -253,20 +275,23 @@ class _ApplyRun:
         )
         result = with_latest_followers(config, result)
         pruning = render.Pruning(self.request.prune, config.protected)
-        click.echo(render.text(result, color=use_color(self.request.no_color), pruning=pruning), nl=False)
+        color = use_color(self.request.no_color) and not self.request.json
+        click.echo(render.text(result, color=color, pruning=pruning), nl=False, err=self.request.json)
         blocked = result.errors or result.policy_errors  # apply refuses these: nothing to confirm
         if not (result.has_changes or blocked or result.records_to_write):
+            self.applied.append(report.to_json(opened.target.name, ApplyResult(())))
             return ExitCode.OK
         # Writing only last-applied records is bookkeeping on container tags: no confirmation.
         asked = result.has_changes and not blocked and not self.request.auto_approve
         if asked and not approved(self.request.auto_approve):
-            click.echo("Apply cancelled.")
+            click.echo("Apply cancelled.", err=self.request.json)
             return ExitCode.ERROR
         # A plan nobody waited on is as fresh as a re-read: applied without re-reading first.
         return self.execute(opened, result, fresh=not asked)
 
     def execute(self, opened: Opened, result: Plan, *, fresh: bool = False) -> ExitCode:
         """Apply `result`; `fresh`: this run made it just now and nobody was asked to wait on it."""
+        from envsync.apply import report
         from envsync.apply.applier import ApplyOptions, apply
         from envsync.plan.run import in_use_now
 
@@ -281,9 +306,10 @@ class _ApplyRun:
             provenance=self.git.properties,
             fresh=fresh,
         )
-        progress = Progress(len(result.pending))  # what apply acts on: record-only no-ops too
+        progress = Progress(len(result.pending), err=self.request.json)  # record-only no-ops too
         specs = config.specs_for(opened.target, self.specs)
         outcome = apply(result, opened.workspace, specs, options, on_result=progress)
         progress.finish()
-        click.echo(outcome.summary())
+        self.applied.append(report.to_json(opened.target.name, outcome))
+        click.echo(report.summary(outcome), err=self.request.json)
         return ExitCode.ERROR if outcome.failed else ExitCode.OK

@@ -11,6 +11,7 @@ from envsync import __version__
 from envsync.plan import findings
 from envsync.plan.diff import tag_changes
 from envsync.plan.model import Action, Change, Plan
+from envsync.plan.words import plural
 from envsync.text import escape
 
 FORMAT_VERSION = 1
@@ -59,9 +60,9 @@ class Pruning:
         used = sum(1 for c in orphans if c.used_by)
         in_use = f"{used} kept: in use by deployments" if used else ""
         if not self.prune:
-            return f"{len(orphans)} orphans" + (f" ({in_use})" if used else "")
+            return plural(len(orphans), "orphan") + (f" ({in_use})" if used else "")
         kept = sum(1 for c in orphans if c.name in self.protected and not c.used_by)
-        notes = [n for n in (f"{kept} protected orphans kept" if kept else "", in_use) if n]
+        notes = [n for n in (f"{plural(kept, 'protected orphan')} kept" if kept else "", in_use) if n]
         archived = len(orphans) - kept - used
         return f"{archived} to archive" + (f" ({'; '.join(notes)})" if notes else "")
 
@@ -74,13 +75,13 @@ def summary(plan: Plan, pruning: Pruning = NO_PRUNE) -> str:
         return "No changes." + findings.summary(plan)
     new, restore = plan.count(Action.NEW_VERSION), plan.count(Action.RESTORE)
     text = (
-        f"Plan: {plan.count(Action.CREATE)} to create, {new} new version{'s' * (new != 1)}, "
+        f"Plan: {plan.count(Action.CREATE)} to create, {plural(new, 'new version')}, "
         f"{plan.count(Action.UPDATE)} to update, "
         + (f"{restore} to restore, " if restore else "")
         + f"{pruning.counted(plan)}."
     )
     errors = len(plan.errors)
-    return text + (f" {errors} error{'s' * (errors != 1)}." if errors else "") + findings.summary(plan)
+    return text + (f" {plural(errors, 'error')}." if errors else "") + findings.summary(plan)
 
 
 def text(plan: Plan, *, verbose: bool = False, color: bool = False, pruning: Pruning = NO_PRUNE) -> str:

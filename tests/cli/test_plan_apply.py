@@ -130,7 +130,7 @@ def test_orphans_reported_then_pruned_unless_protected(repo: Path) -> None:
     assert pruned.exit_code == ExitCode.OK, pruned.output
     assert "- sklearn:1  (orphan: will be archived)" in pruned.output
     assert "- base-cpu:1  (orphan: protected in envsync.yaml, kept)" in pruned.output
-    assert "1 to archive (1 protected orphans kept)." in pruned.output
+    assert "1 to archive (1 protected orphan kept)." in pruned.output
     assert "sklearn:1: archived" in pruned.output
     assert "protected in envsync.yaml" in pruned.output
     ws = workspace(repo)

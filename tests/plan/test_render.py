@@ -75,7 +75,7 @@ def test_text_has_package_level_conda_diff_and_summary() -> None:
     assert "~ python 3.10 → 3.11" in out
     assert "~ numpy 1.24.0 → 1.26.4" in out
     assert "+ pandas==2.2.0" in out
-    assert "Plan: 1 to create, 1 new version, 1 to update, 1 to restore, 1 orphans. 1 error." in out
+    assert "Plan: 1 to create, 1 new version, 1 to update, 1 to restore, 1 orphan. 1 error." in out
     assert "same:1" not in out
 
 
@@ -124,12 +124,12 @@ def test_bad_saved_plans_are_refused(tmp_path: Path, content: str, message: str)
 @pytest.mark.parametrize(
     ("pruning", "title", "tail"),
     [
-        (render.Pruning(), "(orphan: archived only with --prune)", "1 orphans."),
+        (render.Pruning(), "(orphan: archived only with --prune)", "1 orphan."),
         (render.Pruning(prune=True), "(orphan: will be archived)", "1 to archive."),
         (
             render.Pruning(prune=True, protected=frozenset({"gone"})),
             "(orphan: protected in envsync.yaml, kept)",
-            "0 to archive (1 protected orphans kept).",
+            "0 to archive (1 protected orphan kept).",
         ),
     ],
 )
