@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from envsync.gitops.index import Snapshot
     from envsync.http.retrying import RetryNotice
     from envsync.plan.model import Plan
+    from envsync.plan.selection import NameFilter
     from envsync.spec.files import RepoFiles
     from envsync.spec.load import LoadResult
     from envsync.workspace import Workspace
@@ -87,6 +88,31 @@ def open_target(app: App, target_name: str | None) -> Opened:
 def echo_retry(notice: RetryNotice) -> None:
     """A retry, on stderr as it starts waiting: a slow run says why it is slow."""
     click.echo(f"envsync: {escape.terminal(notice.line())}", err=True)  # its reason quotes the endpoint
+
+
+def selecting(command: Callable[..., object]) -> Callable[..., object]:
+    """--name and --exclude, as Terraform's -target and OpenTofu's -exclude."""
+    command = click.option(
+        "--exclude",
+        "exclude",
+        multiple=True,
+        metavar="NAME",
+        help="Leave out environments named NAME (globs allowed; repeatable).",
+    )(command)
+    return click.option(
+        "--name",
+        "names",
+        multiple=True,
+        metavar="NAME",
+        help="Only environments named NAME (globs allowed, e.g. 'sklearn-*'; repeatable). The run is "
+        "partial: nothing else is planned, applied, archived or reported.",
+    )(command)
+
+
+def name_filter(names: tuple[str, ...], exclude: tuple[str, ...]) -> NameFilter:
+    from envsync.plan.selection import NameFilter
+
+    return NameFilter(tuple(names), tuple(exclude))
 
 
 def use_color(no_color: bool) -> bool:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from envsync.commands.common import App, open_target
+from envsync.commands.common import App, name_filter, open_target, selecting
 from envsync.commands.reporting import annotating, load_checked, write_reports
 from envsync.errors import ExitCode
 
@@ -22,8 +22,17 @@ from envsync.errors import ExitCode
     help="Also write the whole report there as drift.txt, drift.md, drift.json and drift.summary.",
 )
 @click.option("--all-targets", is_flag=True, help="Check every configured target, one section each.")
+@selecting
 @click.pass_obj
-def drift_cmd(app: App, target: str | None, fmt: str, report_dir: Path | None, all_targets: bool) -> ExitCode:
+def drift_cmd(
+    app: App,
+    target: str | None,
+    fmt: str,
+    report_dir: Path | None,
+    all_targets: bool,
+    names: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> ExitCode:
     """Report how the workspace differs from git. Exit 2 when it drifted.
 
     Always reads every version: hand edits to a version's tags or description leave no other
@@ -34,19 +43,26 @@ def drift_cmd(app: App, target: str | None, fmt: str, report_dir: Path | None, a
     """
     from envsync.plan import drift, drift_report
     from envsync.plan.observe import observe
-    from envsync.plan.run import plan_options
+    from envsync.plan.run import narrow, plan_options
 
     config = app.config
     specs = load_checked(app, annotate=annotating(None), title="envsync drift")
-    names = config.target_names() if all_targets else [target]
+    select = name_filter(names, exclude)
+    targets = config.target_names() if all_targets else [target]
     drifted = False
-    for name in names:
+    for name in targets:
         opened = open_target(app, name)
         mine = config.specs_for(opened.target, specs)
-        observed = observe(opened.workspace, mine, concurrency=config.concurrency, exclude=config.exclude)
-        report = drift.detect(mine, observed, plan_options(config, opened.target))
+        observed = observe(
+            opened.workspace,
+            mine,
+            concurrency=config.concurrency,
+            exclude=config.exclude,
+            only=narrow(None, select),
+        )
+        report = drift.detect(mine, observed, plan_options(config, opened.target, select))
         if report_dir:
-            stem = f"drift.{opened.target.name}" if len(names) > 1 else "drift"
+            stem = f"drift.{opened.target.name}" if len(targets) > 1 else "drift"
             texts = {
                 "txt": drift_report.text(report),
                 "md": drift_report.markdown(report),

@@ -20,7 +20,10 @@ class EarlyTarget:
 
         self.opened = opened
         self.early: EarlyRead | None = None
-        if not request.changed_since:
+        exact = request.select.exact
+        if not request.changed_since and exact is not None:  # --name without globs: just those
+            self.early = start_early(app.config, opened.workspace, refresh=True, only=exact)
+        elif not request.changed_since:
             self.early = start_early(app.config, opened.workspace, refresh=request.refresh)
         elif guessed is not None:
             self.early = start_early(app.config, opened.workspace, refresh=True, only=guessed.names)

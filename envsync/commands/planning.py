@@ -14,7 +14,9 @@ from envsync.commands.common import (
     Progress,
     approved,
     check_references,
+    name_filter,
     open_target,
+    selecting,
     use_color,
 )
 from envsync.commands.early import EarlyTarget
@@ -24,6 +26,7 @@ from envsync.errors import EnvsyncError, ExitCode
 if TYPE_CHECKING:
     from envsync.gitops.state import GitState, Selection
     from envsync.plan.model import Plan
+    from envsync.plan.selection import NameFilter
     from envsync.spec.model import EnvironmentSpec
 
 
@@ -41,10 +44,16 @@ class PlanRequest:
     all_targets: bool = False
     report_dir: Path | None = None
     usage: bool = False
+    names: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     @property
     def annotate(self) -> bool:
         return annotating(self.fmt)
+
+    @property
+    def select(self) -> NameFilter:
+        return name_filter(self.names, self.exclude)
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,12 @@ class ApplyRequest:
     all_targets: bool = False
     no_color: bool = False
     fmt: str = "text"
+    names: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def select(self) -> NameFilter:
+        return name_filter(self.names, self.exclude)
 
     @property
     def json(self) -> bool:
@@ -97,6 +112,7 @@ class ApplyRequest:
 @click.option("--at", "at_ref", metavar="REF", help="Plan the environments as they are at REF (no checkout).")
 @click.option("--all-targets", is_flag=True, help="Plan every configured target, one section each.")
 @click.option("--usage", is_flag=True, help="Read live deployments even if nothing would be archived.")
+@selecting
 @click.pass_obj
 def plan_cmd(app: App, /, **options: object) -> ExitCode:
     """Show what apply would change in the target workspace.
@@ -151,6 +167,7 @@ def _plan_one(
         early=early.early,
         commit=git.commit,
         usage=request.usage,
+        select=request.select,
     )
     result, bad_references = check_references(app, early.opened, result, annotate=request.annotate)
     if request.annotate:
@@ -199,6 +216,7 @@ def _plan_one(
 @click.option("--allow-dirty", is_flag=True, help="Apply from a working tree with uncommitted changes.")
 @click.option("--all-targets", is_flag=True, help="Apply to every configured target in turn.")
 @click.option("--no-color", is_flag=True, help="No colour.")
+@selecting
 @click.option(
     "--format",
     "fmt",
@@ -220,6 +238,11 @@ def apply_cmd(app: App, /, plan_file: Path | None, **options: object) -> ExitCod
         raise click.UsageError(
             "--refresh makes a new plan; a saved plan applies as it was made "
             "(save one with plan --refresh --out)"
+        )
+    if plan_file is not None and request.select.partial:
+        raise click.UsageError(
+            "--name/--exclude select what a new plan covers; a saved plan applies as it was made "
+            "(save a partial one with plan --name ... --out)"
         )
     specs = load_checked(app, annotate=annotating(None), title="envsync apply")
     git = read_state(app.config, specs, app.git)  # the dirty check and every version's provenance
@@ -272,6 +295,7 @@ class _ApplyRun:
             config.specs_for(opened.target, self.specs),
             commit=self.git.commit,
             refresh=self.request.refresh,
+            select=self.request.select,
         )
         result = with_latest_followers(config, result)
         pruning = render.Pruning(self.request.prune, config.protected)

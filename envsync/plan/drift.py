@@ -16,6 +16,7 @@ from envsync.plan import last_applied
 from envsync.plan.diff import changed_fields, tag_changes
 from envsync.plan.model import ObservedEnvironment, ObservedState
 from envsync.plan.planner import PlanOptions, desired_tags, pointed_version, remote_view
+from envsync.plan.selection import EVERYTHING, NameFilter
 from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import RemoteVersion
 
@@ -57,6 +58,7 @@ class DriftItem:
 class DriftReport:
     target: str
     items: tuple[DriftItem, ...]
+    selection: NameFilter = EVERYTHING  # a partial report covers only these names
 
     @property
     def drifted(self) -> bool:
@@ -70,13 +72,13 @@ class DriftReport:
 def detect(specs: Sequence[EnvironmentSpec], observed: ObservedState, options: PlanOptions) -> DriftReport:
     items: list[DriftItem] = []
     for spec in specs:
-        if spec.name not in options.exclude:
+        if not options.skips(spec.name):
             items += _spec_drift(spec, observed.environment(spec.name), options)
     defined = {s.name for s in specs}
     for name, env in sorted(observed.environments.items()):
-        if name not in defined and name not in options.exclude:
+        if name not in defined and not options.skips(name):
             items += (_orphan(v) for v in env.active if v.managed and not v.curated)
-    return DriftReport(options.target, tuple(items))
+    return DriftReport(options.target, tuple(items), selection=options.select)
 
 
 def _spec_drift(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOptions) -> Iterator[DriftItem]:

@@ -15,7 +15,8 @@ FORMAT_VERSION = 1
 
 def heal_command(report: DriftReport) -> str:
     """The command that repairs every healable finding of `report`."""
-    return f"envsync apply --refresh -t {report.target}"
+    command = f"envsync apply --refresh -t {report.target}"
+    return f"{command} {report.selection.describe()}" if report.selection.partial else command
 
 
 def summary(report: DriftReport) -> str:
@@ -39,6 +40,8 @@ def heal_line(report: DriftReport) -> str | None:
 
 def text(report: DriftReport) -> str:
     lines = [f"Target: {report.target}", ""]
+    if report.selection.partial:
+        lines += [report.selection.warning("drift report"), ""]
     for item in report.items:
         lines.append(f"! {item.name}:{item.version or '-'}  ({_label(item)}) {item.message}")
         lines += (f"    {line}" for line in _value_lines(item))
@@ -54,6 +57,8 @@ def text(report: DriftReport) -> str:
 
 def markdown(report: DriftReport) -> str:
     head = f"### envsync drift for {escape.code(report.target)}\n\n**{escape.markdown(summary(report))}**\n"
+    if report.selection.partial:
+        head += f"\n> [!WARNING]\n> {report.selection.warning('drift report', code=escape.code)}\n"
     if not report.items:
         return head
     rows = [
@@ -75,6 +80,7 @@ def to_json(report: DriftReport) -> str:
         "format_version": FORMAT_VERSION,
         "target": report.target,
         "drifted": report.drifted,
+        "selection": report.selection.to_json(),
         "heal_command": heal_command(report) if report.healable else None,
         "items": [_item_json(i) for i in report.items],
     }

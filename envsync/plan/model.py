@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from envsync.content.fingerprint import canonical_json
+from envsync.plan.selection import EVERYTHING, NameFilter
 from envsync.spec.problems import Problem, Severity, Suppressed
 from envsync.workspace import Container, RemoteVersion
 
@@ -132,6 +133,7 @@ class Plan:
     # and what inline comments suppressed. Errors among `problems` block apply.
     problems: tuple[Problem, ...] = ()
     suppressed: tuple[Suppressed, ...] = ()
+    selection: NameFilter = EVERYTHING  # partial: only the environments --name/--exclude selected
     # The containers as the plan listed them, for an apply in the same run (never saved).
     containers: Mapping[str, Container] = field(default_factory=dict, compare=False, repr=False)
 

@@ -13,6 +13,7 @@ from envsync.content.fingerprint import Content, context_display
 from envsync.plan import last_applied
 from envsync.plan.diff import changed_fields
 from envsync.plan.model import Action, Change, ObservedEnvironment, ObservedState, Plan, basis_digest
+from envsync.plan.selection import EVERYTHING, NameFilter
 from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import SOURCE_PROPERTY, RemoteVersion
 
@@ -23,10 +24,15 @@ class PlanOptions:
     root: Path = Path(".")  # sources are shown relative to it
     ignore_tags: frozenset[str] = frozenset()
     exclude: frozenset[str] = frozenset()
+    select: NameFilter = EVERYTHING  # --name / --exclude
+
+    def skips(self, name: str) -> bool:
+        """Left out of this plan: excluded in envsync.yaml, or not selected."""
+        return name in self.exclude or (self.select.partial and not self.select.matches(name))
 
 
 def plan(desired: Sequence[EnvironmentSpec], observed: ObservedState, options: PlanOptions) -> Plan:
-    specs = [s for s in desired if s.name not in options.exclude]
+    specs = [s for s in desired if not options.skips(s.name)]
     changes = [
         _unchanged(s, observed, options)
         if s.name in observed.unchanged
@@ -35,7 +41,7 @@ def plan(desired: Sequence[EnvironmentSpec], observed: ObservedState, options: P
     ]
     changes += _orphans({s.name for s in desired}, observed, options)
     changes.sort(key=lambda c: (c.name.lower(), c.name, c.version or ""))
-    return Plan(target=options.target, changes=tuple(changes))
+    return Plan(target=options.target, changes=tuple(changes), selection=options.select)
 
 
 def next_version(env: ObservedEnvironment) -> str:
@@ -254,7 +260,7 @@ def desired_tags(
 def _orphans(defined: set[str], observed: ObservedState, options: PlanOptions) -> list[Change]:
     orphans = []
     for name, env in observed.environments.items():
-        if name in defined or name in options.exclude:
+        if name in defined or options.skips(name):
             continue
         for version in env.active:
             if version.managed and not version.curated:

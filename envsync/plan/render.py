@@ -71,8 +71,13 @@ NO_PRUNE = Pruning()
 
 
 def summary(plan: Plan, pruning: Pruning = NO_PRUNE) -> str:
+    partial = f" Partial: {plan.selection.describe()}." if plan.selection.partial else ""
+    return _counts(plan, pruning) + findings.summary(plan) + partial
+
+
+def _counts(plan: Plan, pruning: Pruning) -> str:
     if not plan.has_changes and not plan.errors:
-        return "No changes." + findings.summary(plan)
+        return "No changes."
     new, restore = plan.count(Action.NEW_VERSION), plan.count(Action.RESTORE)
     text = (
         f"Plan: {plan.count(Action.CREATE)} to create, {plural(new, 'new version')}, "
@@ -81,13 +86,15 @@ def summary(plan: Plan, pruning: Pruning = NO_PRUNE) -> str:
         + f"{pruning.counted(plan)}."
     )
     errors = len(plan.errors)
-    return text + (f" {plural(errors, 'error')}." if errors else "") + findings.summary(plan)
+    return text + (f" {plural(errors, 'error')}." if errors else "")
 
 
 def text(plan: Plan, *, verbose: bool = False, color: bool = False, pruning: Pruning = NO_PRUNE) -> str:
     style: Style = _click_style if color else _plain
     shown = [c for c in plan.changes if verbose or c.action is not Action.NOOP]
     lines = [f"Target: {escape.terminal(plan.target)}", ""]
+    if plan.selection.partial:  # the patterns are the operator's; escaped with the other lines
+        lines += [style(escape.terminal(plan.selection.warning()), "yellow"), ""]
     for change in shown:
         lines += _block(change, style, pruning)
         lines.append("")
@@ -106,6 +113,8 @@ def markdown(plan: Plan) -> str:
     """The whole plan for a pull-request comment: one <details> block per change. Posting cuts
     it to GitHub's limit between those blocks (`gitops.bodies`)."""
     head = f"### envsync plan for {escape.code(plan.target)}\n\n**{summary(plan)}**\n"
+    if plan.selection.partial:
+        head += f"\n> [!WARNING]\n> {plan.selection.warning(code=escape.code)}\n"
     if plan.commit:
         head += f"\nCommit {escape.code(plan.commit)}.\n"
     head += findings.markdown(plan)
@@ -120,6 +129,7 @@ def to_json(plan: Plan) -> str:
         "commit": plan.commit,
         "created": plan.created,
         "summary": {a.value: plan.count(a) for a in Action},
+        "selection": plan.selection.to_json(),
         "changes": [_change_json(c) for c in plan.changes],
         **findings.to_json(plan),
     }

@@ -11,6 +11,7 @@ from envsync.errors import WorkspaceError
 from envsync.plan.model import Action, ObservedState, Plan
 from envsync.plan.observe import Early, narrowed, observe, with_missing
 from envsync.plan.planner import PlanOptions, plan
+from envsync.plan.selection import EVERYTHING, NameFilter
 from envsync.plan.usage import Usage
 from envsync.spec.load import EnvironmentSpec
 from envsync.spec.policy.engine import collected
@@ -19,13 +20,22 @@ from envsync.spec.solving import SOLVABLE
 from envsync.workspace import Container, ListView, Workspace
 
 
-def plan_options(config: Config, target: Target) -> PlanOptions:
+def plan_options(config: Config, target: Target, select: NameFilter = EVERYTHING) -> PlanOptions:
     return PlanOptions(
         target=target.name,
         root=config.root,
         ignore_tags=config.ignore_tags,
         exclude=config.exclude,
+        select=select,
     )
+
+
+def narrow(only: frozenset[str] | None, select: NameFilter) -> frozenset[str] | None:
+    """The names a plan reads: `only` (e.g. --changed-since's), within --name's when exact."""
+    exact = select.exact
+    if exact is None:
+        return only
+    return exact if only is None else only & exact
 
 
 def make_plan(
@@ -39,11 +49,14 @@ def make_plan(
     only: frozenset[str] | None = None,
     early: EarlyRead | None = None,
     usage: bool = False,
+    select: NameFilter = EVERYTHING,
 ) -> Plan:
     """Plan `specs` against `workspace`; `only` limits what is observed (and so the orphans
-    found) to those names. `early` is what `start_early` began for this target. Live
-    deployments are read when the plan has orphans (prune must not archive what runs), or
-    with `usage`: a plan that would archive nothing costs no extra request."""
+    found) to those names, `select` what is planned (--name/--exclude). `early` is what
+    `start_early` began for this target. Live deployments are read when the plan has orphans
+    (prune must not archive what runs), or with `usage`: a plan that would archive nothing
+    costs no extra request."""
+    only = narrow(only, select)
     if early is not None and early.observed is not None and early.only == only:
         observed = early.observed()
         if only is None:  # a --refresh listing made before the specs: plus what it lacked
@@ -62,11 +75,10 @@ def make_plan(
             only=only,
             listed=early.listed if early is not None else None,
         )
-    result = with_live_usage(
-        plan(specs, observed, plan_options(config, target)), config, target, workspace, observed, asked=usage
-    )
+    options = plan_options(config, target, select)
+    result = with_live_usage(plan(specs, observed, options), config, target, workspace, observed, asked=usage)
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    found = policy_verdict(config, target, [s for s in specs if s.name not in config.exclude])
+    found = policy_verdict(config, target, [s for s in specs if not options.skips(s.name)])
     return replace(
         result,
         commit=commit,

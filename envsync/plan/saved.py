@@ -9,6 +9,7 @@ from typing import Any
 from envsync.errors import EnvsyncError
 from envsync.plan import findings, render
 from envsync.plan.model import Action, Change, Plan
+from envsync.plan.selection import NameFilter
 from envsync.spec.schemas import validator
 
 
@@ -66,4 +67,5 @@ def _plan(doc: dict[str, Any]) -> Plan:
         created=doc["created"],
         problems=problems,
         suppressed=suppressed,
+        selection=NameFilter.from_json(doc.get("selection")),
     )
