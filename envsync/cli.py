@@ -58,13 +58,14 @@ class Cli(click.Group):
     default=".",
     help="Repository root (where envsync.yaml and environments/ live).",
 )
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr while reading and applying.")
 @click.pass_context
-def cli(ctx: click.Context, root: Path) -> None:
+def cli(ctx: click.Context, root: Path, quiet: bool) -> None:
     """GitOps for Azure Machine Learning environments.
 
     Plan and apply the environment YAMLs in git against a workspace, and detect drift.
     """
-    ctx.obj = App(root=root.resolve())
+    ctx.obj = App(root=root.resolve(), quiet=quiet)
 
 
 _CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
@@ -92,11 +93,21 @@ def bug_report(error: BaseException) -> str:
 
 
 def _register() -> None:
-    from envsync.commands import doctor, drifting, github, inspecting, planning, policy, solving, tools
+    from envsync.commands import (
+        applying,
+        doctor,
+        drifting,
+        github,
+        inspecting,
+        planning,
+        policy,
+        solving,
+        tools,
+    )
 
     for command in (
         planning.plan_cmd,
-        planning.apply_cmd,
+        applying.apply_cmd,
         drifting.drift_cmd,
         inspecting.list_cmd,
         inspecting.show_cmd,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from envsync.apply.result import ChangeResult
+    from envsync.commands.progress import ReadProgress
     from envsync.config import Config, Target
     from envsync.gitops.index import Snapshot
     from envsync.http.retrying import RetryNotice
@@ -36,6 +37,7 @@ class App:
     one walk of the repository and one snapshot of git, taken on first use."""
 
     root: Path
+    quiet: bool = False  # -q: no progress lines
 
     @cached_property
     def config(self) -> Config:
@@ -72,17 +74,26 @@ class App:
 
 @dataclass(frozen=True)
 class Opened:
-    """A configured target and the workspace it names, opened."""
+    """A configured target and the workspace it names, opened (counting its reads on
+    `progress` unless -q)."""
 
     target: Target
     workspace: Workspace
+    progress: ReadProgress | None = None
+
+    def read(self) -> None:
+        """The reads are over: end the progress line before the output."""
+        if self.progress is not None:
+            self.progress.close()
 
 
-def open_target(app: App, target_name: str | None) -> Opened:
+def open_target(app: App, target_name: str | None, *, progress: bool = False) -> Opened:
+    from envsync.commands.progress import ReadProgress, counting
     from envsync.workspace.factory import open_workspace
 
     target = app.config.target(target_name)
-    return Opened(target, open_workspace(target, on_retry=echo_retry))
+    shown = ReadProgress(f"Reading {target.name}") if progress and not app.quiet else None
+    return Opened(target, counting(open_workspace(target, on_retry=echo_retry), shown), shown)
 
 
 def echo_retry(notice: RetryNotice) -> None:
@@ -172,16 +183,20 @@ def approved(auto_approve: bool) -> bool:
 
 
 class Progress:
-    """One line per finished change; on a terminal successes share one live line."""
+    """One line per finished change; on a terminal successes share one live line; with
+    `quiet`, failures only."""
 
-    def __init__(self, total: int, *, err: bool = False):
+    def __init__(self, total: int, *, err: bool = False, quiet: bool = False):
         stream = sys.stderr if err else sys.stdout
-        self.total, self.done, self.live, self.err = total, 0, stream.isatty(), err
+        self.total, self.done, self.live, self.err = total, 0, stream.isatty() and not quiet, err
+        self.quiet = quiet
         self.lock = threading.Lock()
 
     def __call__(self, result: ChangeResult) -> None:
         with self.lock:
             self.done += 1
+            if self.quiet and not result.failed:
+                return
             line = f"[{self.done}/{self.total}] {result.line()}"
             if self.live and not result.failed:
                 click.echo(f"\r\033[K{line}", nl=False, err=self.err)

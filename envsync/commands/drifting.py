@@ -51,7 +51,7 @@ def drift_cmd(
     targets = config.target_names() if all_targets else [target]
     drifted = False
     for name in targets:
-        opened = open_target(app, name)
+        opened = open_target(app, name, progress=True)
         mine = config.specs_for(opened.target, specs)
         observed = observe(
             opened.workspace,
@@ -60,6 +60,7 @@ def drift_cmd(
             exclude=config.exclude,
             only=narrow(None, select),
         )
+        opened.read()
         report = drift.detect(mine, observed, plan_options(config, opened.target, select))
         if report_dir:
             stem = f"drift.{opened.target.name}" if len(targets) > 1 else "drift"

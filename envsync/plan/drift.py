@@ -15,8 +15,9 @@ from typing import Any
 from envsync.plan import last_applied
 from envsync.plan.diff import changed_fields, tag_changes
 from envsync.plan.model import ObservedEnvironment, ObservedState
-from envsync.plan.planner import PlanOptions, desired_tags, pointed_version, remote_view
+from envsync.plan.planner import PlanOptions, desired_tags, pointed_version
 from envsync.plan.selection import EVERYTHING, NameFilter
+from envsync.plan.views import remote_view
 from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import RemoteVersion
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from envsync.content.fingerprint import Content, context_display
 from envsync.plan import last_applied
 from envsync.plan.diff import changed_fields
 from envsync.plan.model import Action, Change, ObservedEnvironment, ObservedState, Plan, basis_digest
 from envsync.plan.selection import EVERYTHING, NameFilter
+from envsync.plan.views import relative, remote_view, spec_view
 from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import SOURCE_PROPERTY, RemoteVersion
 
@@ -54,44 +53,12 @@ def next_version(env: ObservedEnvironment) -> str:
     return str(numeric + 1)
 
 
-def spec_view(spec: EnvironmentSpec, root: Path) -> dict[str, Any]:
-    view = _view(spec.content(), spec.description, spec.tags)
-    if view["build"] is not None and spec.build is not None:
-        if spec.build.remote:  # its SAS never shows
-            view["build"]["context"] = context_display(spec.build.path)
-        else:
-            view["build"]["path"] = _relative(Path(spec.build.path), root)
-    return view
-
-
-def remote_view(version: RemoteVersion) -> dict[str, Any]:
-    body = version.body
-    view = _view(body.content(), body.description, body.tags)
-    if view["build"] is not None and body.build is not None:
-        view["build"]["context"] = context_display(body.build.context_uri)
-    return view
-
-
-def _view(content: Content, description: str | None, tags: Mapping[str, str]) -> dict[str, Any]:
-    # No deep copy (asdict's): the conda value is never mutated, and copying cost the most.
-    context = content.context
-    return {
-        "image": content.image,
-        "conda": content.conda,
-        "os_type": content.os_type,
-        "inference_config": content.inference_config,
-        "build": {"context": context, "dockerfile_path": content.dockerfile_path} if context else None,
-        "description": description or "",
-        "tags": dict(sorted(tags.items())),
-    }
-
-
 def _change_for(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOptions) -> Change:
     base = partial(
         Change,
         name=spec.name,
         observed_digest="",  # set below, once the change's version is known
-        source=_relative(spec.source, options.root),
+        source=relative(spec.source, options.root),
         fingerprint=spec.fingerprint,
         after=spec_view(spec, options.root),
     )
@@ -134,7 +101,7 @@ def _unchanged(spec: EnvironmentSpec, observed: ObservedState, options: PlanOpti
         action=Action.NOOP,
         version=container.latest_version,
         observed_digest=basis_digest(observed.environment(spec.name), container.latest_version),
-        source=_relative(spec.source, options.root),
+        source=relative(spec.source, options.root),
         fingerprint=spec.fingerprint,
         after=spec_view(spec, options.root),
         base_version=container.latest_version,
@@ -288,13 +255,3 @@ def _immutable(view: Mapping[str, Any]) -> dict[str, Any]:
 
 def _mutable(view: Mapping[str, Any]) -> dict[str, Any]:
     return {"description": view["description"], "tags": view["tags"]}
-
-
-def _relative(path: Path, root: Path) -> str:
-    text, prefix = str(path), f"{root}/"
-    if text.startswith(prefix):  # the usual case, without relpath's cost
-        return text[len(prefix) :]
-    try:
-        return Path(os.path.relpath(path, root)).as_posix()
-    except ValueError:  # another drive on Windows
-        return path.as_posix()
