@@ -78,7 +78,8 @@ protected: [base]
         ),
         (
             "targets:\n  dev: {type: azureml, subscription_id: s, resource_group: r, workspace: x}\n",
-            "envsync.yaml:2:74: targets.dev.workspace: 'x' does not match",
+            "envsync.yaml:2:74: targets.dev.workspace: 'x' is not a valid workspace name: use 3-33 letters, "
+            "digits, '-' and '_', starting with a letter or digit",
         ),
         (
             "targets:\n  reg: {type: registry, subscription_id: s, resource_group: r}\n",
@@ -86,7 +87,7 @@ protected: [base]
         ),
         (
             "targets:\n  reg: {type: registry, subscription_id: s, resource_group: r, registry: a.b}\n",
-            "envsync.yaml:2:74: targets.reg.registry: 'a.b' does not match",
+            "envsync.yaml:2:74: targets.reg.registry: 'a.b' is not a valid registry name: use 3-33 letters",
         ),
         (
             "targets:\n  reg: {type: registry, subscription_id: s, resource_group: r, registry: abc, workspace: w}\n",
@@ -99,6 +100,12 @@ protected: [base]
         ("default_target: prod\n", "envsync.yaml: default_target 'prod' is not a configured target"),
         ("ignore_tags: costcenter\n", "envsync.yaml:1:14: ignore_tags: 'costcenter' is not of type 'array'"),
         ("- a\n- b\n", "envsync.yaml:1:1: the config must be a mapping"),
+        (
+            "targets:\n  dev: {type: azureml, subscription_id: s, resource_group: r, workspace: abc, "
+            "api_version: v1}\n",
+            "envsync.yaml:2:92: targets.dev.api_version: 'v1' is not an ARM api-version: a date, YYYY-MM-DD",
+        ),
+        ("targets:\n  -bad: {type: local}\n", "envsync.yaml:2:3: targets: '-bad' is not a valid target name"),
         ("targets: {dev: [\n", "envsync.yaml:2:1: invalid YAML"),
     ],
 )
@@ -106,6 +113,7 @@ def test_bad_config_is_a_located_error(tmp_path: Path, text: str, message: str) 
     with pytest.raises(ConfigError) as error:
         load(write(tmp_path, text))
     assert str(error.value).startswith(message), str(error.value)
+    assert "does not match" not in str(error.value)  # a rule in words, never a raw regex
 
 
 def test_unknown_target_names_the_known_ones(tmp_path: Path) -> None:

@@ -73,4 +73,5 @@ def test_pre_commit_runs_the_hook_on_a_good_and_a_bad_yaml(
     bad = _pre_commit(root, tmp_path / "cache")
     assert bad.returncode == 1
     assert "- hook id: envsync-validate" in bad.stdout
-    assert "environments/bad.yml:2:8: image must be a string, not an integer" in bad.stdout
+    assert "environments/bad.yml:2:8: error: image must be a string, not an integer" in bad.stdout
+    assert "1 error, 0 warnings in 2 files" in bad.stdout

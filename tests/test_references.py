@@ -352,8 +352,11 @@ def test_validate_checks_references_against_the_repo(tmp_path: Path) -> None:
     result = run(root, "validate")
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        "jobs/bad.yml:2:14: azureml:nope:1: no environment 'nope' in the repo, and not a curated (AzureML-*) name",
-        "jobs/tf.yml:6:13: invalid YAML: found unhashable key (looks like an unsubstituted template placeholder)",
+        "jobs/bad.yml:2:14: error: azureml:nope:1: no environment 'nope' in the repo, and not a curated (AzureML-*) "
+        "name",
+        "jobs/tf.yml:6:13: error: invalid YAML: found unhashable key (looks like an unsubstituted template "
+        "placeholder)",
+        "2 errors, 0 warnings in 3 files",
     ]
     (root / "jobs" / "bad.yml").unlink()
     (root / "jobs" / "tf.yml").unlink()

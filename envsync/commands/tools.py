@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +13,10 @@ from envsync.commands.common import (
     with_references,
 )
 from envsync.errors import ExitCode
+from envsync.plan.words import plural
+
+if TYPE_CHECKING:
+    from envsync.spec.load import LoadResult
 
 _RATE = click.FloatRange(0, 1, max_open=True)
 _REFILL = click.FloatRange(0, min_open=True)
@@ -166,6 +170,7 @@ def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str | None, target: str
     import json
 
     from envsync.commands.reporting import annotating, echo_problems
+    from envsync.plan import findings
     from envsync.spec.problems import problem_json, suppressed_json
 
     key = app.config.policy_key(target)
@@ -177,16 +182,29 @@ def validate_cmd(app: App, paths: tuple[Path, ...], fmt: str | None, target: str
             "format_version": 1,
             "valid": not result.errors,
             "environments": len(result.specs),
+            "files": result.files,
             "count": len(problems),
             "errors": len(result.errors),
+            "warnings": len(result.warnings),
             "problems": problems,
             "suppressed": [suppressed_json(s) for s in result.suppressed],
         }
         click.echo(json.dumps(doc, indent=2))
     else:
         annotate = fmt != "text" and annotating(fmt)
-        echo_problems(app, result.problems, annotate=annotate, title="envsync validate", err=False)
-        if not result.errors:
-            count = len(result.specs)
-            click.echo(f"{count} environment{'s' * (count != 1)} valid")
+        if annotate:
+            echo_problems(app, result.problems, annotate=True, title="envsync validate", err=False)
+        elif result.problems:  # one write: thousands of policy warnings cost a flush each otherwise
+            click.echo("\n".join(findings.line(p) for p in result.problems))
+        click.echo(_closing(result))
     return ExitCode.ERROR if result.errors else ExitCode.OK
+
+
+def _closing(result: LoadResult) -> str:
+    """`2 errors, 5 warnings in 31 files`; `5 environments valid` when nothing was found."""
+    valid = plural(len(result.specs), "environment") + " valid"
+    if not result.problems:
+        return valid
+    counts = f"{plural(len(result.errors), 'error')}, {plural(len(result.warnings), 'warning')}"
+    counts += f" in {plural(result.files, 'file')}"
+    return counts if result.errors else f"{counts}; {valid}"

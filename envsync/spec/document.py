@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from envsync.content.fingerprint import normalize_os_type
 from envsync.spec import rules
 from envsync.spec.build import with_digest
+from envsync.spec.kinds import not_an_environment
 from envsync.spec.loaded import Loaded
 from envsync.spec.model import EnvironmentSpec
 from envsync.spec.policy.engine import evaluate_all
@@ -73,6 +74,9 @@ def load_file(
     if not isinstance(doc.data, dict):
         message = f"the file must be a mapping (name, image or build, ...), not {yaml_kind(doc.data)}"
         return Loaded(None, (Problem(shown, 1, 1, message),))
+    other = not_an_environment(doc.data)
+    if other is not None:
+        return Loaded(None, (Problem(shown, 1, 1, f"not an environment YAML: {other}"),))
     report = Report(doc)
     for finding in schema_findings(doc.data):
         report.add(finding)

@@ -29,6 +29,7 @@ class RepoFiles:
     dirs: frozenset[str] = frozenset()  # folders entered ("" is root itself)
     skipped: tuple[str, ...] = ()  # folders not entered: SKIP_DIRS and symlinked folders
     links: frozenset[str] = field(default_factory=frozenset)  # files that are symlinks
+    dangling: tuple[str, ...] = ()  # symlinks whose target is missing (reported, not read)
 
     def matching(self, globs: Sequence[str], *, without: str | None = None) -> list[Path]:
         """The files any of `globs` matches (`Path.glob` semantics), as absolute paths, sorted;
@@ -59,6 +60,11 @@ class RepoFiles:
     @cached_property
     def _names(self) -> frozenset[str]:
         return frozenset(self.files)
+
+    def dangling_matching(self, globs: Sequence[str]) -> list[Path]:
+        """The dangling symlinks `globs` would name, were their targets there."""
+        patterns = [compile_glob(g) for g in globs]
+        return [self.root / d for d in self.dangling if any(p.match(d) for p in patterns)]
 
     def yaml_files(self) -> list[str]:
         return [f for f in self.files if f.endswith((".yml", ".yaml"))]
@@ -92,6 +98,7 @@ def walk(root: Path) -> RepoFiles:
     dirs: set[str] = set()
     skipped: list[str] = []
     links: set[str] = set()
+    dangling: list[str] = []
     pending = [""]
     base = str(root)
     while pending:
@@ -107,17 +114,33 @@ def walk(root: Path) -> RepoFiles:
                 if entry.is_dir(follow_symlinks=False):
                     (skipped.append if entry.name in SKIP_DIRS else pending.append)(path)
                 elif entry.is_symlink():
-                    if entry.is_dir():
-                        skipped.append(path)
-                    elif entry.is_file():
-                        files.append(path)
-                        links.add(path)
+                    _link(entry, path, files, links, skipped, dangling)
                 elif entry.is_file(follow_symlinks=False):
                     files.append(path)
             except OSError:
                 continue
     files.sort()
-    return RepoFiles(root, tuple(files), frozenset(dirs), tuple(sorted(skipped)), frozenset(links))
+    return RepoFiles(
+        root, tuple(files), frozenset(dirs), tuple(sorted(skipped)), frozenset(links), tuple(sorted(dangling))
+    )
+
+
+def _link(
+    entry: os.DirEntry[str],
+    path: str,
+    files: list[str],
+    links: set[str],
+    skipped: list[str],
+    dangling: list[str],
+) -> None:
+    """A symlink: a folder is not entered, a file is listed (and known as a link)."""
+    if entry.is_dir():
+        skipped.append(path)
+    elif entry.is_file():
+        files.append(path)
+        links.add(path)
+    elif not os.path.exists(entry.path):
+        dangling.append(path)
 
 
 OUTSIDE = "resolves outside the repository (a symlink out of it?): it must be inside the repository"

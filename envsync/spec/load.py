@@ -12,6 +12,7 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from envsync.spec.document import (
     load_inline,
     load_spec,
 )
+from envsync.spec.given import dangling_found, path_problems
 from envsync.spec.loaded import Loaded
 from envsync.spec.model import BuildSpec, EnvironmentSpec
 from envsync.spec.policy.engine import collected
@@ -57,6 +59,12 @@ class LoadResult:
     specs: tuple[EnvironmentSpec, ...] = ()
     problems: tuple[Problem, ...] = ()
     suppressed: tuple[Suppressed, ...] = ()  # policy findings an inline comment allows
+    checked: tuple[str, ...] = ()  # environment files checked (not other environments' inputs)
+
+    @property
+    def files(self) -> int:
+        """Files checked: the environment files, and any other file a problem was found in."""
+        return len({*self.checked, *(p.path for p in self.problems)})
 
     def with_policy(self, key: str) -> LoadResult:
         """Plus what policy `key` ("" for the top level, else a target) found in the specs."""
@@ -91,11 +99,10 @@ def find_spec_files(config: Config, paths: Sequence[Path] = (), files: RepoFiles
             _unique(p for pattern in config.environments for p in root.glob(pattern) if p.is_file())
         )
     found: list[Path] = []
-    for given in paths:
-        path = absolute(given if given.is_absolute() else root / given)
+    for path in given_paths(config, paths):
         if path.is_dir():
             found += [p for ext in ("yml", "yaml") for p in path.glob(f"**/*.{ext}") if p.is_file()]
-        else:
+        elif not (path.is_symlink() and not path.exists()):  # dangling: `path_problems` says so
             found.append(path)
     return _not_locks(_unique(found))
 
@@ -103,6 +110,11 @@ def find_spec_files(config: Config, paths: Sequence[Path] = (), files: RepoFiles
 def _not_locks(paths: list[Path]) -> list[Path]:
     """Without the lock files `envsync solve --lock` writes beside the YAMLs they pin."""
     return [p for p in paths if not p.name.endswith(LOCK_SUFFIX)]
+
+
+def given_paths(config: Config, paths: Sequence[Path]) -> list[Path]:
+    root = absolute(config.root)
+    return [absolute(p if p.is_absolute() else root / p) for p in paths]
 
 
 def load_all(
@@ -121,15 +133,30 @@ def load_all(
     """
     root = absolute(config.root)
     policies = config.policies
-    found, outside = _confined(find_spec_files(config, paths, files), root, files)
+    candidates = find_spec_files(config, paths, files)
+    found, outside = _confined(candidates, root, files)
     loaded = {p: _cached_load(p, root, policies, cache) for p in found}
     if cache is not None:
         cache.flush()
     inputs = _inputs(loaded)
     kept = {p: one for p, one in loaded.items() if p not in inputs}
     problems = {p for one in kept.values() for p in one.problems} | {*_duplicates(kept, root), *outside}
+    problems |= set(_path_problems(config, paths, candidates, files))
     specs = tuple(one.spec for one in kept.values() if one.spec is not None)
-    return LoadResult(specs=specs, problems=tuple(sorted(problems)))
+    checked = tuple(display(p, root) for p in kept)
+    return LoadResult(specs=specs, problems=tuple(sorted(problems)), checked=checked)
+
+
+def _path_problems(
+    config: Config, paths: Sequence[Path], found: Sequence[Path], files: RepoFiles | None
+) -> list[Problem]:
+    root = absolute(config.root)
+    shown = partial(display, root=root)
+    if paths:
+        return path_problems(given_paths(config, paths), found, shown)
+    if files is None:
+        return []
+    return [dangling_found(p, shown) for p in files.dangling_matching(config.environments)]
 
 
 def _confined(paths: list[Path], root: Path, files: RepoFiles | None) -> tuple[list[Path], list[Problem]]:

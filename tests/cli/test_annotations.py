@@ -37,14 +37,14 @@ def test_validate_in_github_actions_annotates_errors_and_warnings(tmp_path: Path
     _bad(tmp_path)
     result = run(tmp_path, "validate", env=ACTIONS)
     assert result.exit_code == ExitCode.ERROR
-    assert result.output.splitlines() == [ERROR, WARNING]
+    assert result.output.splitlines() == [ERROR, WARNING, "1 error, 1 warning in 2 files"]
 
 
 def test_validate_format_github_outside_actions_and_text_inside(tmp_path: Path) -> None:
     _bad(tmp_path)
-    assert run(tmp_path, "validate", "--format", "github").output.splitlines() == [ERROR, WARNING]
+    assert run(tmp_path, "validate", "--format", "github").output.splitlines()[:2] == [ERROR, WARNING]
     text = run(tmp_path, "validate", "--format", "text", env=ACTIONS).output.splitlines()
-    assert text[0].startswith("environments/bad.yml:2:8: image must be a string")
+    assert text[0].startswith("environments/bad.yml:2:8: error: image must be a string")
     assert json.loads(run(tmp_path, "validate", "--format", "json", env=ACTIONS).output)["errors"] == 1
 
 

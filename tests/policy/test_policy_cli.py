@@ -127,14 +127,16 @@ def test_suppressed_findings_are_reported_as_such_in_json(repo: Path) -> None:
 def test_validate_checks_the_top_level_policy_or_a_targets(repo: Path) -> None:
     top = run(repo, "validate")
     assert top.exit_code == ExitCode.OK
-    assert top.output.splitlines()[-1] == "2 environments valid"
+    assert top.output.splitlines()[-1] == "0 errors, 1 warning in 2 files; 2 environments valid"
     prod = run(repo, "validate", "-t", "prod")
     assert prod.exit_code == ExitCode.ERROR
     assert prod.output.splitlines() == [
-        "environments/moving.yml:2:8: image 'python:latest' uses the moving tag 'latest': each workspace keeps "
-        "whatever it resolved to at its first build; pin a version tag or a digest (@sha256:...) [image-mutable-tag]",
-        "jobs/train.yml:2:14: azureml:pinned@latest: @latest of an environment envsync manages runs whatever "
-        "version the next apply creates: pin azureml:pinned:<version> [reference-latest]",
+        "environments/moving.yml:2:8: error: image 'python:latest' uses the moving tag 'latest': each workspace "
+        "keeps whatever it resolved to at its first build; pin a version tag or a digest (@sha256:...) "
+        "[image-mutable-tag]",
+        "jobs/train.yml:2:14: error: azureml:pinned@latest: @latest of an environment envsync manages runs "
+        "whatever version the next apply creates: pin azureml:pinned:<version> [reference-latest]",
+        "2 errors, 0 warnings in 3 files",
     ]
     assert (
         run(repo, "validate", "-t", "nope").output.strip()
