@@ -166,7 +166,7 @@ def test_dangling_symlinks_are_reported(tmp_path: Path) -> None:
     assert found.exit_code == 0, found.output
     assert found.output.splitlines() == [
         "environments/gone.yml:1:1: warning: a symlink to a missing file; not checked",
-        "0 errors, 1 warning in 1 file; 1 environment valid",
+        "0 errors, 1 warning in 2 files; 1 environment valid",
     ]
     given = validate(tmp_path, "environments/gone.yml")
     assert given.exit_code == 1
