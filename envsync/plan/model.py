@@ -97,6 +97,23 @@ def _version_state(version: RemoteVersion) -> list[object]:
 
 
 @dataclass(frozen=True)
+class ContextFiles:
+    """Which files of a build context a change adds, removes and modifies (paths relative to
+    the context, sorted), against `basis`; or why they cannot be known (`unknown`)."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    modified: tuple[str, ...] = ()
+    basis: str = ""  # what the old files were read from, e.g. "commit 0123abcd4567"
+    unknown: str = ""  # why the old files cannot be listed; the lists are then empty
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> ContextFiles:
+        lists = {k: tuple(doc.get(k, ())) for k in ("added", "removed", "modified")}
+        return cls(**lists, basis=doc.get("basis", ""), unknown=doc.get("unknown", ""))
+
+
+@dataclass(frozen=True)
 class Change:
     """One planned action on one environment version."""
 
@@ -121,6 +138,7 @@ class Change:
     # A no-op whose container lacks an up-to-date last-applied record: apply writes it, so the
     # next plan can skip reading this environment's versions.
     record_stale: bool = False
+    context_files: ContextFiles | None = None  # for a changed build context: which files
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from envsync import __version__
-from envsync.plan import findings
+from envsync.plan import context_lines, findings
 from envsync.plan.diff import tag_changes
-from envsync.plan.model import Action, Change, Plan
+from envsync.plan.model import Action, Change, ContextFiles, Plan
 from envsync.plan.words import plural
 from envsync.text import escape
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a change's context_files, a partial plan's selection
+READABLE_VERSIONS = (1, 2)  # 1 lacks only those
 
 _TITLES = {
     Action.CREATE: "new environment",
@@ -191,16 +192,18 @@ def _details(change: Change, style: Style) -> Iterator[str]:
         yield "# " + latest_move(change)
     yield from (f"# used by {where}" for where in change.references)
     if change.action is Action.CREATE or (change.before is None and change.after is not None):
-        yield from _listing(change.after or {}, "+")
+        yield from _listing(change.after or {}, "+", change.context_files)
     elif change.action is Action.ORPHAN:
         yield from _listing(change.before or {}, "-")
     else:
         yield from _field_diffs(change)
 
 
-def _listing(view: Mapping[str, Any], symbol: str) -> Iterator[str]:
+def _listing(view: Mapping[str, Any], symbol: str, files: ContextFiles | None = None) -> Iterator[str]:
     for key in ("image", "build", "os_type", "inference_config", "description"):
-        if view.get(key) not in (None, "", {}):
+        if key == "build" and view.get(key):
+            yield from context_lines.listing(view[key], files, symbol)
+        elif view.get(key) not in (None, "", {}):
             yield f"{symbol} {key}: {_short(view[key])}"
     if view.get("conda"):
         yield "  conda:"
@@ -213,7 +216,9 @@ def _field_diffs(change: Change) -> Iterator[str]:
     before, after = change.before or {}, change.after or {}
     top = sorted({f.split(".")[0] for f in change.diff})
     for key in top:
-        if key == "archived":
+        if key == "build" and before.get(key) and after.get(key):
+            yield from context_lines.changed(before[key], after[key], change.context_files)
+        elif key == "archived":
             yield "~ archived: true → false"
         elif key == "conda":
             yield "  conda:"

@@ -75,8 +75,11 @@ def make_plan(
             only=only,
             listed=early.listed if early is not None else None,
         )
+    from envsync.gitops import context_files
+
     options = plan_options(config, target, select)
-    result = with_live_usage(plan(specs, observed, options), config, target, workspace, observed, asked=usage)
+    planned = context_files.annotate(plan(specs, observed, options), observed, config.root)
+    result = with_live_usage(planned, config, target, workspace, observed, asked=usage)
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     found = policy_verdict(config, target, [s for s in specs if not options.skips(s.name)])
     return replace(

@@ -8,7 +8,7 @@ from typing import Any
 
 from envsync.errors import EnvsyncError
 from envsync.plan import findings, render
-from envsync.plan.model import Action, Change, Plan
+from envsync.plan.model import Action, Change, ContextFiles, Plan
 from envsync.plan.selection import NameFilter
 from envsync.spec.schemas import validator
 
@@ -33,7 +33,7 @@ def read(path: Path) -> Plan:
         raise EnvsyncError(f"{path}: not a readable plan file ({e})") from None
     except RecursionError:
         raise EnvsyncError(f"{path}: not a readable plan file (nested too deeply)") from None
-    if not isinstance(doc, dict) or doc.get("format_version") != render.FORMAT_VERSION:
+    if not isinstance(doc, dict) or doc.get("format_version") not in render.READABLE_VERSIONS:
         found = doc.get("format_version") if isinstance(doc, dict) else None
         raise EnvsyncError(
             f"{path}: plan format version {found!r} is not one this envsync reads "
@@ -55,6 +55,7 @@ def _plan(doc: dict[str, Any]) -> Plan:
                 "diff": tuple(c["diff"]),
                 "references": tuple(c.get("references", ())),
                 "used_by": tuple(c.get("used_by", ())),
+                "context_files": _context_files(c.get("context_files")),
             }
         )
         for c in doc["changes"]
@@ -69,3 +70,7 @@ def _plan(doc: dict[str, Any]) -> Plan:
         suppressed=suppressed,
         selection=NameFilter.from_json(doc.get("selection")),
     )
+
+
+def _context_files(doc: Any) -> ContextFiles | None:
+    return ContextFiles.from_json(doc) if isinstance(doc, dict) else None
