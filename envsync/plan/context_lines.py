@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from envsync.plan.lines import Changed, Detail
 from envsync.plan.model import ContextFiles
 
 SHOWN_FILES = 20  # per change; the rest are counted ("and 12 more")
@@ -25,7 +26,7 @@ def listing(build: Mapping[str, Any], files: ContextFiles | None, symbol: str) -
 
 def changed(
     before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, files: ContextFiles | None
-) -> Iterator[str]:
+) -> Iterator[Detail]:
     """A context that changed, as its changed files; then its Dockerfile path."""
     old, new = before or {}, after or {}
     if old.get("context") != new.get("context"):
@@ -37,7 +38,7 @@ def changed(
     old_path = old.get("dockerfile_path", DEFAULT_DOCKERFILE)
     new_path = new.get("dockerfile_path", DEFAULT_DOCKERFILE)
     if old_path != new_path:
-        yield f"~ build.dockerfile_path: {old_path} → {new_path}"
+        yield Changed("build.dockerfile_path", old_path, new_path)
 
 
 def file_lines(files: ContextFiles) -> Iterator[str]:

@@ -8,14 +8,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from envsync import __version__
-from envsync.plan import context_lines, findings
+from envsync.plan import context_lines, findings, lines
 from envsync.plan.diff import tag_changes
+from envsync.plan.lines import Changed, Detail
 from envsync.plan.model import Action, Change, ContextFiles, Plan
 from envsync.plan.words import plural
 from envsync.text import escape
 
 FORMAT_VERSION = 2  # 2: a change's context_files, a partial plan's selection
 READABLE_VERSIONS = (1, 2)  # 1 lacks only those
+UNFOLDED_CHANGES = 3  # a Markdown plan of at most this many changes shows them open
 
 _TITLES = {
     Action.CREATE: "new environment",
@@ -119,7 +121,9 @@ def markdown(plan: Plan) -> str:
     if plan.commit:
         head += f"\nCommit {escape.code(plan.commit)}.\n"
     head += findings.markdown(plan)
-    return head + "".join(_markdown_section(c) for c in plan.changes if c.action is not Action.NOOP)
+    shown = [c for c in plan.changes if c.action is not Action.NOOP]
+    unfolded = len(shown) <= UNFOLDED_CHANGES  # a short plan reads at a glance; a long one folds
+    return head + "".join(_markdown_section(c, unfolded=unfolded) for c in shown)
 
 
 def to_json(plan: Plan) -> str:
@@ -144,13 +148,14 @@ def _change_json(change: Change) -> dict[str, Any]:
     return doc
 
 
-def _markdown_section(change: Change) -> str:
+def _markdown_section(change: Change, *, unfolded: bool = False) -> str:
     heading = NO_PRUNE.title(change) if change.action is Action.ORPHAN else _TITLES[change.action]
     name = escape.html(f"{change.name}:{change.version}")
     title = f"{change.action.symbol} <code>{name}</code> {escape.html(heading)}"
-    lines = escape.block(_details(change, _plain))
+    body = escape.block(lines.markdown(_details(change)))
     source = f"\n\n{escape.code(change.source)}" if change.source else ""
-    return f"\n<details><summary>{title}</summary>{source}\n\n{escape.fence(lines, 'diff')}\n</details>\n"
+    details = "<details open>" if unfolded else "<details>"
+    return f"\n{details}<summary>{title}</summary>{source}\n\n{escape.fence(body, 'diff')}\n</details>\n"
 
 
 def _block(change: Change, style: Style, pruning: Pruning) -> list[str]:
@@ -158,10 +163,10 @@ def _block(change: Change, style: Style, pruning: Pruning) -> list[str]:
     head = f"{change.action.symbol} {change.name}:{change.version}  ({title})"
     source = f"  {change.source}" if change.source else ""
     if style is _plain:  # no colour: 10,000 new environments print 90,000 lines, escaped by `text`
-        return [head + source, *("    " + line for line in _details(change, _plain))]
+        return [head + source, *("    " + line for line in lines.terminal(_details(change)))]
     # Each line is escaped whole: a value's line break or escape sequence is shown, never obeyed.
     return [style(escape.terminal(head), _COLOURS[change.action]) + escape.terminal(source)] + [
-        "    " + _colour_line(escape.terminal(line), style) for line in _details(change, _plain)
+        "    " + _colour_line(escape.terminal(line), style) for line in lines.terminal(_details(change))
     ]
 
 
@@ -180,7 +185,7 @@ def _title(change: Change) -> str:
     return title
 
 
-def _details(change: Change, style: Style) -> Iterator[str]:
+def _details(change: Change) -> Iterator[Detail]:
     if change.action is Action.ERROR:
         yield f"! {change.message}"
         return
@@ -191,7 +196,9 @@ def _details(change: Change, style: Style) -> Iterator[str]:
     if change.latest_after is not None:
         yield "# " + latest_move(change)
     yield from (f"# used by {where}" for where in change.references)
-    if change.action is Action.CREATE or (change.before is None and change.after is not None):
+    if change.action is Action.NOOP:  # plan -v: what is there, unchanged
+        yield from _listing(change.after or change.before or {}, " ")
+    elif change.action is Action.CREATE or (change.before is None and change.after is not None):
         yield from _listing(change.after or {}, "+", change.context_files)
     elif change.action is Action.ORPHAN:
         yield from _listing(change.before or {}, "-")
@@ -199,7 +206,7 @@ def _details(change: Change, style: Style) -> Iterator[str]:
         yield from _field_diffs(change)
 
 
-def _listing(view: Mapping[str, Any], symbol: str, files: ContextFiles | None = None) -> Iterator[str]:
+def _listing(view: Mapping[str, Any], symbol: str, files: ContextFiles | None = None) -> Iterator[Detail]:
     for key in ("image", "build", "os_type", "inference_config", "description"):
         if key == "build" and view.get(key):
             yield from context_lines.listing(view[key], files, symbol)
@@ -212,17 +219,17 @@ def _listing(view: Mapping[str, Any], symbol: str, files: ContextFiles | None = 
         yield f"{symbol} tags.{key}: {_short(value)}"
 
 
-def _field_diffs(change: Change) -> Iterator[str]:
+def _field_diffs(change: Change) -> Iterator[Detail]:
     before, after = change.before or {}, change.after or {}
     top = sorted({f.split(".")[0] for f in change.diff})
     for key in top:
         if key == "build" and before.get(key) and after.get(key):
             yield from context_lines.changed(before[key], after[key], change.context_files)
         elif key == "archived":
-            yield "~ archived: true → false"
+            yield Changed("archived", "true", "false")
         elif key == "conda":
             yield "  conda:"
-            yield from (f"    {line}" for line in conda_diff(before.get(key), after.get(key)))
+            yield from conda_diff(before.get(key), after.get(key))
         elif key == "tags":
             for symbol, tag, old, new in tag_changes(before.get("tags", {}), after.get("tags", {})):
                 yield _change_line(symbol, f"tags.{tag}", old, new)
@@ -230,28 +237,29 @@ def _field_diffs(change: Change) -> Iterator[str]:
             yield _change_line("~", key, before.get(key), after.get(key))
 
 
-def _change_line(symbol: str, key: str, old: Any, new: Any) -> str:
+def _change_line(symbol: str, key: str, old: Any, new: Any) -> Detail:
     if symbol == "+":
         return f"+ {key}: {_short(new)}"
     if symbol == "-":
         return f"- {key}: {_short(old)}"
-    return f"~ {key}: {_short(old)} → {_short(new)}"
+    return Changed(key, _short(old), _short(new))
 
 
-def conda_diff(before: Any, after: Any) -> list[str]:
-    """Package-level lines: `+ numpy==1.26.4`, `- numpy==1.24.0`, `~ python 3.10 → 3.11`."""
+def conda_diff(before: Any, after: Any) -> list[Detail]:
+    """Package-level lines, under `conda:`: `+ numpy==1.26.4`, `- numpy==1.24.0`, and
+    `python 3.10 → 3.11` changed in place."""
     old, new = _packages(before), _packages(after)
-    lines = []
+    found: list[Detail] = []
     for name in sorted(old.keys() | new.keys()):
         if name not in old:
-            lines.append(f"+ {new[name]}")
+            found.append(f"    + {new[name]}")
         elif name not in new:
-            lines.append(f"- {old[name]}")
+            found.append(f"    - {old[name]}")
         elif old[name] != new[name]:
-            lines.append(f"~ {_display_name(name)} {_pin(old[name])} → {_pin(new[name])}")
-    if not lines and before != after:
-        lines.append("~ (channels, name or package order changed)")
-    return lines
+            found.append(Changed(_display_name(name), _pin(old[name]), _pin(new[name]), depth=2, sep=" "))
+    if not found and before != after:
+        found.append("    ~ (channels, name or package order changed)")
+    return found
 
 
 def _packages(conda: Any) -> dict[str, str]:

@@ -153,7 +153,7 @@ def test_existing_version_with_other_content_is_a_conflict_never_overwritten(rep
 def test_markdown_plan(repo: Path) -> None:
     out = run(repo, "plan", "--format", "markdown").output
     assert out.startswith("### envsync plan for `local`")
-    assert "<details><summary>+ <code>sklearn:1</code> new environment</summary>" in out
+    assert "<details open><summary>+ <code>sklearn:1</code> new environment</summary>" in out  # 3: short
 
 
 def test_last_applied_record_lets_plan_skip_versions(repo: Path) -> None:

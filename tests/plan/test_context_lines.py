@@ -13,7 +13,7 @@ def test_files_are_sorted_capped_and_the_digest_is_a_detail() -> None:
     many = ContextFiles(
         added=tuple(f"f{i:02d}.py" for i in range(25)), modified=("Dockerfile",), basis="commit c"
     )
-    lines = list(context_lines.changed(OLD, NEW, many))
+    lines = [str(line) for line in context_lines.changed(OLD, NEW, many)]
     assert lines[0] == "~ build: environments/torch, files changed since commit c:"
     assert lines[1:3] == ["  ~ Dockerfile", "  + f00.py"]
     assert "    and 6 more" in lines
@@ -23,7 +23,7 @@ def test_files_are_sorted_capped_and_the_digest_is_a_detail() -> None:
 
 def test_unknown_files_and_remote_contexts_say_so() -> None:
     unknown = ContextFiles(unknown="version 3 was not created by envsync from git")
-    lines = list(context_lines.changed(OLD, {**OLD, "context": "c" * 64}, unknown))
+    lines = [str(line) for line in context_lines.changed(OLD, {**OLD, "context": "c" * 64}, unknown)]
     assert lines[:2] == [
         "~ build: environments/torch",
         "  # its files cannot be listed: version 3 was not created by envsync from git",
