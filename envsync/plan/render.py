@@ -9,6 +9,7 @@ from typing import Any
 
 from envsync import __version__
 from envsync.plan import context_lines, findings, lines
+from envsync.plan.conda_lines import conda_diff, packages
 from envsync.plan.diff import tag_changes
 from envsync.plan.lines import Changed, Detail
 from envsync.plan.model import Action, Change, ContextFiles, Plan
@@ -214,7 +215,7 @@ def _listing(view: Mapping[str, Any], symbol: str, files: ContextFiles | None = 
             yield f"{symbol} {key}: {_short(view[key])}"
     if view.get("conda"):
         yield "  conda:"
-        yield from (f"    {symbol} {spec}" for spec in _packages(view["conda"]).values())
+        yield from (f"    {symbol} {spec}" for spec in packages(view["conda"]).values())
     for key, value in (view.get("tags") or {}).items():
         yield f"{symbol} tags.{key}: {_short(value)}"
 
@@ -243,40 +244,6 @@ def _change_line(symbol: str, key: str, old: Any, new: Any) -> Detail:
     if symbol == "-":
         return f"- {key}: {_short(old)}"
     return Changed(key, _short(old), _short(new))
-
-
-def conda_diff(before: Any, after: Any) -> list[Detail]:
-    """Package-level lines, under `conda:`: `+ numpy==1.26.4`, `- numpy==1.24.0`, and
-    `python 3.10 → 3.11` changed in place."""
-    old, new = _packages(before), _packages(after)
-    found: list[Detail] = []
-    for name in sorted(old.keys() | new.keys()):
-        if name not in old:
-            found.append(f"    + {new[name]}")
-        elif name not in new:
-            found.append(f"    - {old[name]}")
-        elif old[name] != new[name]:
-            found.append(Changed(_display_name(name), _pin(old[name]), _pin(new[name]), depth=2, sep=" "))
-    if not found and before != after:
-        found.append("    ~ (channels, name or package order changed)")
-    return found
-
-
-def _packages(conda: Any) -> dict[str, str]:
-    from envsync.spec.conda import conda_packages
-
-    return conda_packages(conda) if isinstance(conda, Mapping) else {}
-
-
-def _display_name(key: str) -> str:
-    return key.split(":", 1)[1] if key.startswith("pip:") else key
-
-
-def _pin(spec: str) -> str:
-    for separator in ("===", "==", ">=", "<=", "~=", "!=", "=", ">", "<", " "):
-        if separator in spec:
-            return spec.split(separator, 1)[1].strip() or spec
-    return "(any)"
 
 
 def _short(value: Any, width: int = 100) -> str:
