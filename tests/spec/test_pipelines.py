@@ -81,7 +81,7 @@ def test_validate_fails_at_the_step_that_names_no_version(sample: Path) -> None:
     result = run(sample, "validate")
     assert result.exit_code == ExitCode.ERROR, result.output
     assert (
-        "pipelines/churn.yml:8:18: jobs.prep: 'azureml:sklearn' names no version: "
+        "pipelines/churn.yml:8:18: error: jobs.prep: 'azureml:sklearn' names no version: "
         "write azureml:sklearn:VERSION or azureml:sklearn@latest"
     ) in result.output
 
@@ -90,7 +90,9 @@ def test_validate_fails_at_a_nested_step_naming_an_unknown_environment(sample: P
     pipeline(sample, fit="azureml:nope:1")
     result = run(sample, "validate")
     assert result.exit_code == ExitCode.ERROR
-    assert "pipelines/churn.yml:19:26: azureml:nope:1: no environment 'nope' in the repo" in result.output
+    assert (
+        "pipelines/churn.yml:19:26: error: azureml:nope:1: no environment 'nope' in the repo" in result.output
+    )
 
 
 def test_plan_fails_at_the_step_that_names_a_missing_version(sample: Path) -> None:
@@ -124,5 +126,6 @@ def test_a_component_file_is_checked_like_a_job(sample: Path) -> None:
     result = run(sample, "validate")
     assert result.exit_code == ExitCode.ERROR
     assert (
-        "components/fit.yml:5:14: 'azureml:sklearn@newest': environments have only the label @latest, not @newest"
+        "components/fit.yml:5:14: error: 'azureml:sklearn@newest': environments have only the label @latest, "
+        "not @newest"
     ) in result.output
