@@ -12,7 +12,7 @@ from typing import Any, NoReturn, Protocol, TypeVar
 
 from envsync.errors import ConfigError
 from envsync.spec.policy.settings import DEFAULT_POLICY, Policy, tightened, top_level
-from envsync.spec.schemas import validator
+from envsync.spec.schemas import in_words, validator
 from envsync.spec.solving import SolveSettings, solve_settings
 from envsync.spec.yamlio import MAX_BYTES, Key, YamlDocument, YamlError, load_yaml
 
@@ -145,7 +145,7 @@ def _validate(root: Path, text: bytes | None, raw: dict[str, Any], doc: YamlDocu
         path_to: Key = tuple(err.absolute_path)
         where = ".".join(str(p) for p in path_to) or "(top level)"
         line, col = doc.where(path_to)
-        message = _in_words(err)
+        message = in_words(err)
         unexpected = _unexpected(err)
         if unexpected is not None:  # point at the key itself, and say what it might have meant
             line, col = doc.key_where((*path_to, unexpected))
@@ -153,14 +153,6 @@ def _validate(root: Path, text: bytes | None, raw: dict[str, Any], doc: YamlDocu
         raise ConfigError(f"{CONFIG_FILE}:{line}:{col}: {where}: {message}")
     if text is not None:
         cache.remember_valid(root, CONFIG_FILE, text)
-
-
-def _in_words(error: Any) -> str:
-    """jsonschema's message, but a pattern as the rule it stands for, not as a regex."""
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    if error.validator == "pattern" and "patternErrorMessage" in schema:
-        return f"{error.instance!r} {schema['patternErrorMessage']}"
-    return str(error.message)
 
 
 def _unexpected(error: Any) -> str | None:

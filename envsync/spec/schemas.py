@@ -23,3 +23,12 @@ def validator(name: str) -> Any:
 
     cls = jsonschema.validators.validator_for(schema(name))
     return cls(schema(name), format_checker=cls.FORMAT_CHECKER)
+
+
+def in_words(error: Any) -> str:
+    """jsonschema's message, but a pattern as the rule it stands for (the schema's
+    `patternErrorMessage`), not as a regex."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "pattern" and "patternErrorMessage" in schema:
+        return f"{error.instance!r} {schema['patternErrorMessage']}"
+    return str(error.message)
