@@ -16,6 +16,7 @@ from envsync.commands.common import (
     name_filter,
     open_target,
     selecting,
+    timed,
     use_color,
 )
 from envsync.commands.reporting import annotating, load_checked
@@ -144,15 +145,16 @@ class _ApplyRun:
 
         opened = open_target(self.app, target, progress=True)
         config = self.app.config
-        result = make_plan(
-            config,
-            opened.target,
-            opened.workspace,
-            config.specs_for(opened.target, self.specs),
-            commit=self.git.commit,
-            refresh=self.request.refresh,
-            select=self.request.select,
-        )
+        with timed(opened, "planning against"):
+            result = make_plan(
+                config,
+                opened.target,
+                opened.workspace,
+                config.specs_for(opened.target, self.specs),
+                commit=self.git.commit,
+                refresh=self.request.refresh,
+                select=self.request.select,
+            )
         result = with_latest_followers(config, result)
         opened.read()
         pruning = render.Pruning(self.request.prune, config.protected)
@@ -190,7 +192,8 @@ class _ApplyRun:
         # What apply acts on, record-only no-ops too.
         progress = Progress(len(result.pending), err=self.request.json, quiet=self.app.quiet)
         specs = config.specs_for(opened.target, self.specs)
-        outcome = apply(result, opened.workspace, specs, options, on_result=progress)
+        with timed(opened, "applying to"):
+            outcome = apply(result, opened.workspace, specs, options, on_result=progress)
         progress.finish()
         self.applied.append(report.to_json(opened.target.name, outcome))
         click.echo(report.summary(outcome), err=self.request.json)

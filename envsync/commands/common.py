@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -94,6 +95,34 @@ def open_target(app: App, target_name: str | None, *, progress: bool = False) ->
     target = app.config.target(target_name)
     shown = ReadProgress(f"Reading {target.name}") if progress and not app.quiet else None
     return Opened(target, counting(open_workspace(target, on_retry=echo_retry), shown), shown)
+
+
+PHASE_SECONDS = 3600.0  # a backstop: a throttled apply of thousands of versions takes minutes
+
+
+def timed(opened: Opened, label: str) -> AbstractContextManager[None]:
+    """A deadline on one phase of a command against `opened`'s target (ENVSYNC_PHASE_TIMEOUT
+    seconds, default an hour): an endpoint that hangs ends it with a line naming the phase, not
+    with the CI job's own timeout. A local workspace has no network to wait on."""
+    phase = getattr(opened.workspace, "phase", None)
+    if phase is None:
+        return nullcontext()
+    found = phase(f"{label} {opened.target.name}", phase_seconds())
+    assert isinstance(found, AbstractContextManager)
+    return found
+
+
+def phase_seconds() -> float:
+    text = os.environ.get("ENVSYNC_PHASE_TIMEOUT")
+    if not text:
+        return PHASE_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise EnvsyncError(f"ENVSYNC_PHASE_TIMEOUT must be a number of seconds above 0, not {text!r}")
+    return seconds
 
 
 def echo_retry(notice: RetryNotice) -> None:

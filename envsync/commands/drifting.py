@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from envsync.commands.common import App, name_filter, open_target, selecting
+from envsync.commands.common import App, name_filter, open_target, selecting, timed
 from envsync.commands.reporting import annotating, load_checked, write_reports
 from envsync.errors import ExitCode
 
@@ -53,13 +53,14 @@ def drift_cmd(
     for name in targets:
         opened = open_target(app, name, progress=True)
         mine = config.specs_for(opened.target, specs)
-        observed = observe(
-            opened.workspace,
-            mine,
-            concurrency=config.concurrency,
-            exclude=config.exclude,
-            only=narrow(None, select),
-        )
+        with timed(opened, "reading"):
+            observed = observe(
+                opened.workspace,
+                mine,
+                concurrency=config.concurrency,
+                exclude=config.exclude,
+                only=narrow(None, select),
+            )
         opened.read()
         report = drift.detect(mine, observed, plan_options(config, opened.target, select))
         if report_dir:

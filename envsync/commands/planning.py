@@ -14,6 +14,7 @@ from envsync.commands.common import (
     name_filter,
     open_target,
     selecting,
+    timed,
     use_color,
 )
 from envsync.commands.early import EarlyTarget
@@ -128,19 +129,20 @@ def _plan_one(
     from envsync.plan.run import make_plan
 
     chosen, workspace = early.opened.target, early.opened.workspace
-    result = make_plan(
-        app.config,
-        chosen,
-        workspace,
-        app.config.specs_for(chosen, selection.specs, selection.root),
-        refresh=request.refresh,
-        only=selection.only,
-        early=early.early,
-        commit=git.commit,
-        usage=request.usage,
-        select=request.select,
-    )
-    result, bad_references = check_references(app, early.opened, result, annotate=request.annotate)
+    with timed(early.opened, "planning against"):
+        result = make_plan(
+            app.config,
+            chosen,
+            workspace,
+            app.config.specs_for(chosen, selection.specs, selection.root),
+            refresh=request.refresh,
+            only=selection.only,
+            early=early.early,
+            commit=git.commit,
+            usage=request.usage,
+            select=request.select,
+        )
+        result, bad_references = check_references(app, early.opened, result, annotate=request.annotate)
     early.opened.read()
     if request.annotate:
         found = [*plan_problems(result, selection.specs), *result.problems]  # policy findings too

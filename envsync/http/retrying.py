@@ -12,7 +12,8 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
@@ -47,6 +48,24 @@ class RetryNotice:
         )
 
 
+@dataclass(frozen=True)
+class Phase:
+    """A part of a command (reading a workspace, applying to it) with a deadline of its own."""
+
+    label: str
+    seconds: float
+    end: float  # time.monotonic()
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.end
+
+    def message(self, op: str) -> str:
+        return (
+            f"{op}: {self.label} did not finish within {self.seconds:g}s (its deadline; "
+            "ENVSYNC_PHASE_TIMEOUT sets it)"
+        )
+
+
 Notify = Callable[[RetryNotice], None]
 Attempt = Callable[[float], requests.Response]  # one attempt, given the seconds it may take
 
@@ -58,11 +77,25 @@ class Retrier:
         self.options = options
         self._reached: set[str] = set()  # origins that answered once: past first contact
         self._lock = threading.Lock()
+        self._phase: Phase | None = None  # one for the session: its requests run in many threads
+
+    @contextmanager
+    def phase(self, label: str, seconds: float) -> Iterator[None]:
+        """Every request made until the block ends must end by `seconds` from now."""
+        previous, self._phase = self._phase, Phase(label, seconds, time.monotonic() + seconds)
+        try:
+            yield
+        finally:
+            self._phase = previous
 
     def run(self, op: str, url: str, attempt: Attempt, secrets: tuple[str, ...] = ()) -> requests.Response:
         """`attempt`'s answer: the first that needs no retry, or the last one. A request that
         never got an answer raises `NetworkError` naming the cause."""
+        phase = self._phase
+        if phase is not None and phase.passed():
+            raise NetworkError(phase.message(op))
         deadline = time.monotonic() + self.options.request_deadline
+        deadline = min(deadline, phase.end) if phase is not None else deadline
         number = 0
         while True:
             number += 1
@@ -73,6 +106,8 @@ class Retrier:
                 limit = self._limit(e, url)
                 wait = self._wait(number, limit, deadline)
                 if wait is None:
+                    if phase is not None and phase.passed():
+                        raise NetworkError(phase.message(op)) from None
                     raise self._failed(op, url, e, number, secrets) from None
                 reason = network.explain(e, url, self._timeouts())
             else:

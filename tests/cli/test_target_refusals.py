@@ -104,3 +104,28 @@ def test_storage_refusing_the_identity_names_the_data_role_or_the_firewall(
     assert words in applied.output and "Traceback" not in applied.output
     hint = "Storage Blob Data Contributor" if "Mismatch" in words else "firewall"
     assert hint in applied.output
+
+
+@pytest.mark.parametrize("target", [{"latency_ms": 400}], indirect=True)
+@pytest.mark.parametrize(
+    ("command", "phase"), [(("plan",), "planning against emu"), (("drift",), "reading emu")]
+)
+def test_a_phase_past_its_deadline_ends_naming_it(
+    target: tuple[Path, EmulatorHandle], command: tuple[str, ...], phase: str
+) -> None:
+    root, _ = target
+    result = run(root, *command, env={"ENVSYNC_ARM_TOKEN": TOKEN, "ENVSYNC_PHASE_TIMEOUT": "0.3"})
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert f"{phase} did not finish within 0.3s (its deadline; ENVSYNC_PHASE_TIMEOUT sets it)" in last_error(
+        result.output
+    )
+
+
+def test_a_phase_timeout_that_is_not_a_number_is_refused(tmp_path: Path) -> None:
+    root = sample_repo(tmp_path / "repo")
+    azure_config(root, "http://127.0.0.1:9")
+    result = run(root, "plan", env={"ENVSYNC_ARM_TOKEN": TOKEN, "ENVSYNC_PHASE_TIMEOUT": "soon"})
+    assert result.exit_code == ExitCode.ERROR
+    assert last_error(result.output) == (
+        "error: ENVSYNC_PHASE_TIMEOUT must be a number of seconds above 0, not 'soon'"
+    )

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -175,6 +176,10 @@ class ArmSession:
         response = self.send("GET", url, absolute=True)
         assert response is not None
         return [e for e in json_object(response).get("value") or () if isinstance(e, dict)]
+
+    def phase(self, label: str, seconds: float) -> AbstractContextManager[None]:
+        """A deadline over every request until the block ends (`Retrier.phase`)."""
+        return self._retrier.phase(label, seconds)
 
     def spare_writes(self) -> float | None:
         """Write tokens ARM's bucket has for this principal now, as the pacer sees it (None: not

@@ -28,6 +28,7 @@ from urllib3.util.retry import Retry
 from envsync.errors import WorkspaceError
 from envsync.http.caps import CappedAdapter
 from envsync.http.redact import one_line, redact
+from envsync.http.retrying import RetryNotice
 from envsync.http.session import HttpOptions, TokenCredential, ca_bundle, is_loopback
 from envsync.workspace.azure import fields, paths
 from envsync.workspace.azure.arm import ArmSession
@@ -211,7 +212,8 @@ def _capped_session(options: HttpOptions) -> requests.Session:
 
 def _retry_policy(options: HttpOptions) -> Any:
     """Storage's retry policy (5xx, 408, connection errors; storage throttles with 503) on the
-    ARM session's schedule: exponential from `backoff`, capped, with jitter."""
+    ARM session's schedule: exponential from `backoff`, capped, with jitter; each retry reported
+    to `options.on_retry` as the ARM session's are."""
     from azure.storage.blob import ExponentialRetry
 
     class _Retry(ExponentialRetry):
@@ -219,8 +221,25 @@ def _retry_policy(options: HttpOptions) -> Any:
             delay = min(options.backoff_max, options.backoff * 2 ** settings["count"])
             return float(delay + random.uniform(0, options.jitter))  # noqa: S311 - jitter
 
+        def sleep(self, settings: dict[str, Any], transport: Any) -> None:
+            wait = self.get_backoff_time(settings)
+            if options.on_retry is not None:
+                options.on_retry(_notice(settings, wait, options.retries + 1))
+            if wait > 0:
+                transport.sleep(wait)
+
     retries = options.retries
     return _Retry(retry_total=retries, retry_connect=retries, retry_read=retries, retry_status=retries)
+
+
+def _notice(settings: dict[str, Any], wait: float, attempts: int) -> RetryNotice:
+    """What the last attempt of a blob request met, from azure-core's retry history."""
+    last = (settings.get("history") or [None])[-1]
+    request = getattr(getattr(last, "http_request", None), "method", "") or "request"
+    status = getattr(getattr(last, "http_response", None), "status_code", None)
+    error = getattr(last, "error", None)
+    reason = f"{status}" if status else type(error).__name__ if error else "failed"
+    return RetryNotice(f"{request} blob", int(settings.get("count", 0)), attempts, reason, wait)
 
 
 def storage_error(op: str, error: Exception, store: BlobStore) -> WorkspaceError:

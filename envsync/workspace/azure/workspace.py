@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -154,6 +155,10 @@ class AzureMLWorkspace:
 
     def spare_writes(self) -> float | None:
         return self.session.spare_writes()
+
+    def phase(self, label: str, seconds: float) -> AbstractContextManager[None]:
+        """A deadline over this part of a command: a request still running then ends it."""
+        return self.session.phase(label, seconds)
 
     # -- versions -------------------------------------------------------------------------------
 
