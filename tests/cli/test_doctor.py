@@ -148,3 +148,10 @@ def test_outside_git_the_git_check_fails(sample: Path) -> None:
     result = run(sample, "doctor")
     assert result.exit_code == ExitCode.ERROR
     assert "✗ git: " in result.output and "is not in a git repository" in result.output
+
+
+def test_a_hostile_target_name_is_escaped(git_sample: git.Repo) -> None:
+    root = Path(git_sample.working_dir)
+    (root / "envsync.yaml").write_text('targets:\n  "evil\\e]0;x\\a": {type: local, path: .envsync/w.db}\n')
+    result = run(root, "doctor", "--all-targets")
+    assert "\x1b" not in result.output and "\\x1b]0;x" in result.output
