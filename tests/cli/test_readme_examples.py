@@ -4,7 +4,9 @@ example environments in a git repository, the same commands run, the same text o
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
+import subprocess
 from pathlib import Path
 
 import git
@@ -68,3 +70,41 @@ def test_the_pinned_version_error_shown_is_the_one_made(examples: Path, name: st
     result = run(examples, "plan", env={"NO_COLOR": "1"})
     assert result.exit_code == 1
     assert shown.group(1) in result.stdout
+
+
+def _tour(text: str) -> list[str]:
+    section = text.split("## A 60-second tour", 1)[1]
+    [block] = re.findall(r"^```sh\n(.*?)^```", section, re.S | re.M)[:1]
+    return block.splitlines()
+
+
+def _expectations(comment: str) -> tuple[list[str], int]:
+    """`# TEXT ... TEXT exit N`: the fragments the output holds, in order, and the exit code."""
+    code = re.search(r"\s*\bexit (\d+)$", comment)
+    fragments = comment[: code.start()] if code else comment
+    return [f.strip() for f in fragments.split("...") if f.strip()], int(code.group(1)) if code else 0
+
+
+def test_the_tour_is_the_same_on_both_pages() -> None:
+    assert _tour(README) == _tour(page("getting-started.md"))
+
+
+def test_the_tour_says_what_each_command_prints(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "environments", root / "environments")
+    (root / ".gitignore").write_text(".envsync/\n")
+    commit(git.Repo.init(root, initial_branch="main"), "examples")
+    assert run(root, "apply", "--auto-approve").exit_code == 0  # the first set-up command
+    for line in _tour(README):
+        command, _, comment = line.partition("  # ")
+        argv = shlex.split(command)
+        if argv[0] != ".venv/bin/envsync":  # sed and git, as a reader runs them
+            subprocess.run(argv, cwd=root, check=True, capture_output=True)
+            continue
+        result = run(root, *argv[1:], env={"NO_COLOR": "1"})
+        fragments, code = _expectations(comment.strip())
+        assert result.exit_code == code, (line, result.output)
+        at = 0
+        for fragment in fragments:
+            at = result.output.find(fragment, at)
+            assert at >= 0, (line, fragment, result.output)
