@@ -14,6 +14,11 @@ checked before the first request, not retried as "no answer" once refused. The r
   repository), for tests against the emulator's second origin.
 
 Anything else fails at once with the host named.
+
+A storage bearer token (ENVSYNC_STORAGE_TOKEN, or the identity's token for storage.azure.com)
+goes to the blob service a datastore answer names, so it has a rule of its own,
+`check_storage_token`: Azure's clouds' blob hosts over https, or loopback (the emulator's blob
+service, Azurite). ENVSYNC_TRUSTED_ORIGINS adds nothing there: it lists loopback origins only.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import os
 from urllib.parse import urlsplit
 
 from envsync.errors import WorkspaceError
+from envsync.http.clouds import BLOB_HOST_SUFFIXES, is_cloud_blob
 from envsync.http.session import check_endpoint, is_loopback
 
 REGISTRY_HOST_SUFFIXES = (".api.azureml.ms", ".api.ml.azure.cn", ".api.ml.azure.us")
@@ -52,6 +58,19 @@ def check_followed(what: str, url: str, base_url: str, *, registry: bool = False
     raise UntrustedOrigin(
         f"{what} is on {host}, not {urlsplit(base_url).hostname}: envsync sends its token only to "
         f"{allowed}, so it does not follow it (see docs/real-service.md)",
+        code="UntrustedOrigin",
+    )
+
+
+def check_storage_token(what: str, account_url: str) -> str:
+    """`account_url` if a storage bearer token may go there, else `UntrustedOrigin` naming its host."""
+    if is_cloud_blob(account_url) or (is_loopback(account_url) and "@" not in urlsplit(account_url).netloc):
+        return account_url
+    host = urlsplit(account_url).hostname or account_url
+    raise UntrustedOrigin(
+        f"{what} names the storage host {host}: envsync sends a storage token only over https to "
+        f"Azure Storage ({', '.join('*' + s for s in BLOB_HOST_SUFFIXES)}) or to loopback, so it "
+        "sends nothing there (see docs/security.md)",
         code="UntrustedOrigin",
     )
 

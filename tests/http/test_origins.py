@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from envsync.errors import WorkspaceError
-from envsync.http.origins import TRUSTED_ORIGINS_VARIABLE, UntrustedOrigin, check_followed
+from envsync.http.origins import (
+    TRUSTED_ORIGINS_VARIABLE,
+    UntrustedOrigin,
+    check_followed,
+    check_storage_token,
+)
 
 ARM = "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/x/registries/r"
 
@@ -53,3 +60,46 @@ def test_listed_loopback_origins_are_followed_and_only_loopback(monkeypatch: pyt
         check_followed("op", "http://localhost:5001/ops/1", base)
     with pytest.raises(UntrustedOrigin, match="is on evil.example"):  # listing a remote host does nothing
         check_followed("op", "https://evil.example/ops/1", base)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://acct.blob.core.windows.net",
+        "https://ACCT.Blob.Core.Windows.Net",  # host names are case-insensitive
+        "https://acct.blob.core.windows.net:443",
+        "https://acct.blob.core.chinacloudapi.cn",
+        "https://acct.blob.core.usgovcloudapi.net",
+        "http://127.0.0.1:10000/devstoreaccount1",  # Azurite, the emulator's blob service
+        "https://localhost:8443/acct",
+        "https://[::1]:8443/acct",
+    ],
+)
+def test_storage_token_goes(url: str) -> None:
+    assert check_storage_token("datastore d", url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://attacker.example/acct", "attacker.example"),
+        ("http://acct.blob.core.windows.net", "acct.blob.core.windows.net"),  # plain http
+        ("https://acct.blob.core.windows.net:8443", "acct.blob.core.windows.net"),  # another port
+        (
+            "https://acct.blob.core.windows.net.attacker.example",
+            "acct.blob.core.windows.net.attacker.example",
+        ),
+        ("https://x@attacker.example/.blob.core.windows.net", "attacker.example"),
+        ("https://u:p@acct.blob.core.windows.net", "acct.blob.core.windows.net"),  # userinfo
+        ("https://blob.core.windows.net", "blob.core.windows.net"),  # no account
+        ("https://a.b.blob.core.windows.net", "a.b.blob.core.windows.net"),  # not an account name
+        ("https://acct.queue.core.windows.net", "acct.queue.core.windows.net"),  # not the blob service
+        ("https://acct.blob.core.cloudapi.de", "acct.blob.core.cloudapi.de"),  # Azure Germany, retired
+        ("https://x@127.0.0.1:10000/acct", "127.0.0.1"),
+        ("https://localhost.example/acct", "localhost.example"),
+        ("https://127.0.0.1.attacker.example/acct", "127.0.0.1.attacker.example"),
+    ],
+)
+def test_storage_token_refused(url: str, host: str) -> None:
+    with pytest.raises(UntrustedOrigin, match=rf"datastore d names the storage host {re.escape(host)}: "):
+        check_storage_token("datastore d", url)

@@ -27,6 +27,7 @@ from urllib3.util.retry import Retry
 
 from envsync.errors import WorkspaceError
 from envsync.http.caps import CappedAdapter
+from envsync.http.origins import check_storage_token
 from envsync.http.redact import one_line, redact
 from envsync.http.retrying import RetryNotice
 from envsync.http.session import HttpOptions, TokenCredential, ca_bundle, is_loopback
@@ -85,6 +86,9 @@ def open_blob_store(
             f"datastore {datastore}: its blobs are reached with an Azure AD token, which goes over "
             f"https only, and its storage endpoint {account_url} is plain http"
         )
+    if auth.startswith(Auth.TOKEN):
+        # The answer chose the host: a compromised endpoint must not collect the identity's token.
+        check_storage_token(f"datastore {datastore}", account_url)
     client = _container_client(account_url, container, credential, session.options)
     suffix = "core.windows.net" if "://" in endpoint else endpoint
     return BlobStore(datastore, account, container, suffix, auth, client, secrets)
