@@ -1,7 +1,7 @@
 """Where a token may go: Azure's clouds' ARM endpoints and blob hosts, and loopback (the emulator).
 
-A repository's envsync.yaml may name only these; any other endpoint must come from the runner's
-environment (ENVSYNC_ARM_ENDPOINT), which a pull request cannot set.
+A repository's envsync.yaml may name only an ARM endpoint or loopback; any other endpoint must
+come from the runner's environment (ENVSYNC_ARM_ENDPOINT), which a pull request cannot set.
 """
 
 from __future__ import annotations
