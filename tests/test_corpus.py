@@ -84,10 +84,9 @@ ROWS = [
     Row(
         6,
         EX + "cli__jobs__pipelines-with-components__nyc_taxi_data_regression__env_train.yml",
-        "SKLearnEnv",
-        "1-<VERSION>",
-        sent={"dockerfile_path": "Dockerfile"},
-        warnings=("template placeholder",),
+        errors=(("3:10", "version '1-<VERSION>' holds an unsubstituted template placeholder"),),
+        reason="a template: the example's CI substitutes <VERSION> before az ml reads it; unfilled, "
+        "the version would reach the service as is",
     ),
     Row(
         7,
@@ -212,10 +211,9 @@ ROWS = [
     Row(
         20,
         SDK + "environment_colon_version.yml",
-        "myTestEnv",
-        "18.04:2022",
-        warnings=("characters other than",),
-        reason="az ml accepts the colon; the service probably does not, hence the warning",
+        errors=(("3:10", "version '18.04:2022' is not a valid version"),),
+        reason="az ml's client accepts the colon, but azureml:NAME:VERSION cannot carry it: envsync "
+        "refuses it rather than create a version no reference can name",
     ),
     Row(
         21,
@@ -228,9 +226,9 @@ ROWS = [
         ASSETS + "training__general__environments__lightgbm-3.3__spec.yaml",
         errors=(
             ("6:7", "'{{asset.name}}' is not a valid environment name"),
+            ("7:10", "version '{{asset.version}}' holds an unsubstituted template placeholder"),
             ("10:9", "build context folder '{{image.context.path}}' not found (looks like an unsubstituted"),
         ),
-        warnings=("template placeholder",),
         reason="templated: azureml-assets tooling fills the placeholders; az ml finds no such folder",
     ),
     Row(
@@ -238,9 +236,9 @@ ROWS = [
         ASSETS + "inference__environments__minimal-ubuntu22.04-py311-cpu-inference__spec.yaml",
         errors=(
             ("6:7", "'{{asset.name}}' is not a valid environment name"),
+            ("7:10", "version '{{asset.version}}' holds an unsubstituted template placeholder"),
             ("10:9", "build context folder '{{image.context.path}}' not found"),
         ),
-        warnings=("template placeholder",),
         reason="templated, as row 22",
     ),
     Row(

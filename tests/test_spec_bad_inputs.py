@@ -417,6 +417,44 @@ CASES = [
         "environments/b.yml:1:7",
         "environment 'e' version '1' is also defined in environments/a.yml",
     ),
+    # -- names and versions the service refuses (issue 25): errors, never created
+    Case(
+        "placeholder-version",
+        env("name: e\nversion: 1-<VERSION>\n" + IMG),
+        "environments/e.yml:2:10",
+        "version '1-<VERSION>' holds an unsubstituted template placeholder",
+    ),
+    Case(
+        "colon-version",
+        env("name: e\nversion: '18.04:2022'\n" + IMG),
+        "environments/e.yml:2:10",
+        "not a valid version",
+    ),
+    Case(
+        "dotdot-version",
+        env("name: e\nversion: ../x\n" + IMG),
+        "environments/e.yml:2:10",
+        "not a valid version",
+    ),
+    Case(
+        "hash-version", env("name: e\nversion: a#b\n" + IMG), "environments/e.yml:2:10", "not a valid version"
+    ),
+    Case(
+        "space-version",
+        env("name: e\nversion: v 1\n" + IMG),
+        "environments/e.yml:2:10",
+        "not a valid version",
+    ),
+    Case("latest-version", env("name: e\nversion: latest\n" + IMG), "environments/e.yml:2:10", "is reserved"),
+    Case(
+        "newline-version",
+        env('name: e\nversion: "2\\n"\n' + IMG),
+        "environments/e.yml:2:10",
+        "not a valid version",
+    ),
+    Case(
+        "newline-name", env('name: "e\\n"\n' + IMG), "environments/e.yml:1:7", "not a valid environment name"
+    ),
     Case(
         "duplicate-name-no-version",
         {**env("name: e\n" + IMG, "a"), **env("# x\nname: e\n" + IMG, "b")},
@@ -479,18 +517,6 @@ WARNINGS = [
         "name: e\nversion: 010\n" + IMG,
         "environments/e.yml:2:10",
         "version 010 is a YAML number, sent as '8'",
-    ),
-    (
-        "placeholder-version",
-        "name: e\nversion: 1-<VERSION>\n" + IMG,
-        "environments/e.yml:2:10",
-        "template placeholder",
-    ),
-    (
-        "colon-version",
-        "name: e\nversion: '18.04:2022'\n" + IMG,
-        "environments/e.yml:2:10",
-        "characters other than",
     ),
     (
         "number-tag",

@@ -28,9 +28,9 @@ from envsync.emulator import arm, polls, realism
 from envsync.emulator.core import API_VERSIONS, Backend, Reply, Request, arm_error
 from envsync.emulator.operations import IN_PROGRESS, Operations
 from envsync.errors import NotFoundError, WorkspaceError
-from envsync.workspace import RemoteVersion, VersionBody
+from envsync.workspace import RemoteVersion, VersionBody, names
 from envsync.workspace.azure import armjson
-from envsync.workspace.local.workspace import NAME, RESERVED_PREFIXES, LocalWorkspace
+from envsync.workspace.local.workspace import RESERVED_PREFIXES, LocalWorkspace
 
 REGISTRY_PATH = re.compile(
     r"^(?P<reg>/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
@@ -222,17 +222,16 @@ def _properties(req: Request) -> dict[str, Any]:
 def _check_new(space: LocalWorkspace, name: str, version: str) -> None:
     """What the service refuses before starting an operation: a bad or reserved name."""
     container = space.get_environment(name)
-    if container is None and (not NAME.fullmatch(name) or name.startswith(RESERVED_PREFIXES)):
+    if container is None and (not names.valid_name(name) or name.startswith(RESERVED_PREFIXES)):
         raise WorkspaceError(
-            f"Environment name '{name}' is invalid: it must match ^[a-zA-Z0-9][a-zA-Z0-9\\-_]{{0,254}}$ "
-            "and not start with AzureML or Microsoft",
+            f"Environment name {name!r} is invalid: use {names.NAME_RULE}, not starting with AzureML "
+            "or Microsoft",
             status=400,
             code="UserError",
         )
-    if not version:
-        raise WorkspaceError(
-            f"Environment {name}: the version must not be empty", status=400, code="UserError"
-        )
+    problem = names.version_problem(version)
+    if problem is not None:
+        raise WorkspaceError(f"Environment {name}: {problem}", status=400, code="UserError")
 
 
 def _blob_reference(call: _Call) -> Reply:

@@ -30,6 +30,8 @@ from typing import Any
 from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import best_match
 
+from envsync.workspace import names
+
 SPEC_FILE = "azureml-mfe-2025-12-01-environments.json"
 
 
@@ -71,11 +73,11 @@ class Spec:
         if op is None:
             return f"the spec has no operation {method} /{'/'.join(parts)}"
         pattern = self.doc["parameters"]["WorkspaceNameParameter"]["pattern"]
-        if not re.search(pattern, workspace):
+        if not names.anchored(pattern).match(workspace):
             return f"workspaceName {workspace!r} does not match {pattern}"
         patterns = {1: op.name_pattern, **op.segment_patterns} if op.name_pattern else op.segment_patterns
         for index, pattern in patterns.items():
-            if pattern and not re.search(pattern, parts[index]):
+            if pattern and not names.anchored(pattern).match(parts[index]):
                 return f"name {parts[index]!r} does not match {pattern}"
         return self._query_problem(op, query) or self._body_problem(op, body)
 

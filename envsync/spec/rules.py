@@ -22,10 +22,10 @@ from envsync.spec.conda import check_conda
 from envsync.spec.problems import TEMPLATE_HINT, Finding, Problem, Report, is_templated, with_hint, yaml_kind
 from envsync.spec.yamlio import Key, YamlDocument, YamlError, load_yaml
 from envsync.text.escape import has_control
+from envsync.workspace import names
 
 ReadFile = Callable[[Path], str]
 SourceText = Callable[[Key], str | None]
-_PLAIN_VERSION = re.compile(r"^[A-Za-z0-9._-]+$")
 _REMOTE = re.compile(r"^https?://", re.IGNORECASE)
 LEGACY_FILE_PREFIX = "file:"
 
@@ -59,14 +59,12 @@ def version_of(report: Report, value: Any, source: SourceText) -> str | None:
         # YAML reads 1.10 as 1.1 and 010 as 8; az ml then sends str() of the number.
         if isinstance(value, float) or text != version:
             report.warn(("version",), f"version {text} is a YAML number, sent as '{version}': quote it")
-    if is_templated(version):
-        report.warn(("version",), f"version '{version}' looks like an unsubstituted template placeholder")
-    elif not _PLAIN_VERSION.match(version):
-        report.warn(
-            ("version",),
-            f"version '{version}' holds characters other than letters, digits, '.', '-' and '_': "
-            "references like azureml:NAME:VERSION and the service may not accept it",
-        )
+    problem = names.version_problem(version)
+    if problem is not None:  # the service would refuse it: an error, never a created version
+        if is_templated(version):
+            problem = f"version {version!r} holds an unsubstituted template placeholder: fill it in first"
+        report.error(("version",), problem)
+        return None
     return version
 
 

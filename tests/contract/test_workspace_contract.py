@@ -471,6 +471,7 @@ def test_curated_environments_refuse_every_write(workspace: Workspace, holds_cur
         "x" * 256,
         "AzureML-mine",
         "Microsoft-x",
+        "trailing-newline\n",
     ],
 )
 def test_invalid_or_reserved_names_are_refused(workspace: Workspace, name: str) -> None:
@@ -478,6 +479,19 @@ def test_invalid_or_reserved_names_are_refused(workspace: Workspace, name: str) 
         workspace.create_version(name, "1", body())
     assert (caught.value.status, caught.value.code) == (400, "UserError")
     assert workspace.get_environment(name) is None
+
+
+@pytest.mark.parametrize("version", ["1-<VERSION>", "../x", "a#b", "v 1", "latest", "2\n", ".1", "a:b"])
+def test_versions_the_service_refuses_are_refused(workspace: Workspace, version: str) -> None:
+    with pytest.raises(WorkspaceError) as caught:
+        workspace.create_version("env", version, body())
+    assert (caught.value.status, caught.value.code) == (400, "UserError"), caught.value
+    assert workspace.get_environment("env") is None
+
+
+@pytest.mark.parametrize("version", ["1", "22.02-py3", "v2_beta", "1.10", "x" * 255])
+def test_versions_the_service_takes_are_accepted(workspace: Workspace, version: str) -> None:
+    assert workspace.create_version("env", version, body()).version == version
 
 
 @pytest.mark.parametrize("name", ["a", "0", "A-b_9", "x" * 255, "azure-ml", "MyAzureML"])

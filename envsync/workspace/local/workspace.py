@@ -10,7 +10,6 @@ of one version leave one row, or one 409)."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -18,14 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from envsync.errors import ConflictError, NotFoundError, WorkspaceError
-from envsync.workspace import Container, Deployment, ListView, RemoteVersion, VersionBody
+from envsync.workspace import Container, Deployment, ListView, RemoteVersion, VersionBody, names
 from envsync.workspace.local import blobstore, schema
 from envsync.workspace.local import db as localdb
 from envsync.workspace.local.db import errors, transaction
 from envsync.workspace.local.endpoints import EndpointStore
 
 DEFAULT_PATH = Path(".envsync/workspace.db")
-NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}")  # mfe.json; enforced when a name is created
 RESERVED_PREFIXES = ("AzureML", "Microsoft")
 
 
@@ -217,10 +215,8 @@ class LocalWorkspace:
 
 def _check_name(name: str, version: str, *, new: bool) -> None:
     """Names are checked when a PUT would create them (curated names hold dots: GET-only)."""
-    if new and not NAME.fullmatch(name):
-        raise _bad_request(
-            f"Environment name '{name}' is invalid: it must match ^[a-zA-Z0-9][a-zA-Z0-9\\-_]{{0,254}}$"
-        )
+    if new and not names.valid_name(name):
+        raise _bad_request(f"Environment name {name!r} is invalid: use {names.NAME_RULE}")
     # Case-sensitive, as the v1 service words it ("can not start with the prefix AzureML") and
     # as envsync's spec checks do; whether the service also refuses "azureml-x" is unknown.
     if new and name.startswith(RESERVED_PREFIXES):
@@ -228,8 +224,9 @@ def _check_name(name: str, version: str, *, new: bool) -> None:
             f"Environment name '{name}' is invalid: the prefixes AzureML and Microsoft are "
             "reserved for curated environments"
         )
-    if not version:
-        raise _bad_request(f"Environment {name}: the version must not be empty")
+    problem = names.version_problem(version)
+    if problem is not None:
+        raise _bad_request(f"Environment {name}: {problem}")
 
 
 def _resend(
