@@ -54,18 +54,25 @@ class Cli(click.Group):
 @click.option(
     "-C",
     "--root",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=".",
-    help="Repository root (where envsync.yaml and environments/ live).",
+    help="Run in DIR, the repository root (where envsync.yaml and environments/ live); relative "
+    "paths in other options are taken from DIR, as git -C takes them.",
+)
+@click.option(
+    "--no-git",
+    is_flag=True,
+    envvar="ENVSYNC_NO_GIT",
+    help="Let plan, apply and drift run outside a git repository (no commit is recorded, no dirty check).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr while reading and applying.")
 @click.pass_context
-def cli(ctx: click.Context, root: Path, quiet: bool) -> None:
+def cli(ctx: click.Context, root: Path, quiet: bool, no_git: bool) -> None:
     """GitOps for Azure Machine Learning environments.
 
     Plan and apply the environment YAMLs in git against a workspace, and detect drift.
     """
-    ctx.obj = App(root=root.resolve(), quiet=quiet)
+    ctx.obj = App(root=root.resolve(), quiet=quiet, no_git=no_git)
 
 
 _CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"

@@ -108,8 +108,9 @@ class Config:
         return self.targets[chosen]
 
 
-def load(root: Path) -> Config:
-    """Read `root/envsync.yaml` if there is one; every field has a default."""
+def load(root: Path, *, cache: bool = True) -> Config:
+    """Read `root/envsync.yaml` if there is one; every field has a default. `cache`: remember
+    that it passed validation, in `.envsync/` (not outside a repository: nothing is written)."""
     path = root / CONFIG_FILE
     if not path.exists():
         local = _local(root, DEFAULT_DB)
@@ -128,13 +129,13 @@ def load(root: Path) -> Config:
     raw = {} if doc.data is None else doc.data
     if not isinstance(raw, dict):
         raise ConfigError(f"{CONFIG_FILE}:1:1: the config must be a mapping")
-    _validate(root, text, raw, doc)
+    _validate(root, text if cache else None, raw, doc)
     return _build(root, raw, path, doc)
 
 
 def _validate(root: Path, text: bytes | None, raw: dict[str, Any], doc: YamlDocument) -> None:
     # The validation cache remembers a config that passed: the schema check (and importing
-    # jsonschema for it) is most of what loading the config costs.
+    # jsonschema for it) is most of what loading the config costs. No text: no cache.
     from envsync.spec import cache
 
     if text is not None and cache.known_valid(root, CONFIG_FILE, text):

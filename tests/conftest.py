@@ -29,6 +29,16 @@ def git_identity() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def plain_folders_allowed() -> Iterator[None]:
+    """Most tests plan a folder of YAMLs they just wrote, with no git around it: they run with
+    the opt-out (ENVSYNC_NO_GIT). Tests of git's part (the requirement itself, adoption, the
+    dirty check, provenance) unset it and use real repositories."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ENVSYNC_NO_GIT", "1")
+        yield
+
+
 # What a GitHub Actions job sets: the suite must behave the same on a runner as on a laptop
 # (annotations, the commit a report names, links), so tests that want them set them.
 ACTIONS_VARIABLES = (

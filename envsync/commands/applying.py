@@ -19,6 +19,7 @@ from envsync.commands.common import (
     timed,
     use_color,
 )
+from envsync.commands.paths import RootPath
 from envsync.commands.reporting import annotating, load_checked
 from envsync.errors import EnvsyncError, ExitCode
 
@@ -54,7 +55,7 @@ class ApplyRequest:
 
 
 @click.command("apply")
-@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("plan_file", required=False, type=RootPath(dir_okay=False, path_type=Path))
 @click.option("-t", "--target", help="Target workspace (default: the plan's, else envsync.yaml's default).")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (required when not on a terminal).")
 @click.option(
@@ -88,6 +89,7 @@ def apply_cmd(app: App, /, plan_file: Path | None, **options: object) -> ExitCod
 
     Example: envsync apply plan.json    |    envsync apply --refresh --auto-approve
     """
+    app.require_git()  # before anything is read or written there
     from envsync.gitops.state import read_state
 
     request = ApplyRequest(**options)  # type: ignore[arg-type]  # click checked each option's type

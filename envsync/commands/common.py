@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envsync.errors import EnvsyncError
+from envsync.errors import EnvsyncError, GitError
 from envsync.text import escape
 
 if TYPE_CHECKING:
@@ -39,12 +39,34 @@ class App:
 
     root: Path
     quiet: bool = False  # -q: no progress lines
+    no_git: bool = False  # --no-git / ENVSYNC_NO_GIT: plan, apply and drift outside a repository
 
     @cached_property
     def config(self) -> Config:
         from envsync import config
 
-        return config.load(self.root)
+        return config.load(self.root, cache=self.writable)
+
+    @cached_property
+    def in_repository(self) -> bool:
+        from envsync.gitops.index import find_top, inside_work_tree
+
+        return find_top(self.root) is not None or inside_work_tree(self.root)
+
+    @property
+    def writable(self) -> bool:
+        """Whether envsync may keep files (.envsync/) at the root: not outside a repository."""
+        return self.no_git or self.in_repository
+
+    def require_git(self) -> None:
+        """plan, apply and drift act on what git defines, and record its commit: a folder
+        outside any repository (a shared scratch folder of other people's YAMLs) is refused,
+        before anything is read or written there, unless the run opted out."""
+        if not self.no_git and not self.in_repository:
+            raise GitError(
+                f"{self.root} is not inside a git repository: envsync plans what git defines; run "
+                "it in one (git init), or pass --no-git (ENVSYNC_NO_GIT=1) to plan a plain folder"
+            )
 
     @cached_property
     def files(self) -> RepoFiles:
@@ -69,7 +91,8 @@ class App:
         from envsync.spec.cache import open_cache
         from envsync.spec.load import load_all
 
-        cache = open_cache(self.config.root, GitKeys(self.git, self.files), self.config.policies)
+        keys = GitKeys(self.git, self.files)
+        cache = open_cache(self.config.root, keys, self.config.policies, enabled=self.writable)
         return load_all(self.config, paths, cache=cache, files=self.files)
 
 

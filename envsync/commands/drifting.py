@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from envsync.commands.common import App, name_filter, open_target, selecting, timed
+from envsync.commands.paths import RootPath
 from envsync.commands.reporting import annotating, load_checked, write_reports
 from envsync.errors import ExitCode
 
@@ -18,7 +19,7 @@ from envsync.errors import ExitCode
 )
 @click.option(
     "--report-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=RootPath(file_okay=False, path_type=Path),
     help="Also write the whole report there as drift.txt, drift.md, drift.json and drift.summary.",
 )
 @click.option("--all-targets", is_flag=True, help="Check every configured target, one section each.")
@@ -41,6 +42,7 @@ def drift_cmd(
 
     Example: envsync drift -t prod --format markdown > drift.md
     """
+    app.require_git()  # before anything is read or written there
     from envsync.plan import drift, drift_report
     from envsync.plan.observe import observe
     from envsync.plan.run import narrow, plan_options

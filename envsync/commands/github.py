@@ -9,10 +9,11 @@ from typing import Any
 import click
 
 from envsync.commands.common import App
+from envsync.commands.paths import RootFile, RootPath
 from envsync.errors import EnvsyncError, ExitCode
 from envsync.text import escape
 
-_BODY_FILE = click.File("r", encoding="utf-8")
+_BODY_FILE = RootFile("r", encoding="utf-8")
 _ARTIFACT = click.option(
     "--artifact", metavar="NAME", help="The workflow artifact holding the whole report (named when cut)."
 )
@@ -119,14 +120,14 @@ def github_issue_cmd(
 @click.option("--command", "command", type=click.Choice(["plan", "drift"]), required=True)
 @click.option(
     "--body-file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=RootPath(dir_okay=False, path_type=Path),
     required=True,
     help="The command's Markdown report (may be missing when the command failed).",
 )
 @click.option("--exit-code", type=click.IntRange(0), default=0, help="The command's exit code.")
 @click.option(
     "--log-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    type=RootPath(dir_okay=False, exists=True, path_type=Path),
     help="The command's stderr: its problems and error, for the failure section.",
 )
 @click.option("-t", "--target", help="Target the report is for.")

@@ -12,6 +12,7 @@ from envsync.commands.common import (
     Opened,
     open_target,
 )
+from envsync.commands.paths import RootPath
 from envsync.errors import EnvsyncError, ExitCode
 from envsync.text import escape
 
@@ -115,7 +116,7 @@ def show_cmd(app: App, reference: str, target: str | None, fmt: str) -> None:
 @click.option("-t", "--target", help="Target workspace from envsync.yaml.")
 @click.option("--name", "names", multiple=True, help="Environment to import (repeatable; default: all).")
 @click.option(
-    "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write to."
+    "--out", required=True, type=RootPath(file_okay=False, path_type=Path), help="Folder to write to."
 )
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @click.pass_obj

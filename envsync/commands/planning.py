@@ -18,6 +18,7 @@ from envsync.commands.common import (
     use_color,
 )
 from envsync.commands.early import EarlyTarget
+from envsync.commands.paths import RootPath
 from envsync.commands.reporting import annotating, echo_problems, load_checked, plan_problems, write_reports
 from envsync.errors import ExitCode
 
@@ -56,7 +57,7 @@ class PlanRequest:
 @click.option("-t", "--target", help="Target workspace from envsync.yaml (default: its default_target).")
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=RootPath(dir_okay=False, path_type=Path),
     help="Save the plan as JSON for `envsync apply PLAN`.",
 )
 @click.option(
@@ -69,7 +70,7 @@ class PlanRequest:
 )
 @click.option(
     "--report-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=RootPath(file_okay=False, path_type=Path),
     help="Also write the whole plan there as plan.txt, plan.md, plan.json and plan.summary.",
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0: none, 1: error).")
@@ -91,6 +92,7 @@ def plan_cmd(app: App, /, **options: object) -> ExitCode:
 
     Example: envsync plan --changed-since origin/main --format markdown --out plan.json > plan.md
     """
+    app.require_git()  # before anything is read or written there
     from envsync.gitops import state
 
     request = PlanRequest(**options)  # type: ignore[arg-type]  # click checked each option's type

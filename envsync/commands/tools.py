@@ -12,6 +12,7 @@ from envsync.commands.common import (
     App,
     with_references,
 )
+from envsync.commands.paths import RootPath
 from envsync.errors import ExitCode
 from envsync.plan.words import plural
 
@@ -26,7 +27,7 @@ _REFILL = click.FloatRange(0, min_open=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port; 0 (default) picks a free one.")
 @click.option(
-    "--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite state file (default: a temp file)."
+    "--db", type=RootPath(dir_okay=False, path_type=Path), help="SQLite state file (default: a temp file)."
 )
 @click.option("--latency-ms", type=click.IntRange(0), default=0, help="Delay added to every request.")
 @click.option("--fault-rate", type=_RATE, default=0.0, help="Share of requests failing: 500, 503 or a reset.")
@@ -148,7 +149,7 @@ def emulator_cmd(host: str, port: int, db: Path | None, **options: Any) -> ExitC
 
 
 @click.command("validate")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=RootPath(path_type=Path))
 @click.option(
     "--format",
     "fmt",

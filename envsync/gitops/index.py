@@ -66,6 +66,22 @@ def find_top(root: Path) -> Path | None:
     return None
 
 
+def inside_work_tree(root: Path) -> bool:
+    """Whether git counts `root` as inside a working tree (asked of git itself: GIT_DIR,
+    GIT_WORK_TREE and worktree files included)."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "LC_ALL": "C"},
+        )
+    except OSError:  # no git at all
+        return False
+    return found.returncode == 0 and found.stdout.strip() == "true"
+
+
 def snapshot(root: Path) -> Snapshot | None:
     """The repository's state, or None outside git (or when git cannot answer)."""
     return start_snapshot(root)()

@@ -152,12 +152,14 @@ def _joined(root: str, rel: str) -> str:
     return os.path.normpath(os.path.join(root, rel)) if rel.startswith("..") else f"{root}/{rel}"
 
 
-def open_cache(root: Path, keys: ContentKeys, policies: Mapping[str, Any] | None = None) -> SpecCache:
+def open_cache(
+    root: Path, keys: ContentKeys, policies: Mapping[str, Any] | None = None, *, enabled: bool = True
+) -> SpecCache:
     """The cache for the repository at `root`, its results made under `policies` (envsync.yaml's:
-    every result carries their verdicts); one that stores nothing when `.envsync/` cannot be
-    used or ENVSYNC_NO_CACHE is set."""
+    every result carries their verdicts); one that stores nothing when not `enabled` (outside
+    a repository nothing is written), when `.envsync/` cannot be used or ENVSYNC_NO_CACHE is set."""
     namespace = hashlib.sha256(stable_repr(policies).encode()).hexdigest()[:16] if policies else ""
-    return SpecCache(root, keys, Store.shared(root / CACHE_DIR), namespace)
+    return SpecCache(root, keys, Store.shared(root / CACHE_DIR) if enabled else None, namespace)
 
 
 def stable_repr(value: Any) -> str:

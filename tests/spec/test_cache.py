@@ -177,14 +177,22 @@ def test_a_context_shared_by_two_commits_is_hashed_once(
     assert len(calls) == 1 and got.specs[0].build == got.specs[1].build
 
 
-def test_outside_git_files_are_hashed(tmp_path: Path, parses: list[Path]) -> None:
+def test_outside_git_with_the_opt_out_files_are_hashed(tmp_path: Path, parses: list[Path]) -> None:
     write_env(tmp_path, "a")
-    load(tmp_path)
+    App(tmp_path, no_git=True).load_all()
     parses.clear()
-    load(tmp_path)
+    App(tmp_path, no_git=True).load_all()
     assert parses == []
     write_env(tmp_path, "a", description="changed")
-    assert load(tmp_path).specs[0].description == "changed"
+    assert App(tmp_path, no_git=True).load_all().specs[0].description == "changed"
+
+
+def test_outside_git_nothing_is_written(tmp_path: Path, parses: list[Path]) -> None:
+    write_env(tmp_path, "a")
+    (tmp_path / "envsync.yaml").write_text("concurrency: 4\n")
+    assert load(tmp_path).specs and load(tmp_path).specs
+    assert len(parses) == 2  # no cache: loaded afresh each time
+    assert not (tmp_path / ".envsync").exists()
 
 
 def test_a_corrupt_cache_file_is_rebuilt(git_sample: git.Repo, monkeypatch: pytest.MonkeyPatch) -> None:
