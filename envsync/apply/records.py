@@ -83,7 +83,7 @@ class Records:
         change = result.change
         assert change.version is not None
         spec = self.specs[(change.name, change.fingerprint)]
-        record = last_applied.record_for(spec, change.version, self.ignore_tags).encode()
+        record = last_applied.record_for(spec, change.version, self.ignore_tags, change.adopted).encode()
         current = self._current(result) if known else None
         try:
             self.workspace.tag_environment(

@@ -17,6 +17,7 @@ from envsync.errors import EnvsyncError, ExitCode
 from envsync.text import escape
 
 if TYPE_CHECKING:
+    from envsync.inventory.importer import Imported
     from envsync.plan.usage import Usage
 
 
@@ -112,6 +113,15 @@ def show_cmd(app: App, reference: str, target: str | None, fmt: str) -> None:
     click.echo(inspect.render_doc(inspect.with_users(inspect.show_doc(found), live), fmt), nl=False)
 
 
+def _not_in_git(app: App, planned: list[Imported]) -> list[Imported]:
+    from envsync.gitops.index import relative_posix
+
+    defined = {s.name: s.source for s in app.load_all().specs}
+    for name in (i.version.name for i in planned if i.version.name in defined):
+        click.echo(f"skipped {name}: git already defines it in {relative_posix(defined[name], app.root)}")
+    return [i for i in planned if i.version.name not in defined]
+
+
 @click.command("import")
 @click.option("-t", "--target", help="Target workspace from envsync.yaml.")
 @click.option("--name", "names", multiple=True, help="Environment to import (repeatable; default: all).")
@@ -132,6 +142,8 @@ def import_cmd(app: App, target: str | None, names: tuple[str, ...], out: Path, 
 
     workspace = open_target(app, target).workspace
     planned = importer.plan_files(workspace, names, out)
+    if not names:  # everything: but what git already defines is git's, and stays as it is
+        planned = _not_in_git(app, planned)
     taken = [] if force else importer.existing(out, planned)
     if taken:
         raise EnvsyncError(

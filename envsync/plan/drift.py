@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from envsync.plan import last_applied
+from envsync.plan import last_applied, ownership
 from envsync.plan.diff import changed_fields, tag_changes
 from envsync.plan.model import ObservedEnvironment, ObservedState
 from envsync.plan.planner import PlanOptions, desired_tags, pointed_version
@@ -78,7 +78,8 @@ def detect(specs: Sequence[EnvironmentSpec], observed: ObservedState, options: P
     defined = {s.name for s in specs}
     for name, env in sorted(observed.environments.items()):
         if name not in defined and not options.skips(name):
-            items += (_orphan(v) for v in env.active if v.managed and not v.curated)
+            adopted = ownership.adopted(env)
+            items += (_orphan(v) for v in env.active if ownership.owned(v, adopted) and not v.curated)
     return DriftReport(options.target, tuple(items), selection=options.select)
 
 
@@ -92,8 +93,11 @@ def _spec_drift(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOp
         yield _conflict(spec, current)
     else:
         yield from _version_drift(spec, env, current, options)
-    if any(v.managed for v in env.versions):
-        yield from (_unmanaged(spec, v) for v in env.active if not v.managed and v is not current)
+    if ownership.applied(env):  # before envsync's first apply here, nothing is reported
+        mine = ownership.adopted(env)
+        yield from (
+            _unmanaged(spec, v) for v in env.active if not ownership.owned(v, mine) and v is not current
+        )
 
 
 def _missing(spec: EnvironmentSpec, env: ObservedEnvironment) -> DriftItem:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import Container
@@ -27,14 +27,19 @@ class Record:
     version: str
     fingerprint: str
     mutable: str  # mutable_digest() of what apply set
+    # Versions made outside envsync that are envsync's since its first apply here (an import):
+    # `plan.ownership`. Not part of what makes a record match git (the fast path's question).
+    adopted: tuple[str, ...] = field(default=(), compare=False)
 
     def encode(self) -> str:
-        doc = {
+        doc: dict[str, object] = {
             "v": RECORD_VERSION,
             "version": self.version,
             "fingerprint": self.fingerprint,
             "mutable": self.mutable,
         }
+        if self.adopted:  # absent in records of environments envsync made: the usual case
+            doc["adopted"] = list(self.adopted)
         return json.dumps(doc, sort_keys=True, separators=(",", ":"))
 
 
@@ -43,14 +48,18 @@ def mutable_digest(description: str | None, tags: Mapping[str, str]) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def record_for(spec: EnvironmentSpec, version: str, ignore_tags: frozenset[str]) -> Record:
-    return Record(version, spec.fingerprint, mutable_digest(spec.description, _git_tags(spec, ignore_tags)))
+def record_for(
+    spec: EnvironmentSpec, version: str, ignore_tags: frozenset[str], adopted: tuple[str, ...] = ()
+) -> Record:
+    digest = mutable_digest(spec.description, _git_tags(spec, ignore_tags))
+    return Record(version, spec.fingerprint, digest, adopted)
 
 
-def archived(version: str) -> Record:
+def archived(record: Record) -> Record:
     """What `apply --prune` leaves after archiving the recorded version: a record that names
-    it but matches no spec, so plans read that environment's versions again."""
-    return Record(version, ARCHIVED, "")
+    it but matches no spec, so plans read that environment's versions again (what it adopted
+    stays adopted)."""
+    return replace(record, fingerprint=ARCHIVED, mutable="")
 
 
 def read(container: Container) -> Record | None:
@@ -62,7 +71,7 @@ def read(container: Container) -> Record | None:
         doc = json.loads(raw)
         if doc.get("v") != RECORD_VERSION:
             return None
-        return Record(str(doc["version"]), str(doc["fingerprint"]), str(doc["mutable"]))
+        return Record(str(doc["version"]), str(doc["fingerprint"]), str(doc["mutable"]), _adopted(doc))
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError):  # a tag edited by hand
         return None
 
@@ -77,6 +86,13 @@ def unchanged(spec: EnvironmentSpec, container: Container | None, ignore_tags: f
     if spec.version is not None and spec.version != record.version:
         return False
     return record == record_for(spec, record.version, ignore_tags)
+
+
+def _adopted(doc: dict[str, object]) -> tuple[str, ...]:
+    listed = doc.get("adopted", [])
+    if not isinstance(listed, list) or not all(isinstance(v, str) for v in listed):
+        return ()  # unreadable: as if absent (ownership then reads it off the versions)
+    return tuple(listed)
 
 
 def _git_tags(spec: EnvironmentSpec, ignore_tags: frozenset[str]) -> dict[str, str]:

@@ -139,6 +139,7 @@ class Change:
     # next plan can skip reading this environment's versions.
     record_stale: bool = False
     context_files: ContextFiles | None = None  # for a changed build context: which files
+    adopted: tuple[str, ...] = ()  # what the record apply writes adopts (`plan.ownership`)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from envsync.plan import last_applied
+from envsync.plan import last_applied, ownership
 from envsync.plan.diff import changed_fields
 from envsync.plan.model import Action, Change, ObservedEnvironment, ObservedState, Plan, basis_digest
 from envsync.plan.selection import EVERYTHING, NameFilter
@@ -74,6 +74,7 @@ def _change_for(spec: EnvironmentSpec, env: ObservedEnvironment, options: PlanOp
         change,
         observed_digest=basis_digest(env, change.version, auto_new=auto_numbered(spec, change)),
         record_stale=_record_stale(change, spec, env, options),
+        adopted=ownership.to_adopt(env),
     )
 
 
@@ -90,8 +91,9 @@ def _record_stale(
         return False
     if change.version != container.latest_version:  # the fast path only trusts latest versions
         return False
-    expected = last_applied.record_for(spec, change.version, options.ignore_tags)
-    return last_applied.read(container) != expected
+    expected = last_applied.record_for(spec, change.version, options.ignore_tags, ownership.to_adopt(env))
+    found = last_applied.read(container)
+    return found != expected or found.adopted != expected.adopted
 
 
 def _unchanged(spec: EnvironmentSpec, observed: ObservedState, options: PlanOptions) -> Change:
@@ -229,8 +231,9 @@ def _orphans(defined: set[str], observed: ObservedState, options: PlanOptions) -
     for name, env in observed.environments.items():
         if name in defined or options.skips(name):
             continue
+        adopted = ownership.adopted(env)
         for version in env.active:
-            if version.managed and not version.curated:
+            if ownership.owned(version, adopted) and not version.curated:
                 orphans.append(
                     Change(
                         name=name,

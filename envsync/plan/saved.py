@@ -56,6 +56,7 @@ def _plan(doc: dict[str, Any]) -> Plan:
                 "references": tuple(c.get("references", ())),
                 "used_by": tuple(c.get("used_by", ())),
                 "context_files": _context_files(c.get("context_files")),
+                "adopted": tuple(c.get("adopted", ())),
             }
         )
         for c in doc["changes"]
