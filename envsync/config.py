@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn, Protocol, TypeVar
 
 from envsync.errors import ConfigError
+from envsync.spec.globs import SourcedGlob, written_globs
 from envsync.spec.policy.settings import DEFAULT_POLICY, Policy, tightened, top_level
 from envsync.spec.schemas import in_words, validator
 from envsync.spec.solving import SolveSettings, solve_settings
@@ -69,6 +70,8 @@ class Config:
     ignore_tags: frozenset[str] = frozenset()
     exclude: frozenset[str] = frozenset()
     protected: frozenset[str] = frozenset()
+    max_prune_share: float = 1.0  # apply --prune refuses to archive more than this share
+    written_globs: tuple[SourcedGlob, ...] = ()  # the environments globs envsync.yaml writes
     source: Path | None = None
     # The top level's policy under "", and each target's (tightened) under its name.
     policies: Mapping[str, Policy] = field(default_factory=lambda: {"": DEFAULT_POLICY})
@@ -109,8 +112,7 @@ class Config:
 
 
 def load(root: Path, *, cache: bool = True) -> Config:
-    """Read `root/envsync.yaml` if there is one; every field has a default. `cache`: remember
-    that it passed validation, in `.envsync/` (not outside a repository: nothing is written)."""
+    """Read `root/envsync.yaml` if there is one (every field has a default); `cache`: remember it passed."""
     path = root / CONFIG_FILE
     if not path.exists():
         local = _local(root, DEFAULT_DB)
@@ -211,6 +213,8 @@ def _build(root: Path, raw: dict, path: Path, doc: YamlDocument) -> Config:  # t
         ignore_tags=frozenset(raw.get("ignore_tags", ())),
         exclude=frozenset(raw.get("exclude", ())),
         protected=frozenset(raw.get("protected", ())),
+        max_prune_share=raw.get("max_prune_share", 1.0),
+        written_globs=written_globs(raw, doc),
         source=path,
         policies=_policies(raw, doc),
         solve=solve_settings(raw.get("solve")),

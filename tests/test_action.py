@@ -47,9 +47,9 @@ def test_a_broken_yaml_replaces_the_plan_comment_and_fails_the_job(checkout: Pat
         "2",
         "true",
     ) and not first.job_failed
-    assert first.outputs["summary"] == "Plan: 3 to create, 0 new versions, 0 to update, 0 orphans."
+    assert first.outputs["summary"] == "Plan: 0 orphans, 3 to create, 0 new versions, 0 to update."
     [posted] = api.comments[7]
-    assert posted["body"].startswith(PLAN) and "**Plan: 3 to create" in posted["body"]
+    assert posted["body"].startswith(PLAN) and "**Plan: 0 orphans, 3 to create" in posted["body"]
 
     yml = checkout / "environments" / "sklearn.yml"
     yml.write_text(
@@ -64,7 +64,7 @@ def test_a_broken_yaml_replaces_the_plan_comment_and_fails_the_job(checkout: Pat
     [replaced] = api.comments[7]  # the same comment, edited in place
     body = replaced["body"]
     assert replaced["id"] == posted["id"] and body.startswith(PLAN)
-    assert "### :x: envsync plan failed for `local`" in body and "Plan: 3 to create" not in body
+    assert "### :x: envsync plan failed for `local`" in body and "Plan: 0 orphans, 3 to create" not in body
     link = f"{SERVER}/{REPO}/blob/{_head(checkout)}/environments/sklearn.yml#L10"
     assert f"- :x: [`environments/sklearn.yml:10:8`]({link}) image must be a string, not an integer" in body
     assert "unknown key 'x_image'" in body
@@ -75,7 +75,9 @@ def test_a_broken_yaml_replaces_the_plan_comment_and_fails_the_job(checkout: Pat
     yml.write_text(yml.read_text().replace("image: 3\nx_image: ", "image: "))
     commit(git.Repo(checkout), "fixed")
     fixed = run_action(checkout, api, command="plan", pr=7)
-    assert fixed.outputs["exit-code"] == "2" and "**Plan: 3 to create" in api.comments[7][0]["body"]
+    assert (
+        fixed.outputs["exit-code"] == "2" and "**Plan: 0 orphans, 3 to create" in api.comments[7][0]["body"]
+    )
 
 
 def test_a_plan_error_shows_what_failed_above_the_plan(checkout: Path, api: FakeGitHub) -> None:
@@ -84,9 +86,9 @@ def test_a_plan_error_shows_what_failed_above_the_plan(checkout: Path, api: Fake
     commit(git.Repo(checkout), "change a pinned version")
     done = run_action(checkout, api, command="plan", pr=7)
     assert done.job_failed and done.outputs["exit-code"] == "1"
-    assert done.outputs["summary"].startswith("Plan: 0 to create") and done.outputs["summary"].endswith(
-        "1 error."
-    )
+    assert done.outputs["summary"].startswith("Plan: 0 orphans, 0 to create") and done.outputs[
+        "summary"
+    ].endswith("1 error.")
     failure, plan = api.comments[7][0]["body"].split("\n\n---\n\n")
     assert "envsync plan found errors for `local`" in failure
     assert (
@@ -120,7 +122,7 @@ def test_a_3000_change_plan_is_cut_between_entries_and_printed_whole(checkout: P
     commit(git.Repo(checkout), "3000 environments")
     done = run_action(checkout, api, command="plan", pr=7)
     assert done.outputs["exit-code"] == "2", done.stderr
-    assert done.outputs["summary"] == "Plan: 3003 to create, 0 new versions, 0 to update, 0 orphans."
+    assert done.outputs["summary"] == "Plan: 0 orphans, 3003 to create, 0 new versions, 0 to update."
     assert all(f"+ env-{i:04d}:1  (new environment)" in done.stdout for i in range(3000))  # the job log
     folder = Path(done.outputs["report-dir"])
     assert done.outputs["artifact-name"] == "envsync-plan-default"
@@ -160,7 +162,7 @@ def test_a_reviewers_raw_copy_is_left_alone_and_an_apps_own_comment_is_found(
     app = api.comment(7, f"{PLAN}\nthe app's earlier plan", author="envsync-app[bot]")
     run_action(checkout, api, command="plan", pr=7, token=APP_TOKEN, comment_author="envsync-app[bot]")
     mine = next(c for c in api.comments[7] if c["id"] == app)
-    assert "**Plan: 3 to create" in mine["body"] and len(api.comments[7]) == 3
+    assert "**Plan: 0 orphans, 3 to create" in mine["body"] and len(api.comments[7]) == 3
 
 
 # --- 4. a lost answer to the POST does not post the comment twice -------------------------------

@@ -42,7 +42,7 @@ def test_plain_problem_lines_and_an_unreachable_workspace() -> None:
 
 
 def test_plan_errors_keep_the_plan_below_the_failure_section() -> None:
-    plan_md = "### envsync plan for `prod`\n\n**Plan: 0 to create, 0 new versions, 0 to update, 0 orphans. 1 error.**\n"
+    plan_md = "### envsync plan for `prod`\n\n**Plan: 0 orphans, 0 to create, 0 new versions, 0 to update. 1 error.**\n"
     body = reports.compose(Outcome("plan", "prod", 1, plan_md, LOG[:1]), artifact=None, env={})
     failure, plan = body.split("\n\n---\n\n")
     assert failure.startswith("### :x: envsync plan found errors for `prod`")

@@ -14,7 +14,7 @@ from envsync.commands.common import (
     Progress,
     approved,
     name_filter,
-    open_target,
+    open_planned,
     selecting,
     timed,
     use_color,
@@ -38,6 +38,7 @@ class ApplyRequest:
     prune: bool = False
     refresh: bool = False
     allow_dirty: bool = False
+    allow_mass_prune: bool = False
     all_targets: bool = False
     no_color: bool = False
     fmt: str = "text"
@@ -71,6 +72,7 @@ class ApplyRequest:
     is_flag=True,
     help="Plan from every version, not the last-applied records: heals hand edits and archives.",
 )
+@click.option("--allow-mass-prune", is_flag=True, help="Let --prune archive all, or over max_prune_share.")
 @click.option("--allow-dirty", is_flag=True, help="Apply from a working tree with uncommitted changes.")
 @click.option("--all-targets", is_flag=True, help="Apply to every configured target in turn.")
 @click.option("--no-color", is_flag=True, help="No colour.")
@@ -132,11 +134,12 @@ class _ApplyRun:
         from envsync.plan import saved
 
         result = saved.read(plan_file)
-        opened = open_target(self.app, self.request.target or result.target)
+        opened = open_planned(self.app, self.request.target or result.target)
         if result.target != opened.target.name:
             raise EnvsyncError(
                 f"{plan_file}: the plan is for target '{result.target}', not '{opened.target.name}'"
             )
+        self.guard(result)
         return self.execute(opened, result)
 
     def plan_and_apply(self, target: str | None) -> ExitCode:
@@ -145,7 +148,7 @@ class _ApplyRun:
         from envsync.plan import render
         from envsync.plan.run import make_plan, with_latest_followers
 
-        opened = open_target(self.app, target, progress=True)
+        opened = open_planned(self.app, target, progress=True)
         config = self.app.config
         with timed(opened, "planning against"):
             result = make_plan(
@@ -162,6 +165,7 @@ class _ApplyRun:
         pruning = render.Pruning(self.request.prune, config.protected)
         color = use_color(self.request.no_color) and not self.request.json
         click.echo(render.text(result, color=color, pruning=pruning), nl=False, err=self.request.json)
+        self.guard(result)
         blocked = result.errors or result.policy_errors  # apply refuses these: nothing to confirm
         if not (result.has_changes or blocked or result.records_to_write):
             self.applied.append(report.to_json(opened.target.name, ApplyResult(())))
@@ -173,6 +177,11 @@ class _ApplyRun:
             return ExitCode.ERROR
         # A plan nobody waited on is as fresh as a re-read: applied without re-reading first.
         return self.execute(opened, result, fresh=not asked)
+
+    def guard(self, result: Plan) -> None:
+        from envsync.plan.prune_guard import check
+
+        check(result, self.app.config, prune=self.request.prune, allow=self.request.allow_mass_prune)
 
     def execute(self, opened: Opened, result: Plan, *, fresh: bool = False) -> ExitCode:
         """Apply `result`; `fresh`: this run made it just now and nobody was asked to wait on it."""

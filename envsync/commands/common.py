@@ -178,6 +178,19 @@ def name_filter(names: tuple[str, ...], exclude: tuple[str, ...]) -> NameFilter:
     return NameFilter(tuple(names), tuple(exclude))
 
 
+def open_planned(app: App, target_name: str | None, *, progress: bool = False) -> Opened:
+    """`open_target` for plan, apply and drift: a target whose `environments` globs pick
+    none of the repository's environment files is an error (its plan would define nothing)."""
+    from envsync.errors import ConfigError
+    from envsync.spec.load import target_glob_problems
+
+    name = app.config.target(target_name).name
+    problems = target_glob_problems(app.config, name, app.files)
+    if problems:
+        raise ConfigError(str(problems[0]))
+    return open_target(app, target_name, progress=progress)
+
+
 def use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
@@ -191,6 +204,7 @@ def check_references(app: App, opened: Opened, result: Plan, *, annotate: bool =
     from envsync.plan import references as planned
     from envsync.spec import known as knowing
     from envsync.spec import references
+    from envsync.spec.problems import Severity
 
     config = app.config
     registry = opened.target.registry if opened.target.kind == REGISTRY else None
@@ -199,7 +213,8 @@ def check_references(app: App, opened: Opened, result: Plan, *, annotate: bool =
     known = planned.workspace_known(result, listed, registry)
     problems = sorted([*found.problems, *knowing.check(found.references, known)])
     echo_problems(app, problems, annotate=annotate, title="envsync plan", err=True)
-    return planned.annotate(result, found.references, registry), bool(problems)
+    broken = any(p.severity is Severity.ERROR for p in problems)  # files it could not read: warnings
+    return planned.annotate(result, found.references, registry), broken
 
 
 def with_references(app: App, result: LoadResult, policy_key: str = "") -> LoadResult:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from envsync.commands.common import App, name_filter, open_target, selecting, timed
+from envsync.commands.common import App, name_filter, open_planned, selecting, timed
 from envsync.commands.paths import RootPath
 from envsync.commands.reporting import annotating, load_checked, write_reports
 from envsync.errors import ExitCode
@@ -53,7 +53,7 @@ def drift_cmd(
     targets = config.target_names() if all_targets else [target]
     drifted = False
     for name in targets:
-        opened = open_target(app, name, progress=True)
+        opened = open_planned(app, name, progress=True)
         mine = config.specs_for(opened.target, specs)
         with timed(opened, "reading"):
             observed = observe(

@@ -12,7 +12,7 @@ from envsync.commands.common import (
     App,
     check_references,
     name_filter,
-    open_target,
+    open_planned,
     selecting,
     timed,
     use_color,
@@ -98,7 +98,7 @@ def plan_cmd(app: App, /, **options: object) -> ExitCode:
     request = PlanRequest(**options)  # type: ignore[arg-type]  # click checked each option's type
     names = app.config.target_names() if request.all_targets else [request.target]
     guessed = state.guess(app.config, request.changed_since, app.git) if request.changed_since else None
-    targets = [EarlyTarget(app, open_target(app, name, progress=True), request, guessed) for name in names]
+    targets = [EarlyTarget(app, open_planned(app, name, progress=True), request, guessed) for name in names]
     if request.at_ref:
         with state.specs_at(app.config, request.at_ref) as selection:
             return _plan_targets(app, targets, selection, request)

@@ -83,11 +83,12 @@ def _counts(plan: Plan, pruning: Pruning) -> str:
     if not plan.has_changes and not plan.errors:
         return "No changes."
     new, restore = plan.count(Action.NEW_VERSION), plan.count(Action.RESTORE)
+    # What a prune archives comes first: the count a reviewer must not miss.
     text = (
-        f"Plan: {plan.count(Action.CREATE)} to create, {plural(new, 'new version')}, "
-        f"{plan.count(Action.UPDATE)} to update, "
-        + (f"{restore} to restore, " if restore else "")
-        + f"{pruning.counted(plan)}."
+        f"Plan: {pruning.counted(plan)}, {plan.count(Action.CREATE)} to create, "
+        f"{plural(new, 'new version')}, {plan.count(Action.UPDATE)} to update"
+        + (f", {restore} to restore" if restore else "")
+        + "."
     )
     errors = len(plan.errors)
     return text + (f" {plural(errors, 'error')}." if errors else "")

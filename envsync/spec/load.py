@@ -33,6 +33,8 @@ from envsync.spec.policy.engine import collected
 from envsync.spec.problems import Problem, Severity, Suppressed, Verdict
 from envsync.spec.solving import LOCK_SUFFIX
 
+CONFIG_FILE = "envsync.yaml"  # envsync.config's name for it (config imports spec, not back)
+
 if TYPE_CHECKING:
     from envsync.config import Config
     from envsync.spec.cache import SpecCache
@@ -94,10 +96,9 @@ def find_spec_files(config: Config, paths: Sequence[Path] = (), files: RepoFiles
     root = absolute(config.root)
     if not paths:
         if files is not None and is_walkable(config.environments):
-            return files.matching(config.environments, without=LOCK_SUFFIX)
-        return _not_locks(
-            _unique(p for pattern in config.environments for p in root.glob(pattern) if p.is_file())
-        )
+            return _environments(files.matching(config.environments, without=LOCK_SUFFIX), root)
+        globbed = _unique(p for pattern in config.environments for p in root.glob(pattern) if p.is_file())
+        return _environments(_not_locks(globbed), root)
     found: list[Path] = []
     for path in given_paths(config, paths):
         if path.is_dir():
@@ -115,6 +116,46 @@ def _not_locks(paths: list[Path]) -> list[Path]:
 def given_paths(config: Config, paths: Sequence[Path]) -> list[Path]:
     root = absolute(config.root)
     return [absolute(p if p.is_absolute() else root / p) for p in paths]
+
+
+def _environments(paths: list[Path], root: Path) -> list[Path]:
+    """Without what is never an environment, whatever a glob says: envsync.yaml itself, and the
+    CI files under .github/ (`environments: ["**/*.yml"]` matches both)."""
+    never = (f"{root}/{CONFIG_FILE}", f"{root}/.github/")
+    return [p for p in paths if not str(p).startswith(never)]
+
+
+def unmatched_globs(config: Config, found: Sequence[Path]) -> list[Problem]:
+    """An error when the `environments` globs envsync.yaml writes match no file at all: a typo
+    or a moved folder, which would leave git defining nothing and make every environment an
+    orphan. (Several globs of which one matches nothing, say `*.yaml` beside `*.yml`, are fine.)"""
+    written = [g for g in config.written_globs if g.target is None]
+    if found or not written:
+        return []
+    shown = ", ".join(f"'{g.pattern}'" for g in written)
+    message = f"environments: {shown} match{'es' * (len(written) == 1)} no file; {_FIX}"
+    return [Problem(CONFIG_FILE, written[0].line, written[0].col, message)]
+
+
+def target_glob_problems(config: Config, target: str, files: RepoFiles | None = None) -> list[Problem]:
+    """The same for a target's `environments`: an error when they match none of the files the
+    top-level globs find (that target's plan would define nothing)."""
+    from dataclasses import replace as changed
+
+    written = [g for g in config.written_globs if g.target == target]
+    if not written:
+        return []
+    known = set(find_spec_files(config, (), files))
+    picked = set(find_spec_files(changed(config, environments=tuple(g.pattern for g in written)), (), files))
+    if picked & known:
+        return []
+    shown = ", ".join(f"'{g.pattern}'" for g in written)
+    verb = "matches" if len(written) == 1 else "match"
+    message = f"targets.{target}.environments: {shown} {verb} none of the environment files; {_FIX}"
+    return [Problem(CONFIG_FILE, written[0].line, written[0].col, message)]
+
+
+_FIX = "fix the globs (a prune would archive every environment they used to find)"
 
 
 def load_all(
@@ -142,6 +183,8 @@ def load_all(
     kept = {p: one for p, one in loaded.items() if p not in inputs}
     problems = {p for one in kept.values() for p in one.problems} | {*_duplicates(kept, root), *outside}
     problems |= set(_path_problems(config, paths, candidates, files))
+    if not paths:
+        problems |= set(unmatched_globs(config, found))
     specs = tuple(one.spec for one in kept.values() if one.spec is not None)
     checked = tuple(display(p, root) for p in kept)
     return LoadResult(specs=specs, problems=tuple(sorted(problems)), checked=checked)

@@ -50,7 +50,7 @@ def assert_no_duplicate_versions(db: Path) -> None:
 
 
 def test_plan_apply_converge_on_azure_target(repo: Path, emulator: EmulatorHandle) -> None:
-    assert "Plan: 3 to create" in run(repo, "plan").output
+    assert "Plan: 0 orphans, 3 to create" in run(repo, "plan").output
     applied = run(repo, "apply", "--auto-approve")
     assert applied.exit_code == ExitCode.OK, applied.output
     assert "Apply complete: 3 created" in applied.output
@@ -108,7 +108,7 @@ def test_sigkill_at_random_points_then_rerun_converges(tmp_path: Path) -> None:
     for i in range(8):
         write_env(root, f"env-{i}", tags={"round": "0"})
     rng = random.Random(20261125)
-    with start_emulator(tmp_path / "emulator.db", latency_ms=15) as handle:
+    with start_emulator(tmp_path / "emulator.db", isolate=False, latency_ms=15) as handle:
         azure_config(root, handle.url)
         for round_ in range(12):
             for i in rng.sample(range(8), 3):  # new content for some, new tags for others
@@ -133,7 +133,7 @@ def test_two_concurrent_applies_create_one_version_per_content(tmp_path: Path) -
     root = tmp_path / "repo"
     for i in range(10):
         write_env(root, f"env-{i}")
-    with start_emulator(tmp_path / "emulator.db", latency_ms=5) as handle:
+    with start_emulator(tmp_path / "emulator.db", isolate=False, latency_ms=5) as handle:
         azure_config(root, handle.url)
         both = [_apply_process(root), _apply_process(root)]
         outputs = [p.communicate(timeout=120)[0] for p in both]
@@ -149,7 +149,7 @@ def test_apply_converges_under_faults_and_throttling(tmp_path: Path) -> None:
     for i in range(6):
         write_env(root, f"extra-{i}", description=f"number {i}")
     options = {"fault_rate": 0.2, "throttle_rate": 0.2, "seed": 7, "retry_after": 0}
-    with start_emulator(tmp_path / "emulator.db", **options) as handle:
+    with start_emulator(tmp_path / "emulator.db", isolate=False, **options) as handle:
         azure_config(root, handle.url)
         _converge(root, attempts=4)
         assert handle.stats().faults > 0

@@ -108,7 +108,7 @@ def test_all_targets_plans_each_target(repo: git.Repo) -> None:
     assert result.exit_code == ExitCode.CHANGES
     assert result.output.count("Target: ") == 2
     assert "Target: dev\n\nNo changes." in result.output
-    assert "Plan: 3 to create" in result.output
+    assert "Plan: 0 orphans, 3 to create" in result.output
     applied = run(root(repo), "apply", "--all-targets", "--auto-approve")
     assert applied.exit_code == ExitCode.OK, applied.output
     assert run(root(repo), "plan", "--all-targets", "--detailed-exitcode").exit_code == ExitCode.OK

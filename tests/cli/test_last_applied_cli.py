@@ -126,7 +126,7 @@ def test_changed_since_reads_only_the_changed_environments(applied: Path, emulat
     commit(git.Repo.init(applied), "applied")
     write_env(applied, "sklearn", image="python:3.12-slim")
     out = plan_output(applied, "--changed-since", "HEAD")
-    assert "sklearn" in out and "Plan: 0 to create, 1 new version" in out
+    assert "sklearn" in out and "Plan: 0 orphans, 0 to create, 1 new version" in out
     # One container GET for the one changed name, no paging through every container.
     assert emulator.stats().by_kind == {"containers.get": 1, "versions.list": 1}
 

@@ -26,7 +26,7 @@ def workspace(root: Path) -> LocalWorkspace:
 def test_plan_apply_then_no_changes(repo: Path) -> None:
     planned = run(repo, "plan", "--detailed-exitcode")
     assert planned.exit_code == ExitCode.CHANGES, planned.output
-    assert "Plan: 3 to create, 0 new versions, 0 to update, 0 orphans." in planned.output
+    assert "Plan: 0 orphans, 3 to create, 0 new versions, 0 to update." in planned.output
     applied = run(repo, "apply", "--auto-approve")
     assert applied.exit_code == ExitCode.OK, applied.output
     assert "Apply complete: 3 created, 0 new versions, 0 updated, 0 failed." in applied.output
@@ -130,7 +130,11 @@ def test_orphans_reported_then_pruned_unless_protected(repo: Path) -> None:
     assert pruned.exit_code == ExitCode.OK, pruned.output
     assert "- sklearn:1  (orphan: will be archived)" in pruned.output
     assert "- base-cpu:1  (orphan: protected in envsync.yaml, kept)" in pruned.output
+<<<<<<< HEAD
     assert "1 to archive (1 protected orphan kept)." in pruned.output
+=======
+    assert "Plan: 1 to archive (1 protected orphans kept), " in pruned.output
+>>>>>>> 5e4e7fa (A prune that cannot empty a target: top-level environments globs matching no file are an error at their line in envsync.yaml, a target's matching none of the files an error when it is planned, applied or drift-checked; apply --prune refuses (count and --allow-mass-prune) to archive every managed environment of a target or more than max_prune_share; the summary line starts with what a prune archives; envsync.yaml and .github/ are never environments)
     assert "sklearn:1: archived" in pruned.output
     assert "protected in envsync.yaml" in pruned.output
     ws = workspace(repo)
@@ -175,7 +179,7 @@ def test_yaml_restored_after_prune_is_restored_not_duplicated(repo: Path) -> Non
     (repo / "environments" / "sklearn.yml").write_text(yaml_text)
     planned = run(repo, "plan")
     assert "~ sklearn:1  (restore: un-archive)" in planned.output, planned.output
-    assert "Plan: 0 to create, 0 new versions, 0 to update, 1 to restore, 0 orphans." in planned.output
+    assert "Plan: 0 orphans, 0 to create, 0 new versions, 0 to update, 1 to restore." in planned.output
     applied = run(repo, "apply", "--auto-approve")
     assert applied.exit_code == ExitCode.OK, applied.output
     assert "sklearn:1: restored" in applied.output

@@ -75,7 +75,7 @@ def promoted(tmp_path: Path, emulator: EmulatorHandle) -> Path:
     promotion_config(root, emulator.url)
     first = run(root, "plan", "--all-targets")
     assert first.exit_code == ExitCode.OK, first.output
-    assert first.output.count("Plan: 5 to create") == 2
+    assert first.output.count("Plan: 0 orphans, 5 to create") == 2
     applied = run(root, "apply", "--all-targets", "--auto-approve")
     assert applied.exit_code == ExitCode.OK, applied.output
     assert applied.output.count("Apply complete: 5 created") == 2, applied.output
@@ -102,7 +102,7 @@ def test_examples_promoted_to_a_workspace_and_a_registry_then_an_edit_planned_fo
     for section in (dev, shared):
         assert "+ lightgbm-cpu:2  (new version, latest is 1)" in section
         assert "~ lightgbm 4.3.0 → 4.5.0" in section
-        assert "Plan: 0 to create, 1 new version" in section
+        assert "Plan: 0 orphans, 0 to create, 1 new version" in section
     # The registry's plan lists the job that picks the new version up (labels/latest), not the pin.
     assert (
         "# used by jobs/train.yml:2 (azureml://registries/org-registry/environments/lightgbm-cpu/labels/latest)"
@@ -175,7 +175,7 @@ def test_a_registry_fed_a_subset_of_the_environments(tmp_path: Path, emulator: E
     plan = run(root, "plan", "--all-targets")
     assert plan.exit_code == ExitCode.OK, plan.output
     dev, shared = plan.output.split("Target: shared")
-    assert "Plan: 5 to create" in dev and "Plan: 2 to create" in shared
+    assert "Plan: 0 orphans, 5 to create" in dev and "Plan: 0 orphans, 2 to create" in shared
     assert "sklearn-cpu:3" in shared and "sklearn-serve:1" in shared and "lightgbm" not in shared
 
 

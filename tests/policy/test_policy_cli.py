@@ -55,7 +55,7 @@ def test_dev_warns_and_plans(repo: Path) -> None:
         "Policy (dev):\n  environments/moving.yml:2:8: warning: image 'python:latest' uses the moving tag"
         in result.output
     )
-    assert "Plan: 2 to create, 0 new versions, 0 to update, 0 orphans.\n" in result.output  # no policy error
+    assert "Plan: 0 orphans, 2 to create, 0 new versions, 0 to update.\n" in result.output  # no policy error
     assert "jobs/train.yml:2:14" not in result.output  # reference-latest is off outside prod
 
 
@@ -67,14 +67,14 @@ def test_prod_errors_and_apply_refuses(repo: Path) -> None:
         "  jobs/train.yml:2:14: error: azureml:pinned@latest: @latest of an environment envsync manages"
         in planned.output
     )
-    assert "Plan: 2 to create, 0 new versions, 0 to update, 0 orphans. 2 policy errors.\n" in planned.output
+    assert "Plan: 0 orphans, 2 to create, 0 new versions, 0 to update. 2 policy errors.\n" in planned.output
     applied = run(repo, "apply", "-t", "prod", "--auto-approve")
     assert applied.exit_code == ExitCode.ERROR
     assert (
         "error: the plan breaks target prod's policy (2 error(s), first image-mutable-tag at environments/moving.yml:2)"
         in applied.output
     )
-    assert "Plan: 2 to create" in run(repo, "plan", "-t", "prod").output  # nothing was applied
+    assert "Plan: 0 orphans, 2 to create" in run(repo, "plan", "-t", "prod").output  # nothing was applied
     assert run(repo, "apply", "-t", "dev", "--auto-approve").exit_code == ExitCode.OK
 
 
