@@ -34,6 +34,7 @@ class Snapshot:
     unclean: frozenset[str]  # tracked paths whose working tree may differ from the blob
     changed: bool  # some tracked file differs from HEAD (index or working tree)
     untracked: tuple[str, ...]  # not ignored, sorted
+    modified: frozenset[str] = frozenset()  # the tracked paths that differ from HEAD
 
     def relative(self, path: Path | str) -> str | None:
         """`path` (absolute, as the user named it) relative to `top`; None outside it."""
@@ -113,7 +114,8 @@ def start_snapshot(root: Path) -> Callable[[], Snapshot | None]:
             return None
         blobs, unclean = _ls_files(outputs[0])
         head, changed, dirty, untracked = _status(outputs[1])
-        return Snapshot(top, head, blobs, frozenset(unclean | dirty), changed, tuple(sorted(untracked)))
+        unclean_paths, untracked_paths = frozenset(unclean | dirty), tuple(sorted(untracked))
+        return Snapshot(top, head, blobs, unclean_paths, changed, untracked_paths, frozenset(dirty))
 
     return collect
 

@@ -8,7 +8,7 @@ they are at a ref (`--at`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -57,7 +57,7 @@ def read_state(config: Config, specs: Sequence[EnvironmentSpec], snap: Snapshot 
     """HEAD and the dirty check: from the run's `snap` when there is one, else asking git."""
     folders = sorted({s.source.parent for s in specs}) or [config.root]
     if snap is not None:
-        return _from_snapshot(snap, folders)
+        return _from_snapshot(snap, lambda: feeds_plan(config, specs, snap))
     from envsync.gitops import git as gitops
 
     repo = gitops.repo_at(config.root)
@@ -66,11 +66,28 @@ def read_state(config: Config, specs: Sequence[EnvironmentSpec], snap: Snapshot 
     return GitState(commit=found.commit, dirty=found.dirty, top=top)
 
 
-def _from_snapshot(snap: Snapshot, folders: Sequence[Path]) -> GitState:
+def feeds_plan(config: Config, specs: Sequence[EnvironmentSpec], snap: Snapshot) -> Callable[[str], bool]:
+    """Whether a top-relative path is something a plan reads: envsync.yaml, an environment YAML
+    (one the globs match, deleted ones too), a conda file, or a file of a local build context.
+    An edit to anything else (README.md) leaves the plan, and the versions' provenance, as is."""
+    from envsync.spec.files import compile_glob
+
+    files, folders = {config.root / "envsync.yaml"}, set()
+    for spec in specs:
+        files |= {spec.source, *((spec.conda_source,) if spec.conda_source else ())}
+        folders |= {Path(spec.build.path)} if spec.build is not None and not spec.build.remote else set()
+    exact = {r for r in (snap.relative(Path(os.path.abspath(f))) for f in files if f) if r is not None}
+    inside = tuple(f"{r}/" for r in (snap.relative(Path(os.path.abspath(f))) for f in folders) if r)
+    root = snap.relative(Path(os.path.abspath(config.root))) or ""
+    globs = [compile_glob(f"{root}/{g}" if root else g) for g in config.environments]
+    return lambda path: path in exact or path.startswith(inside) or any(g.match(path) for g in globs)
+
+
+def _from_snapshot(snap: Snapshot, feeds: Callable[[], Callable[[str], bool]]) -> GitState:
     if snap.head is None:  # a repository without commits yet
         return GitState(commit=None, dirty=True, top=snap.top)
-    under = [r for r in (snap.relative(Path(os.path.abspath(f))) for f in folders) if r is not None]
-    dirty = snap.changed or (bool(under) and snap.untracked_under(under))
+    unclean = (*snap.modified, *snap.untracked)
+    dirty = bool(unclean) and any(map(feeds(), unclean))  # the inputs are listed only if needed
     return GitState(commit=snap.head + ("-dirty" if dirty else ""), dirty=dirty, top=snap.top)
 
 
