@@ -14,14 +14,14 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from envsync.spec.files import OUTSIDE, RepoFiles, confined, is_walkable, walk_order, yaml_files_under
 from envsync.spec.load import load_inline
 from envsync.spec.pipelines import step_environments
-from envsync.spec.problems import TEMPLATE_HINT, Problem, is_templated
+from envsync.spec.problems import TEMPLATE_HINT, Problem, Severity, is_templated
 from envsync.spec.yamlio import Key, YamlDocument, YamlError, load_yaml
 
 PREFIX = "azureml:"
@@ -38,6 +38,11 @@ _EXTERNAL = re.compile(r"^azureml:(?://locations/|/subscriptions/).+/environment
 # Cheap filter before parsing a file found by the default scan (most YAML is not a job): an
 # `environment:` key, at the top or in a pipeline's steps.
 _TOP_LEVEL_ENVIRONMENT = re.compile(r"^\s*environment\s*:", re.MULTILINE)
+# az ml's job, deployment and component schemas (commandJob, managedOnlineDeployment,
+# commandComponent...): a file whose `$schema` names another is no job, whatever its keys.
+_JOB_SCHEMA = re.compile(r"(?:job|deployment|component)[^/]*\.schema\.json$", re.IGNORECASE)
+# Never a job or deployment of the repository's, whatever a default scan finds there.
+_NEVER = (".github/", "envsync.yaml/")  # folders, and the file (matched with a slash added)
 
 
 class Kind(str, enum.Enum):
@@ -144,13 +149,16 @@ def reference_files(
         if globs:
             return files.matching(globs)
         environments = set(files.matching_names(environment_globs))
-        others = sorted((f for f in files.yaml_files() if f not in environments), key=walk_order)
+        others = sorted(
+            (f for f in files.yaml_files() if f not in environments and not f"{f}/".startswith(_NEVER)),
+            key=walk_order,
+        )
         return [p for p in (files.root / f for f in others) if confined(p, root, files) and _mentions(p)]
     if globs:
         return sorted({p for g in globs for p in root.glob(g) if p.is_file()})
     resolved = {p.resolve() for g in environment_globs for p in root.glob(g)}
-    found = (p for p in yaml_files_under(root) if p.resolve() not in resolved)
-    return [p for p in found if confined(p, root, None) and _mentions(p)]
+    found = (p for p in yaml_files_under(root) if not f"{p.relative_to(root).as_posix()}/".startswith(_NEVER))
+    return [p for p in found if p.resolve() not in resolved and confined(p, root, None) and _mentions(p)]
 
 
 def _mentions(path: Path) -> bool:
@@ -160,8 +168,11 @@ def _mentions(path: Path) -> bool:
         return False
 
 
-def load_references(root: Path, paths: Iterable[Path]) -> Found:
-    """Every reference in `paths`; unreadable YAML and unparseable references are problems."""
+def load_references(root: Path, paths: Iterable[Path], *, scanned: bool = False) -> Found:
+    """Every reference in `paths`. A file that is no YAML (a template, often) or holds a
+    reference az ml would not read is a warning on that file: it is the job's problem, and never
+    blocks the environments' plan. `scanned`: the files are the default scan's guesses, so one
+    whose `$schema` names no job, deployment or component schema is skipped."""
     references: list[Reference] = []
     problems: list[Problem] = []
     for path in paths:
@@ -172,16 +183,28 @@ def load_references(root: Path, paths: Iterable[Path]) -> Found:
         try:
             doc = load_yaml(path, display=shown)
         except YamlError as e:
-            problems.append(Problem(e.path, e.line, e.col, _yaml_reason(e, path)))
+            reason = f"{_yaml_reason(e, path)}; its environment reference is not checked"
+            problems.append(Problem(e.path, e.line, e.col, reason, Severity.WARNING))
+            continue
+        if scanned and not _names_a_job(doc.data):
             continue
         for found, key in references_in(doc):
             if isinstance(found, Problem):
-                problems.append(found)
+                problems.append(replace(found, severity=Severity.WARNING))
                 continue
             references.append(found)
             if found.target.kind is Kind.INLINE:
-                problems += load_inline(doc, key, root=root)
+                inline = load_inline(doc, key, root=root)
+                problems += (replace(p, severity=Severity.WARNING) for p in inline)
     return Found(tuple(references), tuple(problems))
+
+
+def _names_a_job(data: Any) -> bool:
+    """Whether a YAML is a job, deployment or component by its `$schema` (none: maybe)."""
+    schema = data.get("$schema") if isinstance(data, dict) else None
+    if not isinstance(schema, str):
+        return True
+    return _JOB_SCHEMA.search(schema.split("?", 1)[0].split("#", 1)[0].rstrip("/")) is not None
 
 
 def _yaml_reason(e: YamlError, path: Path) -> str:
@@ -244,4 +267,4 @@ def scan(
     root: Path, globs: Sequence[str], environment_globs: Sequence[str], files: RepoFiles | None = None
 ) -> Found:
     """Find and load every job and deployment reference of a repository."""
-    return load_references(root, reference_files(root, globs, environment_globs, files))
+    return load_references(root, reference_files(root, globs, environment_globs, files), scanned=not globs)

@@ -199,7 +199,7 @@ def test_plan_fails_on_unknown_references_at_their_line(applied: Path) -> None:
         in result.output
     )
     assert "deploy/blue.yml:3:14: azureml:nope@latest: no environment 'nope'" in result.output
-    assert "deploy/tfserving.yml:6:13: invalid YAML: found unhashable key" in result.output
+    assert "deploy/tfserving.yml:6:13: warning: invalid YAML: found unhashable key" in result.output
     assert "Traceback" not in result.output
 
 

@@ -130,11 +130,7 @@ def test_orphans_reported_then_pruned_unless_protected(repo: Path) -> None:
     assert pruned.exit_code == ExitCode.OK, pruned.output
     assert "- sklearn:1  (orphan: will be archived)" in pruned.output
     assert "- base-cpu:1  (orphan: protected in envsync.yaml, kept)" in pruned.output
-<<<<<<< HEAD
-    assert "1 to archive (1 protected orphan kept)." in pruned.output
-=======
-    assert "Plan: 1 to archive (1 protected orphans kept), " in pruned.output
->>>>>>> 5e4e7fa (A prune that cannot empty a target: top-level environments globs matching no file are an error at their line in envsync.yaml, a target's matching none of the files an error when it is planned, applied or drift-checked; apply --prune refuses (count and --allow-mass-prune) to archive every managed environment of a target or more than max_prune_share; the summary line starts with what a prune archives; envsync.yaml and .github/ are never environments)
+    assert "Plan: 1 to archive (1 protected orphan kept), " in pruned.output
     assert "sklearn:1: archived" in pruned.output
     assert "protected in envsync.yaml" in pruned.output
     ws = workspace(repo)

@@ -75,11 +75,7 @@ def test_text_has_package_level_conda_diff_and_summary() -> None:
     assert "~ python 3.10 → 3.11" in out
     assert "~ numpy 1.24.0 → 1.26.4" in out
     assert "+ pandas==2.2.0" in out
-<<<<<<< HEAD
-    assert "Plan: 1 to create, 1 new version, 1 to update, 1 to restore, 1 orphan. 1 error." in out
-=======
-    assert "Plan: 1 orphans, 1 to create, 1 new version, 1 to update, 1 to restore. 1 error." in out
->>>>>>> 5e4e7fa (A prune that cannot empty a target: top-level environments globs matching no file are an error at their line in envsync.yaml, a target's matching none of the files an error when it is planned, applied or drift-checked; apply --prune refuses (count and --allow-mass-prune) to archive every managed environment of a target or more than max_prune_share; the summary line starts with what a prune archives; envsync.yaml and .github/ are never environments)
+    assert "Plan: 1 orphan, 1 to create, 1 new version, 1 to update, 1 to restore. 1 error." in out
     assert "same:1" not in out
 
 
