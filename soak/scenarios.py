@@ -109,7 +109,9 @@ def faults(
         rng = random.Random(seed)
         db, root = tmp / f"faults-{seed}.db", new_repo(tmp / f"faults-{seed}", concurrency=1)
         model = Model(root, rng, envs)
-        with start_emulator(db, retry_after=0, seed=seed, echo_secrets=True, page_size=4) as handle:
+        with start_emulator(
+            db, isolate=False, retry_after=0, seed=seed, echo_secrets=True, page_size=4
+        ) as handle:
             cli = Envsync(handle.url, tally, emulator_secrets(handle))
             for round_ in range(applies):
                 edits = model.edit(round_) if round_ else ["seed"]
@@ -134,7 +136,7 @@ def race(tmp: Path, seed: int, rounds: int, racers: int, envs: int) -> Tally:
     rng = random.Random(seed)
     db, root = tmp / "race.db", new_repo(tmp / "race", concurrency=4)
     model = Model(root, rng, envs)
-    with start_emulator(db, latency_ms=5, echo_secrets=True, seed=seed) as handle:
+    with start_emulator(db, isolate=False, latency_ms=5, echo_secrets=True, seed=seed) as handle:
         cli = Envsync(handle.url, tally, emulator_secrets(handle))
         for round_ in range(rounds):
             edits = model.edit(round_) if round_ else ["seed"]
@@ -162,7 +164,7 @@ def secrets(tmp: Path, seed: int) -> Tally:
         commit(root, "seed")
         # Retry-After 1: a 429 costs the client a second, not its exponential backoff.
         options = {"secrets_type": secrets_type, "echo_secrets": True, "retry_after": 1, "seed": seed}
-        with start_emulator(db, **options) as handle:
+        with start_emulator(db, isolate=False, **options) as handle:
             cli = Envsync(handle.url, tally, emulator_secrets(handle))
             scanner_sees_an_echo(cli, handle, tally)
             where = f"secrets {secrets_type}"

@@ -71,7 +71,11 @@ _REFILL = click.FloatRange(0, min_open=True)
     type=click.IntRange(0),
     help="Lists show the state of this long ago (default 2000 with --realism, else 0).",
 )
-@click.option("--isolate", is_flag=True, help="One SQLite file per ARM workspace id.")
+@click.option(
+    "--isolate/--shared",
+    default=True,
+    help="Each ARM workspace id its own state, as in Azure (the default); --shared: one state for all.",
+)
 @click.option("--echo-secrets", is_flag=True, help="Error answers quote the request's token and SAS back.")
 @click.option(
     "--arm-throttle",

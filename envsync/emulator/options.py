@@ -27,7 +27,9 @@ class EmulatorOptions:
     realism: bool = False  # answer as the service may (`realism.py`)
     list_lag_ms: int | None = None  # lists lag writes by this much (default: 2000 with realism)
     check_responses: bool = False  # a 500 for an answer that breaks the REST spec (tests)
-    isolate: bool = False  # one SQLite file per ARM workspace id instead of one shared
+    # One SQLite file per ARM workspace id, as Azure keeps workspaces apart (dev's environments
+    # are no orphans of prod); False: every workspace id shares one state (tests that read it).
+    isolate: bool = True
     arm_throttle: bool = False  # enforce ARM's token buckets (below) with 429 + Retry-After
     read_bucket: int = 250  # GET, HEAD
     read_refill: float = 25.0  # tokens a second

@@ -24,7 +24,8 @@ def azure_config(root: Path, url: str, workspace: str = "ws1") -> None:
 
 @pytest.fixture
 def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
-    with start_emulator(tmp_path / "emulator.db", page_size=50) as handle:
+    # One workspace, its state in the one file some tests read back (isolate=False).
+    with start_emulator(tmp_path / "emulator.db", isolate=False, page_size=50) as handle:
         yield handle
 
 

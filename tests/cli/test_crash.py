@@ -52,10 +52,10 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]
     its apply makes when nothing kills it."""
     tmp = tmp_path_factory.mktemp("crash")
     db, root = tmp / "baseline.db", repo(tmp / "after", after=True)
-    with start_emulator(db) as handle:
+    with start_emulator(db, isolate=False) as handle:
         assert run(repo(tmp / "before", after=False), *APPLY, env=env_for(handle.url)).exit_code == 0
     shutil.copy(db, tmp / "clean.db")
-    with start_emulator(tmp / "clean.db") as handle:
+    with start_emulator(tmp / "clean.db", isolate=False) as handle:
         applied = run(root, *APPLY, env=env_for(handle.url))
         assert applied.exit_code == ExitCode.OK, applied.output
         assert "1 created, 0 new versions, 0 updated, 1 archived, 0 failed" in applied.output
@@ -100,7 +100,7 @@ def test_sigkill_after_every_request_then_rerun_converges(
 def killed_then_converges(n: int, db: Path, root: Path, rerun_root: Path, forker: Forker, tmp: Path) -> str:
     state = tmp.with_suffix(".db")
     shutil.copy(db, state)
-    with start_emulator(state) as handle:
+    with start_emulator(state, isolate=False) as handle:
         kind = kill_at(n, handle, forker, root, tmp.with_suffix(".out"))
         where = f"killed after request {n} ({kind}), rerun in {rerun_root.name}"
         rerun = run(rerun_root, *APPLY, env=env_for(handle.url))
