@@ -55,7 +55,9 @@ class Records:
         def one(i: int) -> tuple[int, ChangeResult, bool]:
             result = results[i]
             spare = self.workspace.spare_writes()
-            deferred = spare is not None and spare < 1  # every write token is spoken for
+            # Every write token is spoken for; a record that adopts versions is written anyway:
+            # without it they would never become envsync's.
+            deferred = spare is not None and spare < 1 and not result.change.adopted
             got = _deferred(result) if deferred else self._record(result, result.change.name in alone)
             if got is not result or result.change.action is Action.NOOP:
                 on_result(got)

@@ -10,7 +10,8 @@ does not report them, and once git no longer defines the environment they are or
 
 Records written before adoption was recorded carry no list; for them the versions older than
 envsync's first version are the adopted ones (nothing made by hand since is taken in), or every
-version when envsync made none (it applied over an import before this rule existed).
+version when envsync made none (it applied over an import before this rule existed). Without
+any record nothing is adopted; so the record that adopts is never deferred (`apply.records`).
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ from envsync.workspace import RemoteVersion
 def adopted(env: ObservedEnvironment) -> frozenset[str]:
     """The versions without envsync's provenance that are envsync's anyway (adopted)."""
     record = last_applied.read(env.container) if env.container is not None else None
-    if record is not None and record.adopted:
+    if record is None:
+        return frozenset()  # no adoption recorded: only what envsync made is its own
+    if record.adopted:
         return frozenset(record.adopted)
     versions = [v for v in env.versions if not v.curated]  # newest first
     made = [i for i, v in enumerate(versions) if v.managed]
     if made:
         return frozenset(v.version for v in versions[made[-1] + 1 :] if not v.managed)
-    if record is None:
-        return frozenset()  # envsync never applied here: nothing is its own yet
     return frozenset(v.version for v in versions)
 
 
