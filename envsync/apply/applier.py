@@ -263,4 +263,6 @@ def _retire_record(workspace: Workspace, name: str, version: str) -> None:
     container = workspace.get_environment(name)
     record = last_applied.read(container) if container is not None else None
     if record is not None and record.version == version:
-        workspace.tag_environment(name, last_applied.TAG, last_applied.archived(record).encode())
+        workspace.tag_environment(
+            name, last_applied.TAG, last_applied.archived(version, record.adopted).encode()
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from envsync.spec.load import EnvironmentSpec
 from envsync.workspace import Container
@@ -55,11 +55,11 @@ def record_for(
     return Record(version, spec.fingerprint, digest, adopted)
 
 
-def archived(record: Record) -> Record:
+def archived(version: str, adopted: tuple[str, ...] = ()) -> Record:
     """What `apply --prune` leaves after archiving the recorded version: a record that names
-    it but matches no spec, so plans read that environment's versions again (what it adopted
-    stays adopted)."""
-    return replace(record, fingerprint=ARCHIVED, mutable="")
+    it but matches no spec, so plans read that environment's versions again (what the record
+    adopted stays adopted)."""
+    return Record(version, ARCHIVED, "", adopted)
 
 
 def read(container: Container) -> Record | None:

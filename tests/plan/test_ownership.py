@@ -50,4 +50,4 @@ def test_records_round_trip_their_adoption_and_ignore_it_when_compared() -> None
     assert read is not None and read.adopted == ("1", "2")
     assert read == record()  # the fast path compares what git decides, not what was adopted
     assert '"adopted"' not in record().encode()
-    assert last_applied.archived(written).adopted == ("1", "2")
+    assert last_applied.archived("2", written.adopted).adopted == ("1", "2")
