@@ -146,9 +146,9 @@ def test_bad_reference_is_a_problem_at_its_line(tmp_path: Path) -> None:
     root = _repo(tmp_path, {"job.yml": "name: j\nenvironment: py:1\n", "num.yml": "environment: 3\n"})
     found = load_references(root, [root / "job.yml", root / "num.yml"])
     assert [str(p) for p in found.problems] == [
-        "job.yml:2:14: warning: 'py:1' is not an environment reference: write azureml:NAME:VERSION, "
+        "job.yml:2:14: 'py:1' is not an environment reference: write azureml:NAME:VERSION, "
         "azureml:NAME@latest or azureml://registries/REG/environments/NAME/versions/V",
-        "num.yml:1:14: warning: environment: expected a reference string or a mapping",
+        "num.yml:1:14: environment: expected a reference string or a mapping",
     ]
 
 
@@ -328,10 +328,10 @@ def test_inline_environment_is_validated_like_a_file(tmp_path: Path) -> None:
     found = load_references(root, reference_files(root, (), ENV_GLOBS))
     assert len(found.references) == 3
     assert [str(p) for p in found.problems] == [
-        "deploy/bad.yml:3:3: warning: give either 'image' or 'build', not both",
-        "deploy/bad.yml:4:11: warning: build context folder 'ctx' not found",
-        "deploy/bad.yml:5:3: warning: unknown key 'colour'",
-        "deploy/conda.yml:3:15: warning: conda file 'missing.yml' not found",
+        "deploy/bad.yml:3:3: give either 'image' or 'build', not both",
+        "deploy/bad.yml:4:11: build context folder 'ctx' not found",
+        "deploy/bad.yml:5:3: unknown key 'colour'",
+        "deploy/conda.yml:3:15: conda file 'missing.yml' not found",
     ]
 
 
