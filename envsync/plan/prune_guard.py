@@ -19,8 +19,10 @@ ALLOW_FLAG = "--allow-mass-prune"
 
 
 def archived_names(plan: Plan, protected: Collection[str]) -> set[str]:
-    """The environments whose versions `apply --prune` archives."""
-    return {c.name for c in plan.changes if c.action is Action.ORPHAN and c.name not in protected}
+    """The environments `apply --prune` empties: their orphans archived, none protected and
+    none kept because a live deployment uses it (`used_by`)."""
+    orphans = [c for c in plan.changes if c.action is Action.ORPHAN and c.name not in protected]
+    return {c.name for c in orphans} - {c.name for c in orphans if c.used_by}
 
 
 def managed_names(plan: Plan) -> set[str]:
