@@ -38,7 +38,8 @@ def refusal(plan: Plan, protected: Collection[str], max_share: float) -> str | N
         return None
     managed = managed_names(plan)
     count, total = len(archived), len(managed)
-    if count >= total:
+    created = any(c.action is Action.CREATE for c in plan.changes)  # a rename leaves one behind
+    if count >= total and not created:
         what = f"every environment envsync manages in {plan.target} ({count} of {total})"
     elif count > max_share * total:
         what = (

@@ -52,10 +52,10 @@ def test_prune_keeps_the_version_an_online_deployment_runs(applied: Path, emulat
     assert "- sklearn:1  (orphan: kept, a live deployment runs it)" in planned.output
     assert "# kept: used by online deployment blue of endpoint churn-scoring" in planned.output
     assert "- base-cpu:1  (orphan: archived only with --prune)" in planned.output
-    assert "2 orphans (1 kept: in use by deployments)." in planned.output
+    assert "Plan: 2 orphans (1 kept: in use by deployments), " in planned.output
     pruned = run(applied, "apply", "--auto-approve", "--prune")
     assert pruned.exit_code == ExitCode.OK, pruned.output
-    assert "1 to archive (1 kept: in use by deployments)." in pruned.output
+    assert "Plan: 1 to archive (1 kept: in use by deployments), " in pruned.output
     assert "base-cpu:1: archived" in pruned.output
     assert (
         "sklearn:1: skipped: kept: used by online deployment blue of endpoint churn-scoring" in pruned.output

@@ -11,7 +11,9 @@ def change(name: str, action: Action = Action.ORPHAN, used_by: tuple[str, ...] =
 
 
 def test_archiving_every_managed_environment_refuses_with_the_count() -> None:
-    plan = Plan("prod", (change("a"), change("b"), change("new", Action.CREATE)))
+    renamed = Plan("prod", (change("a"), change("new", Action.CREATE)))
+    assert refusal(renamed, frozenset(), 1.0) is None  # the target keeps the one it creates
+    plan = Plan("prod", (change("a"), change("b")))
     assert refusal(plan, frozenset(), 1.0) == (
         "apply --prune would archive every environment envsync manages in prod (2 of 2); nothing "
         "applied: check the environments globs in envsync.yaml, and pass --allow-mass-prune if that is meant"
