@@ -118,7 +118,8 @@ def _not_in_git(app: App, planned: list[Imported]) -> list[Imported]:
 
     defined = {s.name: s.source for s in app.load_all().specs}
     for name in (i.version.name for i in planned if i.version.name in defined):
-        click.echo(f"skipped {name}: git already defines it in {relative_posix(defined[name], app.root)}")
+        shown = relative_posix(defined[name], app.root)
+        click.echo(escape.terminal(f"skipped {name}: git already defines it in {shown}"))
     return [i for i in planned if i.version.name not in defined]
 
 
