@@ -184,8 +184,7 @@ def load_references(root: Path, paths: Iterable[Path], *, scanned: bool = False)
         try:
             doc = load_yaml(path, display=shown)
         except YamlError as e:
-            reason = f"{_yaml_reason(e, path)}; its environment reference is not checked"
-            problems.append(Problem(e.path, e.line, e.col, reason, Severity.WARNING))
+            problems.append(_unreadable(e, path))
             continue
         if scanned and not _names_a_job(doc.data):
             continue
@@ -197,6 +196,15 @@ def load_references(root: Path, paths: Iterable[Path], *, scanned: bool = False)
             if found.target.kind is Kind.INLINE:
                 problems += load_inline(doc, key, root=root)
     return Found(tuple(references), tuple(problems))
+
+
+def _unreadable(e: YamlError, path: Path) -> Problem:
+    """A job that is no YAML (a template, mostly) is a warning: the environments' plan goes on.
+    One past a parser bound (size, depth, aliases), unreadable or not UTF-8 stays an error."""
+    if not e.reason.startswith("invalid YAML"):
+        return Problem(e.path, e.line, e.col, e.reason)
+    reason = f"{_yaml_reason(e, path)}; its environment reference is not checked"
+    return Problem(e.path, e.line, e.col, reason, Severity.WARNING)
 
 
 def _templated_warns(problem: Problem) -> Problem:

@@ -19,7 +19,8 @@ DESCRIPTION = "".join(hostile.VALUES)
 @pytest.fixture
 def hostile_repo(git_sample: git.Repo) -> Path:
     root = Path(git_sample.working_dir)
-    write_env(root, "base-cpu", version=hostile.HTML, description=DESCRIPTION, tags={"team": "`x`|<b>y</b>"})
+    # A hostile version is refused before any output (names and versions are the service's own).
+    write_env(root, "base-cpu", version="1", description=DESCRIPTION, tags={"team": "`x`|<b>y</b>"})
     commit(git_sample, "hostile values")
     return root
 
@@ -30,8 +31,7 @@ def test_plan_output_is_safe_in_every_format(hostile_repo: Path, fmt: str) -> No
     assert result.exit_code == ExitCode.OK, result.output
     hostile.assert_terminal_safe(result.output)
     if fmt == "markdown":
-        hostile.assert_markdown_safe(result.output)
-        assert "&lt;ins&gt;HTML&lt;/ins&gt;" in hostile.rendered(result.output)
+        hostile.assert_markdown_safe(result.output)  # the description's HTML, in its diff block
 
 
 def test_the_plan_comment_posted_is_safe(hostile_repo: Path, tmp_path: Path) -> None:
