@@ -14,6 +14,7 @@ from collections.abc import Collection
 from envsync.config import Config
 from envsync.errors import EnvsyncError
 from envsync.plan.model import Action, Plan
+from envsync.plan.selection import EVERYTHING
 
 ALLOW_FLAG = "--allow-mass-prune"
 
@@ -34,7 +35,7 @@ def managed_names(plan: Plan) -> set[str]:
 def refusal(plan: Plan, protected: Collection[str], max_share: float) -> str | None:
     """Why `apply --prune` must not run this plan without the flag, or None."""
     archived = archived_names(plan, protected)
-    if not archived:
+    if not archived or plan.selection != EVERYTHING:  # --name chose these by name: as meant
         return None
     managed = managed_names(plan)
     count, total = len(archived), len(managed)

@@ -21,7 +21,7 @@ def test_plan_and_apply_only_the_selected_names_and_say_partial(sample: Path) ->
     assert planned.exit_code == ExitCode.OK, planned.output
     assert "+ sklearn:1" in planned.output and "base-cpu" not in planned.output
     assert "Partial plan (--name 's*' --name torch --exclude torch)" in planned.output
-    assert "Plan: 1 to create, 0 new versions, 0 to update, 0 orphans. Partial:" in planned.output
+    assert "Plan: 0 orphans, 1 to create, 0 new versions, 0 to update. Partial:" in planned.output
     applied = run(sample, "apply", "--auto-approve", "--name", "sklearn")
     assert applied.exit_code == ExitCode.OK, applied.output
     assert "Apply complete: 1 created," in applied.output
