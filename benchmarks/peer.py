@@ -99,6 +99,7 @@ def write_config(repo: Path) -> None:
     lines = ["default_target: emu", f"concurrency: {bench.CONCURRENCY}", "targets:", "  emu:"]
     lines += ["    type: azureml", f"    subscription_id: {sub}", f"    resource_group: {rg}"]
     (repo / "envsync.yaml").write_text("\n".join([*lines, f"    workspace: {ws}"]) + "\n")
+    bench.commit_config(repo)
 
 
 def warm(repo: Path) -> None:

@@ -35,6 +35,7 @@ def registry_config(root: Path, url: str, concurrency: int) -> None:
         f"  reg: {{type: registry, subscription_id: {sub}, resource_group: {rg}, registry: {name},"
         f" endpoint: '{url}'}}\n"
     )
+    bench.commit_config(root)
 
 
 class OperationsEmulator(bench.Emulator):

@@ -89,6 +89,13 @@ def write_config(root: Path, url: str | None, *, seed: bool = False) -> None:
     if seed:  # the emulator's own file, written by a local apply before it starts
         lines += ["  seed:", "    type: local", f"    path: {SEED_DB}"]
     (root / "envsync.yaml").write_text("\n".join(lines) + "\n")
+    commit_config(root)
+
+
+def commit_config(root: Path) -> None:
+    """envsync.yaml feeds the plan, so apply's dirty check covers it: committed, as in real use."""
+    git(root, "add", "envsync.yaml")
+    git(root, "commit", "-q", "--allow-empty", "-m", "config")
 
 
 def seeded_db(repo: Path, work: Path) -> Path:
