@@ -6,6 +6,7 @@ anything is constructed. `yaml.safe_load` only.
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
 import yaml
@@ -44,10 +45,29 @@ def load(text: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        check(node)
+        if "*" in text:
+            check(node)
+        else:  # no alias: a tree, each node met once, its text no longer than the file's
+            _check_tree(node)
         return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def _check_tree(root: yaml.Node) -> None:
+    """`check` for a document without aliases, in a third of its time (loading is hot): with
+    every node met once, characters cannot outgrow the file, so depth and nodes are counted."""
+    if _tree_nodes(root, 1) > MAX_NODES:
+        raise BoundError(f"over {MAX_NODES:,} nodes", root.start_mark)
+
+
+def _tree_nodes(node: yaml.Node, depth: int) -> int:
+    if depth > MAX_DEPTH:
+        raise BoundError(f"nested deeper than {MAX_DEPTH} levels", node.start_mark)
+    if type(node) is yaml.ScalarNode:
+        return 1
+    children = node.value if type(node) is yaml.SequenceNode else chain.from_iterable(node.value)
+    return 1 + sum(_tree_nodes(child, depth + 1) for child in children)
 
 
 _OPEN = (-1, -1, -1)  # being measured: met again below itself, it is a recursive alias

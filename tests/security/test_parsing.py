@@ -147,3 +147,16 @@ def test_an_environments_glob_of_many_stars_does_not_hang(repo: Path) -> None:
     done = _envsync(repo, "validate")  # it ends, and says that no file matches (issue 25)
     assert done.returncode == ExitCode.ERROR, done.stderr
     assert "match no file" in done.stdout + done.stderr
+
+
+def test_documents_without_aliases_are_bounded_as_the_alias_walk_bounds_them() -> None:
+    from envsync.content import yamlbound
+
+    many = "[" + ", ".join(["x"] * 100_001) + "]\n"  # no alias: the tree walk counts the nodes
+    with pytest.raises(yamlbound.BoundError, match="over 100,000 nodes"):
+        yamlbound.load(many)
+    for text in (IMAGE_DOC, "a: [1, {b: [c, d]}]\n", "[" * 64 + "]" * 64):
+        assert yamlbound.load(text) == yamlbound.load(text.replace("\n", "\n# *\n", 1) + "# *\n")
+
+
+IMAGE_DOC = f"name: py\nimage: {IMAGE}\ntags: {{a: b}}\n"
