@@ -220,3 +220,13 @@ def blob_workspace(request: pytest.FixtureRequest) -> Workspace:
     """`workspace`, and the client with its blobs in Azurite (over each kind of credential)."""
     found: Workspace = request.getfixturevalue(BLOB_BACKENDS[request.param])
     return found
+
+
+WORKSPACE_BACKENDS = sorted(name for name in BACKENDS if not name.startswith("registry"))
+
+
+@pytest.fixture(params=WORKSPACE_BACKENDS)
+def deploying_workspace(request: pytest.FixtureRequest) -> Workspace:
+    """`workspace` without the registries: only a workspace holds endpoints and deployments."""
+    found: Workspace = request.getfixturevalue(BACKENDS[request.param])
+    return found

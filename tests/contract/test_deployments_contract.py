@@ -4,8 +4,6 @@ a registry holds none. Deployments are made as a user's az ml would (`tests.work
 
 from __future__ import annotations
 
-import pytest
-
 from envsync.workspace import Workspace
 from envsync.workspace.deployments import Deployment
 from tests.workspace.deployments import BATCH, ONLINE, deploy
@@ -20,9 +18,8 @@ def test_a_new_workspace_has_no_deployments(workspace: Workspace) -> None:
     assert list(workspace.list_deployments()) == []
 
 
-def test_every_deployment_is_listed_with_its_environment(workspace: Workspace, holds_curated: bool) -> None:
-    if not holds_curated:
-        pytest.skip("a registry holds no deployments (contract: it lists none)")
+def test_every_deployment_is_listed_with_its_environment(deploying_workspace: Workspace) -> None:
+    workspace = deploying_workspace
     for i in range(4):  # more endpoints than a page holds
         deploy(workspace, ONLINE, f"scoring-{i}", "blue", f"azureml:churn:{i}")
     deploy(workspace, ONLINE, "scoring-0", "green", "azureml:churn@latest")
@@ -38,9 +35,8 @@ def test_every_deployment_is_listed_with_its_environment(workspace: Workspace, h
     ]
 
 
-def test_redeploying_replaces_the_environment(workspace: Workspace, holds_curated: bool) -> None:
-    if not holds_curated:
-        pytest.skip("a registry holds no deployments")
+def test_redeploying_replaces_the_environment(deploying_workspace: Workspace) -> None:
+    workspace = deploying_workspace
     deploy(workspace, ONLINE, "churn-scoring", "blue", "azureml:churn:1")
     deploy(workspace, ONLINE, "churn-scoring", "blue", "azureml:churn:2")
     assert [d.environment_id for d in workspace.list_deployments()] == ["azureml:churn:2"]
