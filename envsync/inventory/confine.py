@@ -9,7 +9,6 @@ into git.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
@@ -18,9 +17,8 @@ from envsync.errors import EnvsyncError
 from envsync.http.redact import redact, url_identity
 from envsync.text.escape import terminal
 from envsync.workspace import RemoteVersion
+from envsync.workspace.names import NAME_RULE, valid_name
 
-# `\Z`, not `$`: `$` also matches before a final newline.
-NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}\Z")
 VERSION_MAX = 255
 
 
@@ -30,10 +28,10 @@ class UnsafeImport(EnvsyncError):
 
 def check_name(name: object, where: str) -> str:
     """`name` if it can be a file name under --out (the service's own pattern)."""
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not valid_name(name):
         raise UnsafeImport(
             f"{where}: environment name {_shown(name)} is not one the service allows "
-            "(1-255 letters, digits, '-' and '_'): it cannot become a file name; nothing imported"
+            f"({NAME_RULE}): it cannot become a file name; nothing imported"
         )
     return name
 
